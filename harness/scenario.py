@@ -293,6 +293,6 @@ def scenario(
         marked = pytest.mark.fix(fix_id)(fn)
         # Indirect: the plugin's ``variant`` fixture hands the value on, so a test
         # need not name ``variant`` in its signature (``ctx.variant`` has it).
-        return pytest.mark.parametrize("variant", variants, indirect=True)(marked)  # type: ignore[no-any-return]
+        return pytest.mark.parametrize("variant", variants, indirect=True)(marked)
 
     return decorate
