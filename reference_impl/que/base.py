@@ -1,0 +1,72 @@
+"""What every variant of the queue offers; scenarios only talk to this surface."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import redis
+
+from reference_impl.que.config import QueueConfig
+from reference_impl.que.metrics import DualWriteMetrics
+
+LOG = logging.getLogger("reference_impl.que")
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """``created``: this call queued the job. Otherwise ``job_id`` is the job the
+    request already maps to, where the variant can tell (the pre-fix ones cannot)."""
+
+    job_id: str
+    created: bool
+
+
+class JobQueue(abc.ABC):
+    variant: ClassVar[str]
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        config: QueueConfig | None = None,
+        metrics: DualWriteMetrics | None = None,
+    ) -> None:
+        self.redis = client
+        self.config = config if config is not None else QueueConfig()
+        self.keys = self.config.keys
+        self.metrics = metrics if metrics is not None else DualWriteMetrics()
+
+    @abc.abstractmethod
+    def enqueue(
+        self,
+        job_id: str,
+        action_provider: str,
+        action_name: str,
+        params: dict[str, Any],
+        workspace_id: str,
+        actor_id: str,
+        client_request_id: str | None = None,
+    ) -> EnqueueResult: ...
+
+    @abc.abstractmethod
+    def update_status(
+        self,
+        job_id: str,
+        status: str,
+        result: dict[str, Any] | None = None,
+        workspace_id: str | None = None,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def get_job(self, job_id: str, workspace_id: str | None = None) -> dict[str, str] | None: ...
+
+    def _decode(self, raw: Any) -> dict[str, str] | None:
+        if not raw:
+            return None
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
