@@ -1,0 +1,1 @@
+"""QUE scenarios: the Redis job queue with a dual-write key migration (seed 003)."""

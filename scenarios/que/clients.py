@@ -1,0 +1,43 @@
+"""How scenarios connect the queue to Redis: no transparent retries, bounded waits.
+
+redis-py retries a command (even a whole MULTI/EXEC) on a connection error by
+default; that would hide each fault from the queue code and, after a lost
+reply, silently send the write twice. The scenarios turn it off, so every
+fault reaches the queue and the *application's* retry (same request id) is
+what gets tested.
+"""
+
+from __future__ import annotations
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from reference_impl.que import DualWriteMetrics, JobQueue, KeyScheme, QueueConfig, make_queue
+
+#: How long a read may wait for a reply that a blackholed link never delivers.
+REPLY_TIMEOUT_S = 0.3
+
+
+def connect(host: str, port: int, db: int = 0, timeout_s: float = REPLY_TIMEOUT_S) -> redis.Redis:
+    return redis.Redis(
+        host=host,
+        port=port,
+        db=db,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+    )
+
+
+def build_queue(
+    variant: str,
+    client: redis.Redis,
+    *,
+    new_schema: bool = True,
+    namespace: str = "ai",
+    metrics: DualWriteMetrics | None = None,
+) -> JobQueue:
+    config = QueueConfig(new_schema=new_schema, keys=KeyScheme(namespace))
+    return make_queue(variant, client, config, metrics or DualWriteMetrics())

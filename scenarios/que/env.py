@@ -1,0 +1,48 @@
+"""One scenario's view of Redis: an admin connection, queues built per variant, snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from reference_impl.que import DualWriteMetrics, JobQueue, KeyScheme
+from scenarios.que.clients import build_queue, connect
+from scenarios.que.store import snapshot
+
+
+class QueEnv:
+    def __init__(self, host: str, port: int, db: int) -> None:
+        self.host, self.port, self.db = host, port, db
+        # Direct to Redis, never through a proxy: it must see the truth after a fault.
+        self.admin = connect(host, port, db, timeout_s=5.0)
+        self._clients: list[redis.Redis] = []
+
+    def queue(
+        self,
+        variant: str,
+        *,
+        new_schema: bool = True,
+        via: tuple[str, int] | None = None,
+        metrics: DualWriteMetrics | None = None,
+    ) -> JobQueue:
+        """A queue of ``variant``; ``via`` is a proxy's (host, port) to reach Redis through."""
+        host, port = via or (self.host, self.port)
+        client = connect(host, port, self.db)
+        self._clients.append(client)
+        return build_queue(variant, client, new_schema=new_schema, metrics=metrics)
+
+    def snapshot(self, keys: KeyScheme | None = None) -> dict[str, Any]:
+        return snapshot(self.admin, keys)
+
+    def reset(self) -> None:
+        """Empty the database between two cases of one scenario."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        self.admin.flushdb()
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+        self.admin.close()
