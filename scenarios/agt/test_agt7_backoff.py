@@ -1,0 +1,125 @@
+"""AGT-7 properties: backoff base 10 s, cap 5 min, randomized, no overflow, reset on success.
+
+The real poll loop against a server behind a cut link is ``test_agt7_poll_loop``.
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import strategies as st
+
+from harness.scenario import scenario
+from harness.verdict import Verdict
+from reference_impl.agt import ManualClock, Variants, backoff
+from reference_impl.agt.agent_loop import PollLoop
+from scenarios.agt import props
+
+ATTEMPTS = st.one_of(
+    st.integers(1, 12), st.sampled_from([1023, 1024, 1025, 10**6]), st.integers(1, 10**6)
+)
+ERRORS = (ConnectionRefusedError, TimeoutError, ValueError, RuntimeError)
+
+
+def _delay_broken(prefix: bool):
+    def broken(example: tuple[int, int]) -> str | None:
+        attempt, draw_seed = example
+        try:
+            delay = backoff.backoff_delay(attempt, random.Random(draw_seed), prefix=prefix)
+        except OverflowError as exc:
+            return f"attempt {attempt}: OverflowError ({exc})"
+        ceiling = min(backoff.BACKOFF_CAP_S, backoff.BACKOFF_BASE_S * 2 ** min(attempt, 64))
+        if not backoff.BACKOFF_BASE_S <= delay <= ceiling:
+            return f"attempt {attempt}: delay {delay:.2f} s outside [10, {ceiling:.0f}] s"
+        return None
+
+    return broken
+
+
+def _ceiling_broken(prefix: bool):
+    def broken(pair: tuple[int, int]) -> str | None:
+        a, b = sorted(pair)
+        try:
+            ca, cb = (
+                backoff.backoff_ceiling(a, prefix=prefix),
+                backoff.backoff_ceiling(b, prefix=prefix),
+            )
+        except OverflowError as exc:
+            return f"attempts {a}, {b}: OverflowError ({exc})"
+        if ca > cb or cb > backoff.BACKOFF_CAP_S:
+            return f"ceiling({a}) = {ca}, ceiling({b}) = {cb}: not growing to a 300 s cap"
+        return None
+
+    return broken
+
+
+def _loop_broken(variants: Variants):
+    """Run the real loop over a scripted sequence of outcomes; the counter must equal the
+    failures since the last success, whichever error path was taken."""
+
+    def broken(script: list[int]) -> str | None:
+        outcomes = iter(script)
+
+        def fetch() -> list[object]:
+            kind = next(outcomes)
+            if kind < 0:
+                return []
+            raise ERRORS[kind % len(ERRORS)]("scripted")
+
+        loop = PollLoop(fetch, ManualClock(), random.Random(0), 60.0, variants=variants)
+        loop.run(max_turns=len(script))
+        streak = 0
+        for i, (kind, tick) in enumerate(zip(script, loop.ticks, strict=True)):
+            streak = 0 if kind < 0 else streak + 1
+            if tick.attempt != streak:
+                return f"turn {i}: counter {tick.attempt} after {streak} consecutive failures (script {script[: i + 1]})"
+            if kind >= 0 and tick.delay_s < backoff.BACKOFF_BASE_S:
+                return f"turn {i}: error followed by only {tick.delay_s:.1f} s"
+        return None
+
+    return broken
+
+
+@scenario("AGT-7", variants=("prefix", "fixed"))
+def test_backoff_properties(ctx) -> None:
+    """Backoff delays within [10 s, min(300 s, 10 s * 2^n)], growing to the cap, no overflow, reset on success."""
+    prefix = ctx.variant == "prefix"
+    variants = Variants.only("AGT-7", ctx.variant)
+    checks = [
+        (
+            "property:delay_bounds",
+            "delay in [10 s, min(300 s, 10 s*2^n)]",
+            st.tuples(ATTEMPTS, st.integers(0, 2**32 - 1)),
+            _delay_broken(prefix),
+        ),
+        (
+            "property:ceiling_grows_to_cap",
+            "ceiling non-decreasing, capped at 300 s",
+            st.tuples(ATTEMPTS, ATTEMPTS),
+            _ceiling_broken(prefix),
+        ),
+        (
+            "property:counter_counts_errors_and_resets",
+            "counter = failures since last success, on every error path",
+            st.lists(st.integers(-1, 3), min_size=1, max_size=30),
+            _loop_broken(variants),
+        ),
+    ]
+    for case, holds, strategy, broken in checks:
+        if ctx.selected(case):
+            ctx.record(case, props.verdict(case.split(":")[1], holds, strategy, broken, ctx.seed))
+    case = "example:attempt=10^6"
+    if ctx.selected(case):
+        try:
+            delay = backoff.backoff_delay(10**6, random.Random(ctx.seed), prefix=prefix)
+            verdict = (
+                Verdict.ok("no_overflow", f"attempt 10^6 gives {delay:.1f} s")
+                if backoff.BACKOFF_BASE_S <= delay <= backoff.BACKOFF_CAP_S
+                else Verdict.violated("no_overflow", f"attempt 10^6 gives {delay} s", delay_s=delay)
+            )
+        except OverflowError as exc:
+            verdict = Verdict.violated(
+                "no_overflow", f"attempt 10^6 overflows: {exc}", attempt=10**6
+            )
+        ctx.record(case, verdict)
+    ctx.explored(properties=3, examples=props.SETTINGS.max_examples, worked_examples=1)
