@@ -118,6 +118,12 @@ class History:
         self.ops.append(placed)
         return placed
 
+    def elapsed_ns(self, monotonic_ns: int | None = None) -> int:
+        """Time since this history began, for an op timed elsewhere (``time.monotonic_ns()``
+        is one clock for every process on the machine, so a child's reading fits)."""
+        now = time.monotonic_ns() if monotonic_ns is None else monotonic_ns
+        return now - self._t0
+
     def snapshot(self, name: str, state: Any) -> None:
         self.snapshots[name] = state
 

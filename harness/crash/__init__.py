@@ -1,0 +1,20 @@
+"""Crash points, run for real: a child killed (SIGKILL) or paused at each point in turn."""
+
+from __future__ import annotations
+
+from harness.crash.child import Fail, record, report_backend_pid
+from harness.crash.runner import CaseRun, Outcome, discover, run_case
+from harness.crash.spawn import default_spawner, make_spawner, shutdown
+
+__all__ = [
+    "CaseRun",
+    "Fail",
+    "Outcome",
+    "default_spawner",
+    "discover",
+    "make_spawner",
+    "record",
+    "report_backend_pid",
+    "run_case",
+    "shutdown",
+]
