@@ -35,6 +35,14 @@ class QueEnv:
     def snapshot(self, keys: KeyScheme | None = None) -> dict[str, Any]:
         return snapshot(self.admin, keys)
 
+    def reset_clients(self) -> None:
+        """Drop every connection (after a server restart the old sockets are dead)."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        self.admin.close()
+        self.admin = connect(self.host, self.port, self.db, timeout_s=5.0)
+
     def reset(self) -> None:
         """Empty the database between two cases of one scenario."""
         for client in self._clients:
