@@ -1,0 +1,419 @@
+"""What a run means: the state-change table, claim verdicts, findings and the final status.
+
+Pure functions of a ``Run``: every report format renders this one analysis,
+so the numbers in the Markdown, HTML, JUnit and JSON always agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.catalog import Fix
+from harness.history import NEMESIS, OpType
+from harness.ledger.verdicts import ClaimStatus, ClaimVerdict, judge_all
+from harness.scenario import FIXED, ScenarioResult
+
+if TYPE_CHECKING:
+    from harness.audit.model import Run
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One line of the state-change table: a scenario's outcome on each variant."""
+
+    fix_id: str
+    scenario: str
+    outcomes: dict[str, str]  # variant -> PASS / FAIL / UNKNOWN
+    expected_fail: tuple[str, ...]  # the pre-fix variants (must be caught)
+    measured: tuple[str, ...]  # reported as they come out (e.g. the seed's proposal)
+
+    @property
+    def flipped(self) -> bool | None:
+        """FAIL on every pre-fix variant and PASS on fixed; None when one of them did not run."""
+        if FIXED not in self.outcomes or not self.expected_fail:
+            return None
+        return self.outcomes[FIXED] == "PASS" and all(
+            self.outcomes[v] == "FAIL" for v in self.expected_fail
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fix_id": self.fix_id,
+            "scenario": self.scenario,
+            "outcomes": self.outcomes,
+            "flipped": self.flipped,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    finding: str
+    action: str
+    refs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "finding": self.finding,
+            "action": self.action,
+            "refs": list(self.refs),
+        }
+
+
+@dataclass
+class FixPart:
+    """What the report says about one fix."""
+
+    fix: Fix
+    results: list[ScenarioResult]
+    claims: list[ClaimVerdict]
+    tests: list[Any]  # TestOutcome of plain (non-scenario) tests of this fix
+
+    @property
+    def exercised(self) -> bool:
+        return bool(self.results) or bool(self.tests)
+
+    @property
+    def status(self) -> str:
+        if not self.exercised:
+            return "NOT EXERCISED"
+        if any(not r.meets_expectation for r in self.results) or any(
+            t.outcome in ("failed", "error") for t in self.tests
+        ):
+            return "FAIL"
+        return "PASS"
+
+
+@dataclass(frozen=True)
+class EdgeCase:
+    ref: str
+    note: str
+
+
+@dataclass
+class Analysis:
+    variants: list[str]  # the state-change table's columns, pre-fix first, fixed last
+    rows: list[StateRow]
+    claims: list[ClaimVerdict]
+    parts: list[FixPart]
+    findings: list[Finding]
+    edge_cases: list[EdgeCase]
+    counts: dict[str, Any]
+    status: str
+    status_detail: str
+    regressions: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "status_detail": self.status_detail,
+            "counts": self.counts,
+            "state_changes": [r.to_json() for r in self.rows],
+            "claim_verdicts": [c.to_json() for c in self.claims],
+            "findings": [f.to_json() for f in self.findings],
+            "regressions": self.regressions,
+            "undecided": self.undecided,
+        }
+
+
+def _variant_order(results: list[ScenarioResult]) -> list[str]:
+    pre: list[str] = []
+    measured: list[str] = []
+    for r in results:
+        if r.variant == FIXED:
+            continue
+        target = measured if r.expects_pass is None else pre
+        if r.variant not in target:
+            target.append(r.variant)
+    columns = sorted(pre) + sorted(measured)
+    if any(r.variant == FIXED for r in results):
+        columns.append(FIXED)
+    return columns
+
+
+def state_rows(results: list[ScenarioResult]) -> list[StateRow]:
+    grouped: dict[tuple[str, str], list[ScenarioResult]] = defaultdict(list)
+    for r in results:
+        grouped[(r.fix_id, r.scenario)].append(r)
+    rows = []
+    for (fix_id, scen), rs in sorted(
+        grouped.items(), key=lambda kv: (*_fix_key(kv[0][0]), kv[0][1])
+    ):
+        rows.append(
+            StateRow(
+                fix_id=fix_id,
+                scenario=scen,
+                outcomes={r.variant: r.outcome for r in rs},
+                expected_fail=tuple(sorted(r.variant for r in rs if r.expects_pass is False)),
+                measured=tuple(sorted(r.variant for r in rs if r.expects_pass is None)),
+            )
+        )
+    return rows
+
+
+def _fix_key(fix_id: str) -> tuple[str, int]:
+    system, _, n = fix_id.partition("-")
+    return (system, int(n) if n.isdigit() else 0)
+
+
+def gate_problems(results: list[ScenarioResult]) -> tuple[list[str], list[str]]:
+    """(regressions, undecided): what makes the gate exit 1, and what leaves it unsure (2)."""
+    regressions, undecided = [], []
+    for r in results:
+        if r.outcome == "UNKNOWN" and r.expects_pass is not None:
+            why = r.error or "no case was explored"
+            undecided.append(f"{r.ref}: could not decide ({why})")
+        elif r.expects_pass is True and r.outcome != "PASS":
+            bad = r.failing_cases()
+            first = f"; first: {bad[0].case_id}: {bad[0].verdict.summary}" if bad else ""
+            regressions.append(
+                f"{r.ref}: the fixed variant FAILED ({len(bad)} of {len(r.cases)} cases{first}); "
+                f"replay: {r.replay(bad[0].case_id if bad else None)}"
+            )
+        elif r.expects_pass is False and r.outcome != "FAIL":
+            regressions.append(
+                f"{r.ref}: the pre-fix variant is no longer caught ({r.outcome}); "
+                f"replay: {r.replay()}"
+            )
+    return regressions, undecided
+
+
+def _counts(run: Run) -> dict[str, Any]:
+    tests = Counter(t.outcome for t in run.tests)
+    outcomes = Counter(r.outcome for r in run.results)
+    cases = sum(len(r.cases) for r in run.results)
+    failing_cases = sum(len(r.failing_cases()) for r in run.results)
+    faults = sum(
+        1
+        for r in run.results
+        for c in r.cases
+        if c.history is not None
+        for op in c.history.ops
+        if op.process == NEMESIS
+    )
+    return {
+        "tests_total": len(run.tests),
+        "tests_passed": tests.get("passed", 0),
+        "tests_failed": tests.get("failed", 0),
+        "tests_skipped": tests.get("skipped", 0),
+        "tests_error": tests.get("error", 0),
+        "scenario_runs": len(run.results),
+        "scenarios": len({(r.fix_id, r.scenario) for r in run.results}),
+        "fixes_exercised": len(
+            {r.fix_id for r in run.results} | {t.fix_id for t in run.tests if t.fix_id}
+        ),
+        "fixes_in_catalog": len(run.catalog.fixes),
+        "outcome_pass": outcomes.get("PASS", 0),
+        "outcome_fail": outcomes.get("FAIL", 0),
+        "outcome_unknown": outcomes.get("UNKNOWN", 0),
+        "met_expectation": sum(1 for r in run.results if r.meets_expectation),
+        "cases": cases,
+        "failing_cases": failing_cases,
+        "faults_injected": faults,
+    }
+
+
+def _edge_cases(results: list[ScenarioResult]) -> list[EdgeCase]:
+    """Cases a scenario flagged (detail ``edge_case``) and operations of unknown outcome."""
+    out: list[EdgeCase] = []
+    for r in results:
+        for c in r.cases:
+            note = c.detail.get("edge_case")
+            if note:
+                out.append(EdgeCase(f"{r.ref}:{c.case_id}", f"{note} ({c.verdict.validity})"))
+        infos = sum(
+            1
+            for c in r.cases
+            if c.history is not None
+            for op in c.history.ops
+            if op.type is OpType.INFO and op.process != NEMESIS
+        )
+        if infos:
+            out.append(
+                EdgeCase(
+                    r.ref,
+                    f"{infos} operation(s) ended with an unknown outcome (info); "
+                    f"the checkers counted them as possibly applied; outcome {r.outcome}",
+                )
+            )
+        if r.expects_pass is None:
+            out.append(
+                EdgeCase(r.ref, f"measured variant (not a pass/fail expectation): {r.outcome}")
+            )
+    return out
+
+
+def _findings(
+    run: Run, rows: list[StateRow], claims: list[ClaimVerdict], parts: list[FixPart]
+) -> list[Finding]:
+    out: list[Finding] = []
+    fixed_broken = {r.fix_id for r in run.results if r.expects_pass is True and r.outcome == "FAIL"}
+    for r in run.results:
+        if r.expects_pass is True and r.outcome == "FAIL":
+            bad = r.failing_cases()
+            out.append(
+                Finding(
+                    "CRITICAL",
+                    f"{r.ref}: the fixed variant fails {len(bad)} of {len(r.cases)} cases: "
+                    f"{bad[0].verdict.summary if bad else ''}",
+                    f"The fix does not hold. Replay: {r.replay(bad[0].case_id if bad else None)}",
+                    (r.ref,),
+                )
+            )
+        elif r.outcome == "UNKNOWN":
+            out.append(
+                Finding(
+                    "HIGH",
+                    f"{r.ref}: the harness could not decide: {r.error or 'no case explored'}",
+                    f"Fix the scenario or its fixtures, then replay: {r.replay()}",
+                    (r.ref,),
+                )
+            )
+    for row in rows:
+        if row.flipped is False:
+            stuck = [v for v in row.expected_fail if row.outcomes[v] != "FAIL"]
+            if stuck:
+                out.append(
+                    Finding(
+                        "HIGH",
+                        f"{row.fix_id}/{row.scenario} did not flip: pre-fix variant(s) "
+                        f"{', '.join(stuck)} not caught, so the scenario proves nothing",
+                        "Make the scenario reach the bug on the pre-fix code (a crash point, "
+                        "a schedule or a fault it does not yet try).",
+                        tuple(f"{row.fix_id}/{row.scenario}/{v}" for v in stuck),
+                    )
+                )
+    for cv in claims:
+        if cv.status is ClaimStatus.REFUTED:
+            severity = "HIGH" if set(cv.claim.fixes) & fixed_broken else "MEDIUM"
+            replays = [
+                c["replay"]
+                for e in cv.evidence
+                if e["outcome"] != e["holds_if"]
+                for c in e["failing_cases"][:1]
+            ]
+            action = (
+                "The seed's claim is wrong; the reference fix does not rely on it."
+                if severity == "MEDIUM"
+                else "The claim is wrong and the fixed variant fails too: fix the reference."
+            )
+            if replays:
+                action += f" Replay: {replays[0]}"
+            out.append(
+                Finding(
+                    severity,
+                    f"Seed claim {cv.claim.id} refuted ({cv.claim.seed}, {cv.claim.section}): "
+                    f'"{cv.claim.claim}" {cv.reason}',
+                    action,
+                    tuple(e["scenario"] for e in cv.evidence),
+                )
+            )
+    for t in run.tests:
+        if t.outcome in ("failed", "error") and not _is_scenario_item(t.nodeid, run.results):
+            out.append(
+                Finding(
+                    "HIGH",
+                    f"test {t.nodeid} {t.outcome}: {t.message}",
+                    "Investigate the test.",
+                    (t.nodeid,),
+                )
+            )
+    not_run: dict[str, list[str]] = defaultdict(list)
+    for part in parts:
+        if not part.exercised:
+            not_run[part.fix.system].append(part.fix.id)
+    for system, ids in sorted(not_run.items()):
+        sysinfo = run.catalog.system(system)
+        name = f" ({sysinfo.name})" if sysinfo else ""
+        out.append(
+            Finding(
+                "LOW",
+                f"{len(ids)} fix(es) of {system}{name} not exercised in this run: {', '.join(ids)}",
+                "Build their reference code and scenarios, or select them with --fix; "
+                "their claims stay UNTESTED.",
+                tuple(ids),
+            )
+        )
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(out, key=lambda f: order.get(f.severity, len(order)))
+
+
+def _is_scenario_item(nodeid: str, results: list[ScenarioResult]) -> bool:
+    # Failed scenario items are already findings through their results.
+    return "[" in nodeid and any(r.scenario in nodeid for r in results)
+
+
+def analyze(run: Run) -> Analysis:
+    results = run.results
+    rows = state_rows(results)
+    claims = judge_all(run.claims, results)
+    by_fix: dict[str, list[ScenarioResult]] = defaultdict(list)
+    for r in results:
+        by_fix[r.fix_id].append(r)
+    parts = []
+    known = {f.id for f in run.catalog.fixes}
+    fixes = list(run.catalog.fixes)
+    # A scenario for a fix the catalog lacks still gets a part: nothing run is hidden.
+    for fix_id in sorted(set(by_fix) - known, key=_fix_key):
+        fixes.append(Fix(fix_id, fix_id.split("-")[0], "(not in the fix catalog)", "", ""))
+    for fix in sorted(fixes, key=lambda f: _fix_key(f.id)):
+        parts.append(
+            FixPart(
+                fix=fix,
+                results=sorted(
+                    by_fix.get(fix.id, []),
+                    key=lambda r: (
+                        r.scenario,
+                        r.variant == FIXED,
+                        r.expects_pass is None,
+                        r.variant,
+                    ),
+                ),
+                claims=[c for c in claims if fix.id in c.claim.fixes],
+                tests=[
+                    t
+                    for t in run.tests
+                    if t.fix_id == fix.id and not _is_scenario_item(t.nodeid, results)
+                ],
+            )
+        )
+    regressions, undecided = gate_problems(results)
+    failed_tests = [
+        t
+        for t in run.tests
+        if t.outcome in ("failed", "error") and not _is_scenario_item(t.nodeid, results)
+    ]
+    counts = _counts(run)
+    exercised = [p for p in parts if p.exercised]
+    verified = [p for p in exercised if p.status == "PASS"]
+    if regressions or failed_tests:
+        status = "NOT VERIFIED"
+    elif undecided or not results:
+        status = "UNDECIDED"
+    else:
+        status = "VERIFIED"
+    detail = (
+        f"{len(verified)} of {len(exercised)} exercised fixes verified "
+        f"({counts['scenarios']} scenarios, {counts['scenario_runs']} scenario runs, "
+        f"{counts['cases']} cases); {len(parts) - len(exercised)} of {len(parts)} fixes in the "
+        "catalog not exercised"
+    )
+    return Analysis(
+        variants=_variant_order(results),
+        rows=rows,
+        claims=claims,
+        parts=parts,
+        findings=_findings(run, rows, claims, parts),
+        edge_cases=_edge_cases(results),
+        counts=counts,
+        status=status,
+        status_detail=detail,
+        regressions=regressions,
+        undecided=undecided,
+    )

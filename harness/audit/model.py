@@ -1,0 +1,110 @@
+"""The run document, saved as results.json: everything every report format is made from.
+
+Only inputs are stored as the source of truth (the header, pytest's per-test
+outcomes, every scenario result with its cases and histories, the fix catalog
+and the claims as they were); derived views (state-change table, claim
+verdicts, findings) are written beside them for other tools but are always
+recomputed on load, so re-rendering a results.json gives the same report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.catalog import Catalog
+from harness.errors import ConfigError
+from harness.ledger.claims import Claim
+from harness.scenario import ScenarioResult
+
+AUDIT_SCHEMA = "fault-harness/audit/1"
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One pytest item of the run, scenario or not."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    nodeid: str
+    outcome: str  # passed, failed, skipped, error
+    fix_id: str | None = None
+    duration_s: float = 0.0
+    message: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TestOutcome:
+        return cls(
+            nodeid=str(data["nodeid"]),
+            outcome=str(data["outcome"]),
+            fix_id=data.get("fix_id"),
+            duration_s=float(data.get("duration_s", 0.0)),
+            message=str(data.get("message", "")),
+        )
+
+
+@dataclass
+class Run:
+    meta: dict[str, Any]
+    results: list[ScenarioResult]
+    catalog: Catalog
+    claims: list[Claim]
+    tests: list[TestOutcome] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        # Imported here: analysis imports this module for the Run type.
+        from harness.audit.analysis import analyze
+
+        analysis = analyze(self)
+        return {
+            "schema": AUDIT_SCHEMA,
+            "meta": self.meta,
+            "tests": [asdict(t) for t in self.tests],
+            "results": [r.to_json() for r in self.results],
+            "catalog": self.catalog.to_json(),
+            "claims": [c.to_json() for c in self.claims],
+            "derived": analysis.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "results.json") -> Run:
+        if not isinstance(data, dict) or "schema" not in data:
+            raise ConfigError(f"{source} is not a harness results file (no schema field)")
+        if data["schema"] != AUDIT_SCHEMA:
+            raise ConfigError(
+                f"{source} has schema {data['schema']!r}, this harness reads {AUDIT_SCHEMA!r}; "
+                "re-run 'harness audit' to write a current one"
+            )
+        try:
+            return cls(
+                meta=dict(data["meta"]),
+                results=[ScenarioResult.from_json(r) for r in data["results"]],
+                catalog=Catalog.from_json(data["catalog"]),
+                claims=[Claim.from_json(c) for c in data["claims"]],
+                tests=[TestOutcome.from_json(t) for t in data.get("tests", [])],
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"{source} is corrupt: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(
+                f"{source} is corrupt: {type(exc).__name__} {exc} while reading it"
+            ) from None
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1, sort_keys=False, default=str) + "\n"
+
+    @classmethod
+    def load(cls, path: Path) -> Run:
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})"
+            ) from None
+        return cls.from_json(data, str(path))

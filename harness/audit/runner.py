@@ -1,0 +1,194 @@
+"""Runs the scenarios under pytest in a child process and gathers what it wrote.
+
+A child process, not ``pytest.main``: every server and fixture the run starts
+dies with it, a second run in the same process starts clean, and pytest-xdist
+works as it does on the command line. The child writes scenario results
+(``--harness-results``) and progress events (``harness.audit.events``); the
+parent tails the events to show progress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.audit.events import ENV as EVENTS_ENV
+from harness.audit.model import TestOutcome
+from harness.audit.settings import Settings
+from harness.errors import HarnessError
+from harness.scenario import ScenarioResult
+
+KEEP_ENV = "HARNESS_KEEP_SERVERS"
+# pytest's exit codes that mean the run itself broke, not a test.
+_BROKEN = {2: "interrupted", 3: "internal error", 4: "usage error"}
+
+
+class RunFailed(HarnessError):
+    """pytest could not run the scenarios (exit 2: the harness could not decide)."""
+
+
+@dataclass
+class Selection:
+    fixes: list[str] = field(default_factory=list)
+    variants: list[str] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)
+    seed: int | None = None
+    exact_seed: bool = False  # replay: the seed is the scenario's own, not a base
+    case: str | None = None
+    workers: int = 0
+    backend: str | None = None
+    keep: bool = False
+    verbose: bool = False
+    collect_only: bool = False
+
+
+@dataclass
+class PytestRun:
+    results: list[ScenarioResult]
+    tests: list[TestOutcome]
+    collected: list[dict[str, Any]]
+    exit_code: int
+    wall_s: float
+    log: str  # pytest's own output
+
+
+def pytest_argv(settings: Settings, sel: Selection, results: Path) -> list[str]:
+    argv = [sys.executable, "-m", "pytest", str(settings.scenarios), "-p", "harness.audit.events"]
+    argv += ["--rootdir", str(settings.root), "-o", "console_output_style=classic"]
+    if sel.collect_only:
+        return [*argv, "--collect-only", "-q", *_filters(sel)]
+    argv += ["--harness-results", str(results), "-rfE"]
+    argv += ["-v", "-s"] if sel.verbose else ["-q"]
+    if sel.workers > 0:
+        argv += ["-n", str(sel.workers)]
+    elif _xdist_installed():
+        argv += ["-p", "no:xdist"]
+    return [*argv, *_filters(sel)]
+
+
+def _xdist_installed() -> bool:
+    try:
+        import xdist  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _filters(sel: Selection) -> list[str]:
+    out: list[str] = []
+    if sel.fixes:
+        out += ["--harness-fixes", ",".join(sel.fixes)]
+    if sel.variants:
+        out += ["--harness-variants", ",".join(sel.variants)]
+    if sel.scenarios:
+        out += ["--harness-scenarios", ",".join(sel.scenarios)]
+    if sel.seed is not None:
+        out += ["--harness-seed", str(sel.seed)]
+    if sel.exact_seed:
+        out += ["--harness-exact-seed", "1"]
+    if sel.case is not None:
+        out += ["--harness-case", sel.case]
+    return out
+
+
+def _env(sel: Selection, events: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env[EVENTS_ENV] = str(events)
+    env.pop("PYTEST_ADDOPTS", None)  # a user's addopts could change what the audit counts
+    if sel.backend:
+        env["HARNESS_BACKEND"] = sel.backend
+    if sel.keep:
+        env[KEEP_ENV] = "1"
+    return env
+
+
+def run_pytest(
+    settings: Settings,
+    sel: Selection,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    stream_output: bool = False,
+) -> PytestRun:
+    if not settings.scenarios.exists():
+        raise RunFailed(
+            f"scenarios path {settings.scenarios} does not exist; set [tool.harness] scenarios"
+        )
+    with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
+        results_path = Path(tmp) / "results.jsonl"
+        events_path = Path(tmp) / "events.jsonl"
+        events_path.touch()
+        log_path = Path(tmp) / "pytest.log"
+        argv = pytest_argv(settings, sel, results_path)
+        t0 = time.perf_counter()
+        events: list[dict[str, Any]] = []
+        with open(log_path, "w") as log, open(events_path) as tail:
+            proc = subprocess.Popen(
+                argv,
+                cwd=settings.root,
+                env=_env(sel, events_path),
+                stdout=None if stream_output else log,
+                stderr=subprocess.STDOUT if not stream_output else None,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                while True:
+                    done = proc.poll() is not None
+                    for line in tail:  # only whole lines: the writer appends a line at once
+                        if line.endswith("\n"):
+                            event = json.loads(line)
+                            events.append(event)
+                            if on_event is not None:
+                                on_event(event)
+                    if done:
+                        break
+                    time.sleep(0.1)
+            except BaseException:
+                _stop(proc)
+                raise
+        wall = time.perf_counter() - t0
+        log_text = log_path.read_text(errors="replace")
+        code = proc.returncode
+        if code in _BROKEN or code < 0:
+            last = _last_line(log_text)
+            raise RunFailed(
+                f"pytest could not run the scenarios ({_BROKEN.get(code, f'signal {-code}')}, "
+                f"exit {code}): {last}"
+            )
+        results = []
+        if results_path.exists():
+            results = [
+                ScenarioResult.from_json(json.loads(line))
+                for line in results_path.read_text().splitlines()
+                if line.strip()
+            ]
+    collected = [i for e in events if e["event"] == "collected" for i in e["items"]]
+    tests = [TestOutcome.from_json(e) for e in events if e["event"] == "test"]
+    return PytestRun(results, tests, collected, code, wall, log_text)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Interrupted: let pytest tear its servers down (SIGINT), then insist."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if "error" in ln.lower():
+            return ln[:300]
+    return lines[-1][:300] if lines else "no output"

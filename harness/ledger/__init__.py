@@ -1,0 +1,14 @@
+"""The claims ledger: each testable claim of the seeds, the scenarios that test it, its verdict."""
+
+from harness.ledger.claims import Claim, TestedBy, load_claims
+from harness.ledger.verdicts import ClaimStatus, ClaimVerdict, judge, judge_all
+
+__all__ = [
+    "Claim",
+    "ClaimStatus",
+    "ClaimVerdict",
+    "TestedBy",
+    "judge",
+    "judge_all",
+    "load_claims",
+]

@@ -1,0 +1,1 @@
+"""Report renderers: one module per format, each a function of one ``Run`` and its analysis."""
