@@ -35,7 +35,8 @@ def render_all(run: Run) -> dict[str, str]:
 
 def write_folder(files: dict[str, str], target: Path) -> Path:
     """Write ``files`` as the folder ``target``, replacing an earlier report folder there."""
-    target = target.absolute()
+    # Through a symlink (reports/latest): replace the folder it points to, not the link.
+    target = target.resolve() if target.is_symlink() else target.absolute()
     if target.exists() and not (target.is_dir() and _replaceable(target)):
         raise ConfigError(
             f"output folder {target} exists and is not a report folder; choose another --out"
