@@ -1,0 +1,61 @@
+"""Operations as a harness child runs them: module-level, taking only picklable values
+(a DSN, never a connection), opening their own connection, returning JSON-able data.
+
+``now_iso`` freezes the child's clock, so the parent decides what time it is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from harness.crash.child import report_backend_pid
+from reference_impl.agt import (
+    Deployment,
+    ManualClock,
+    Variants,
+    migrate,
+    poll,
+    register,
+    renew,
+    revoke_refresh_tokens,
+)
+from scenarios.agt.agtdb import SIGNING_KEY
+
+
+def _dep(variants: str, now_iso: str) -> Deployment:
+    return Deployment(SIGNING_KEY, clock=ManualClock(datetime.fromisoformat(now_iso)), variants=Variants.parse(variants))
+
+
+def _connect(dsn: str) -> psycopg.Connection:
+    conn = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
+    report_backend_pid(conn.info.backend_pid)  # lets a scheduler see this worker's row locks
+    return conn
+
+
+def register_op(dsn: str, variants: str, now_iso: str, reg_token: str, secret: str) -> dict[str, Any]:
+    with _connect(dsn) as conn:
+        reg = register(conn, _dep(variants, now_iso), reg_token, "agent-host", secret)
+    return {"agent_id": reg.agent_id, "recovered": reg.recovered, "refresh_token": reg.refresh_token}
+
+
+def poll_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> list[int]:
+    with _connect(dsn) as conn:
+        return [c.id for c in poll(conn, _dep(variants, now_iso), agent_id)]
+
+
+def renew_op(dsn: str, variants: str, now_iso: str, agent_id: str, refresh: str) -> str:
+    with _connect(dsn) as conn:
+        return renew(conn, _dep(variants, now_iso), agent_id, refresh).refresh_expires_at.isoformat()
+
+
+def revoke_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> int:
+    with _connect(dsn) as conn:
+        return revoke_refresh_tokens(conn, _dep(variants, now_iso), agent_id)
+
+
+def migrate_op(dsn: str, variants: str) -> list[int]:
+    with _connect(dsn) as conn:
+        return migrate.upgrade(conn, Variants.parse(variants))

@@ -1,0 +1,94 @@
+"""One fault per case at every crash point of an operation: SIGKILL there, or cut the
+database link there (through the proxy) and let the operation carry on.
+
+Plan: discover the points the op passes (on a throwaway database). Run: per
+(fault, point), a fresh database, the op in a harness child, the fault at the
+point. Check: the invariant on the state after the fault, then after the
+scenario's recovery step, both into one verdict per case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.crash.runner import discover, run_case
+from harness.history import History
+from harness.verdict import Verdict, compose
+from scenarios.agt import agtdb
+
+Check = Callable[["Env", History, str], Verdict]
+
+
+@dataclass
+class Env:
+    """One case's world: its database and whatever the setup step created in it."""
+
+    db: Any
+    data: dict[str, Any]
+
+    @property
+    def dsn(self) -> str:
+        return str(self.db.dsn)
+
+
+def dsn_via(db: Any, link: Any) -> str:
+    """The same database, reached through the proxy link."""
+    return f"host={link.host} port={link.port} dbname={db.name} user={_user(db)} connect_timeout=3"
+
+
+def _user(db: Any) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return str(conninfo_to_dict(str(db.dsn)).get("user") or "postgres")
+
+
+def explore(
+    ctx: Any,
+    *,
+    factory: Any,
+    setup: Callable[[Env], None],
+    op: Callable[[Env, str], Callable[[], Any]],
+    check: Check,
+    recover: Callable[[Env, History], None],
+    link: Any = None,
+    skip_points: tuple[str, ...] = (),
+) -> None:
+    probe = Env(agtdb.fresh(factory), {})
+    setup(probe)
+    points = [p for p in discover(op(probe, probe.dsn)) if p not in skip_points]
+    faults = ["crash"] + (["cut"] if link is not None else [])
+    for fault in faults:
+        for point in points:
+            case = f"{fault}@{point}"
+            if not ctx.selected(case):
+                continue
+            env = Env(agtdb.fresh(factory), {})
+            setup(env)
+            history = History()
+            if fault == "crash":
+                run = run_case(op(env, env.dsn), kill_at=point, history=history)
+            else:
+                try:
+                    run = run_case(op(env, dsn_via(env.db, link)), pause_at={point: link.cut}, history=history)
+                finally:
+                    link.restore()
+            after_fault = check(env, history, "after fault")
+            history.snapshot("after_fault", agtdb.snapshot(env.dsn))
+            recover(env, history)
+            after_recovery = check(env, history, "after recovery")
+            history.snapshot("after_recovery", agtdb.snapshot(env.dsn))
+            verdict = compose(case, [after_fault, after_recovery])
+            ctx.record(
+                case,
+                verdict,
+                history=history,
+                detail={"fault": fault, "point": point, "run": run.summary()},
+            )
+    ctx.explored(crash_points=len(points), points=points, faults=faults, cases=len(points) * len(faults), processes=1)
+
+
+def phase(verdict: Verdict, when: str) -> Verdict:
+    """Prefix a verdict's summary with the phase it judged."""
+    return Verdict(f"{verdict.checker} ({when})", verdict.validity, f"{when}: {verdict.summary}", verdict.evidence)
