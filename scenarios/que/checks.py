@@ -58,14 +58,18 @@ def exactly_once(snap: dict[str, Any], history: History) -> Verdict:
     by_request = jobs_by_request(snap)
     acked: set[str] = set()
     tried: set[str] = set()
+    pending: dict[str, str | None] = {}  # process -> request of its open enqueue
     for op in history:
-        if op.f != "enqueue" or not isinstance(op.value, dict):
+        if op.f != "enqueue":
             continue
-        request = op.value.get("request")
-        if request is None:
+        if op.type is OpType.INVOKE:
+            request = op.value.get("request") if isinstance(op.value, dict) else None
+            pending[op.process] = request
+            if request is not None:
+                tried.add(request)
             continue
-        tried.add(request)
-        if op.type is OpType.OK:
+        request = pending.pop(op.process, None)
+        if request is not None and op.type is OpType.OK:
             acked.add(request)
     problems = []
     for request in sorted(tried):

@@ -1,0 +1,88 @@
+"""QUE-1: idempotent enqueue by client request id.
+
+A retry after a failed first attempt goes through; a duplicate request is
+queued once; never zero jobs after a successful response.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from harness.crash import discover, run_case
+from harness.history import History
+from harness.scenario import ScenarioContext, scenario
+from harness.verdict import compose
+from reference_impl.que import KeyScheme
+from scenarios.que import child_ops, ops, wrongtype
+from scenarios.que.checks import exactly_once, expect
+
+VARIANTS = ("prefix", "seed", "fixed")
+
+
+def _retry_verdict(case: str, history: History, snap: dict, retry_out: object):
+    return compose(
+        case,
+        [
+            expect(
+                "que.retry_returns",
+                not isinstance(retry_out, Exception),
+                "the retry returned",
+                got=repr(retry_out),
+            ),
+            exactly_once(snap, history),
+        ],
+    )
+
+
+@scenario("QUE-1", variants=VARIANTS, measured=("seed",))
+def test_retry_after_failed_attempt(ctx: ScenarioContext, que) -> None:
+    """First attempt killed at each crash point, or failing on a WRONGTYPE command;
+    then a retry with the same request id (and a new job id, as a re-sent API call gets)."""
+    op = functools.partial(
+        child_ops.enqueue, ctx.variant, que.host, que.port, que.db, "job-1", "req-1"
+    )
+    que.reset()
+    points = [p for p in discover(op) if p.startswith("que.enqueue.")]
+    for point in points:
+        case = f"crash@{point}"
+        if not ctx.selected(case):
+            continue
+        que.reset()
+        history = History()
+        run = run_case(
+            op,
+            kill_at=point,
+            history=history,
+            process="attempt-1",
+            record_as=None,
+            fail_on=child_ops.FAIL_ON,
+        )
+        retry = ops.enqueue(history, que.queue(ctx.variant), "job-2", "req-1", process="retry")
+        snap = que.snapshot()
+        history.snapshot("final", snap)
+        ctx.record(
+            case,
+            _retry_verdict(case, history, snap, retry),
+            history=history,
+            detail={"crash_point": point, "first_attempt": run.summary()},
+        )
+    for target in ("queue", "old_job", "new_job"):
+        case = f"wrongtype@{target}"
+        if not ctx.selected(case):
+            continue
+        que.reset()
+        history = History()
+        key = wrongtype.target_key(KeyScheme(), target, "job-1")
+        wrongtype.plant(que.admin, history, key)
+        ops.enqueue(history, que.queue(ctx.variant), "job-1", "req-1", process="attempt-1")
+        wrongtype.repair(que.admin, history, key)
+        retry = ops.enqueue(history, que.queue(ctx.variant), "job-2", "req-1", process="retry")
+        snap = que.snapshot()
+        history.snapshot("final", snap)
+        ctx.record(
+            case,
+            _retry_verdict(case, history, snap, retry),
+            history=history,
+            detail={"wrongtype_key": key},
+        )
+    ctx.explored(crash_points=len(points), points=points, command_errors=3)
