@@ -23,17 +23,30 @@ VARIANTS = ("prefix", "seed", "fixed")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cases", action="store_true", help="also list every failing case")
     args, extra = parser.parse_known_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-que-") as tmp:
         results = Path(tmp) / "results.jsonl"
         cmd = [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "scenarios/que",
-            f"--harness-seed={args.seed}", f"--harness-results={results}", *extra,
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:randomly",
+            "scenarios/que",
+            f"--harness-seed={args.seed}",
+            f"--harness-results={results}",
+            *extra,
         ]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        rows = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+        rows = (
+            [json.loads(line) for line in results.read_text().splitlines()]
+            if results.exists()
+            else []
+        )
     table: dict[str, dict[str, str]] = defaultdict(dict)
     durations: dict[str, float] = defaultdict(float)
     for r in rows:
@@ -46,6 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in sorted(table):
         cells = "  ".join(f"{table[name].get(v, '-'):<16}" for v in VARIANTS)
         print(f"{name:<{width}}  {cells}  {durations[name]:.2f}s")
+    if args.cases:
+        for r in sorted(rows, key=lambda r: (r["fix_id"], r["scenario"], r["variant"])):
+            for c in r["cases"]:
+                if c["verdict"]["validity"] != "valid":
+                    print(
+                        f"  {r['fix_id']}/{r['scenario']}/{r['variant']}:{c['case_id']}: "
+                        f"{c['verdict']['summary'][:150]}"
+                    )
     print(f"pytest exit {proc.returncode}; {len(rows)} scenario results; wall time {wall:.2f} s")
     if proc.returncode != 0:
         print(proc.stdout[-4000:])

@@ -7,6 +7,7 @@ queued once; never zero jobs after a successful response.
 from __future__ import annotations
 
 import functools
+import itertools
 
 from harness.crash import discover, run_case
 from harness.history import History
@@ -86,3 +87,86 @@ def test_retry_after_failed_attempt(ctx: ScenarioContext, que) -> None:
             detail={"wrongtype_key": key},
         )
     ctx.explored(crash_points=len(points), points=points, command_errors=3)
+
+
+def _enqueue_op(ctx: ScenarioContext, que, job_id: str, request: str):
+    return functools.partial(
+        child_ops.enqueue, ctx.variant, que.host, que.port, que.db, job_id, request
+    )
+
+
+@scenario("QUE-1", variants=VARIANTS, measured=("seed",))
+def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
+    """Two processes send the same request: A pauses at each crash point while B runs
+    whole; then the same with A killed at its next point after B answered."""
+    op_a = _enqueue_op(ctx, que, "job-a", "req-1")
+    op_b = _enqueue_op(ctx, que, "job-b", "req-1")
+    que.reset()
+    points = [p for p in discover(op_a) if p.startswith("que.enqueue.")]
+    schedules: list[tuple[str, str | None]] = [(p, None) for p in points]
+    schedules += list(itertools.pairwise(points))
+    for pause, kill in schedules:
+        case = f"A@{pause}>B" + (f">kill A@{kill}" if kill else ">A")
+        if not ctx.selected(case):
+            continue
+        que.reset()
+        history = History()
+
+        def run_b(history: History = history) -> None:
+            run_case(op_b, history=history, process="B", record_as=None, fail_on=child_ops.FAIL_ON)
+
+        run = run_case(
+            op_a,
+            pause_at={pause: run_b},
+            kill_at=kill,
+            history=history,
+            process="A",
+            record_as=None,
+            fail_on=child_ops.FAIL_ON,
+        )
+        snap = que.snapshot()
+        history.snapshot("final", snap)
+        ctx.record(
+            case,
+            compose(case, [exactly_once(snap, history)]),
+            history=history,
+            detail={"pause_a_at": pause, "kill_a_at": kill, "a": run.summary()},
+        )
+    ctx.explored(schedules=len(schedules), points=points, processes=2)
+
+
+@scenario("QUE-1", variants=VARIANTS, measured=("seed",))
+def test_sequential_duplicates(ctx: ScenarioContext, que) -> None:
+    """The same request sent again and again: after a clean first attempt, after a lost
+    reply (the server applied it), after a refused first attempt (WRONGTYPE)."""
+    for case in ("after_success", "after_refused_attempt"):
+        if not ctx.selected(case):
+            continue
+        que.reset()
+        history = History()
+        key = wrongtype.target_key(KeyScheme(), "queue", "job-1")
+        if case == "after_refused_attempt":
+            wrongtype.plant(que.admin, history, key)
+        ops.enqueue(history, que.queue(ctx.variant), "job-1", "req-1", process="attempt-1")
+        if case == "after_refused_attempt":
+            wrongtype.repair(que.admin, history, key)
+        outs = [
+            ops.enqueue(
+                history, que.queue(ctx.variant), f"job-{n}", "req-1", process=f"attempt-{n}"
+            )
+            for n in range(2, 5)
+        ]
+        snap = que.snapshot()
+        history.snapshot("final", snap)
+        parts = [exactly_once(snap, history)]
+        parts += [
+            expect(
+                f"que.attempt_{n}_returns",
+                not isinstance(o, Exception),
+                "the duplicate returned",
+                got=repr(o),
+            )
+            for n, o in enumerate(outs, 2)
+        ]
+        ctx.record(case, compose(case, parts), history=history)
+    ctx.explored(duplicates_per_case=3)
