@@ -59,3 +59,10 @@ def revoke_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> int:
 def migrate_op(dsn: str, variants: str) -> list[int]:
     with _connect(dsn) as conn:
         return migrate.upgrade(conn, Variants.parse(variants))
+
+
+def poll_many_op(dsn: str, variants: str, now_iso: str, agent_id: str, times: int) -> list[list[int]]:
+    """A hammering worker: ``times`` polls back to back on one connection."""
+    dep = _dep(variants, now_iso)
+    with _connect(dsn) as conn:
+        return [[c.id for c in poll(conn, dep, agent_id)] for _ in range(times)]

@@ -1,0 +1,155 @@
+"""AGT-2: delivery locks pending and stuck commands FOR UPDATE SKIP LOCKED and marks them
+sent in the same transaction.
+
+Invariant: N concurrent pollers never deliver one command twice within a lease;
+no expired command is delivered; a poller killed after its SELECT and before
+COMMIT loses nothing (the commands are delivered to the next poll).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from harness.crash.runner import discover, run_case
+from harness.history import History, OpType
+from harness.scenario import scenario
+from harness.verdict import Verdict, compose
+from scenarios.agt import agtdb, child_ops, concurrency, faultcases, invariants
+from scenarios.agt.faultcases import Env
+
+FIX = "AGT-2"
+NOW = agtdb.T0.isoformat()
+
+
+def _setup(variants: str, commands: int = 3):
+    def setup(env: Env) -> None:
+        dep = agtdb.deployment(FIX, "fixed")
+        agent, _ = agtdb.registered_agent(env.dsn, dep)
+        env.data.update(agent=agent, variants=variants)
+        env.data["ids"] = agtdb.enqueue(env.dsn, dep, agent, commands)
+        # An expired command must never be delivered.
+        env.data["expired"] = agtdb.enqueue(env.dsn, agtdb.deployment(FIX, "fixed", agtdb.T0.replace(hour=11)), agent, 1, ttl_s=60)
+
+    return setup
+
+
+def _op(env: Env, dsn: str):
+    return functools.partial(child_ops.poll_op, dsn, env.data["variants"], NOW, env.data["agent"])
+
+
+def _delivered(history: History, exclude: tuple[str, ...] = ()) -> list[int]:
+    return [
+        cid
+        for op in history
+        if op.type is OpType.OK and op.f == "poll_op" and op.process not in exclude
+        for cid in op.value or []
+    ]
+
+
+def _no_expired(env: Env, history: History) -> Verdict:
+    bad = sorted(set(_delivered(history)) & set(env.data["expired"]))
+    if bad:
+        return Verdict.violated("no_expired_delivery", f"expired command(s) {bad} delivered", ids=bad)
+    return Verdict.ok("no_expired_delivery", "no expired command delivered")
+
+
+def _check(env: Env, history: History, when: str) -> Verdict:
+    """Within the lease: at most once, nothing expired. After recovery: what the fault left
+    pending went to the very next poll, and every command reached the agent."""
+    parts = [invariants.at_most_once_within_lease(_within_lease(history)), _no_expired(env, history)]
+    if when == "after fault":
+        env.data["pending_after_fault"] = [
+            c["id"] for c in agtdb.snapshot(env.dsn)["commands"] if c["status"] == "pending" and c["id"] in env.data["ids"]
+        ]
+    else:
+        retry = set(_delivered(history, exclude=("after_lease",)))
+        late = sorted(set(env.data.get("pending_after_fault", [])) - retry)
+        never = sorted(set(env.data["ids"]) - set(_delivered(history)))
+        parts.append(
+            Verdict.violated("pending_delivered_next", f"command(s) {late} left pending were not delivered by the next poll", missing=late)
+            if late
+            else Verdict.ok("pending_delivered_next", "what the fault left pending went to the next poll")
+        )
+        parts.append(
+            Verdict.violated("no_lost_command", f"command(s) {never} never delivered, even after the lease", missing=never, rows=agtdb.snapshot(env.dsn)["commands"])
+            if never
+            else Verdict.ok("no_lost_command", "every command delivered")
+        )
+    return compose(when, [faultcases.phase(p, when) for p in parts])
+
+
+def _within_lease(history: History) -> History:
+    return History(ops=[op for op in history if op.process != "after_lease"])
+
+
+def _recover(env: Env, history: History) -> None:
+    """The agent polls again within the lease; then once more after it (stuck re-delivery)."""
+    run_case(_op(env, env.dsn), history=history, process="retry")
+    later = (agtdb.T0 + agtdb.deployment(FIX, "fixed").lease).replace(second=1).isoformat()
+    run_case(
+        functools.partial(child_ops.poll_op, env.dsn, env.data["variants"], later, env.data["agent"]),
+        history=history,
+        process="after_lease",
+    )
+
+
+@scenario(FIX, variants=("prefix", "fixed"), measured=("prefix",))
+def test_poller_fault_at_every_step(ctx, pg_database_factory, pg_link) -> None:
+    """A poller killed (or its link cut) at every step loses no command: what stayed pending goes
+    to the next poll, what was marked sent goes after the lease.
+
+    Measured on the pre-fix variant: without a transaction its marks are durable at once, which
+    is the fixed variant's after-COMMIT case, so a lone crash does not separate them (the
+    concurrency scenario does)."""
+    faultcases.explore(
+        ctx,
+        factory=pg_database_factory,
+        setup=_setup(f"{FIX}={ctx.variant}"),
+        op=_op,
+        check=_check,
+        recover=_recover,
+        link=pg_link,
+        skip_points=("agt.poll.after_seen",),
+    )
+
+
+@scenario(FIX, variants=("prefix", "fixed"))
+def test_concurrent_pollers(ctx, pg_database_factory) -> None:
+    """Two pollers, B run whole at each step of A; then 8 pollers hammering: no command delivered twice."""
+    variants = f"{FIX}={ctx.variant}"
+    probe = Env(agtdb.fresh(pg_database_factory), {})
+    _setup(variants)(probe)
+    points = [p for p in discover(_op(probe, probe.dsn)) if p != "agt.poll.after_seen"]
+    for point in points:
+        case = f"schedule:A@{point}"
+        if not ctx.selected(case):
+            continue
+        env = Env(agtdb.fresh(pg_database_factory), {})
+        _setup(variants)(env)
+        history = History()
+        detail = concurrency.interleave(env.dsn, _op(env, env.dsn), _op(env, env.dsn), point, history)
+        _recover(env, history)
+        history.snapshot("final", agtdb.snapshot(env.dsn))
+        ctx.record(case, _check(env, history, "after recovery"), history=history, detail=detail)
+    rounds = 3
+    for r in range(rounds):
+        case = f"hammer:8x{r}"
+        if not ctx.selected(case):
+            continue
+        env = Env(agtdb.fresh(pg_database_factory), {})
+        count = ctx.rng.randint(20, 60)
+        polls = [ctx.rng.randint(1, 4) for _ in range(8)]
+        _setup(variants, commands=count)(env)
+        history = History()
+        runs = concurrency.hammer(
+            [functools.partial(child_ops.poll_many_op, env.dsn, variants, NOW, env.data["agent"], n) for n in polls],
+            history,
+        )
+        for i, run in enumerate(runs):
+            for ids in (run.value or []) if run else []:
+                op = history.invoke(f"w{i}", "poll_op")
+                history.ok(op, ids)
+        _recover(env, history)
+        history.snapshot("final", agtdb.snapshot(env.dsn))
+        ctx.record(case, _check(env, history, "after recovery"), history=history, detail={"commands": count, "polls_per_worker": polls})
+    ctx.explored(schedules=len(points), hammer_rounds=rounds, processes=8, points=points)
