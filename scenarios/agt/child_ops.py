@@ -26,7 +26,11 @@ from scenarios.agt.agtdb import SIGNING_KEY
 
 
 def _dep(variants: str, now_iso: str) -> Deployment:
-    return Deployment(SIGNING_KEY, clock=ManualClock(datetime.fromisoformat(now_iso)), variants=Variants.parse(variants))
+    return Deployment(
+        SIGNING_KEY,
+        clock=ManualClock(datetime.fromisoformat(now_iso)),
+        variants=Variants.parse(variants),
+    )
 
 
 def _connect(dsn: str) -> psycopg.Connection:
@@ -35,10 +39,16 @@ def _connect(dsn: str) -> psycopg.Connection:
     return conn
 
 
-def register_op(dsn: str, variants: str, now_iso: str, reg_token: str, secret: str) -> dict[str, Any]:
+def register_op(
+    dsn: str, variants: str, now_iso: str, reg_token: str, secret: str
+) -> dict[str, Any]:
     with _connect(dsn) as conn:
         reg = register(conn, _dep(variants, now_iso), reg_token, "agent-host", secret)
-    return {"agent_id": reg.agent_id, "recovered": reg.recovered, "refresh_token": reg.refresh_token}
+    return {
+        "agent_id": reg.agent_id,
+        "recovered": reg.recovered,
+        "refresh_token": reg.refresh_token,
+    }
 
 
 def poll_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> list[int]:
@@ -48,7 +58,9 @@ def poll_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> list[int]:
 
 def renew_op(dsn: str, variants: str, now_iso: str, agent_id: str, refresh: str) -> str:
     with _connect(dsn) as conn:
-        return renew(conn, _dep(variants, now_iso), agent_id, refresh).refresh_expires_at.isoformat()
+        return renew(
+            conn, _dep(variants, now_iso), agent_id, refresh
+        ).refresh_expires_at.isoformat()
 
 
 def revoke_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> int:
@@ -61,7 +73,9 @@ def migrate_op(dsn: str, variants: str) -> list[int]:
         return migrate.upgrade(conn, Variants.parse(variants))
 
 
-def poll_many_op(dsn: str, variants: str, now_iso: str, agent_id: str, times: int) -> list[list[int]]:
+def poll_many_op(
+    dsn: str, variants: str, now_iso: str, agent_id: str, times: int
+) -> list[list[int]]:
     """A hammering worker: ``times`` polls back to back on one connection."""
     dep = _dep(variants, now_iso)
     with _connect(dsn) as conn:

@@ -71,7 +71,9 @@ def explore(
                 run = run_case(op(env, env.dsn), kill_at=point, history=history)
             else:
                 try:
-                    run = run_case(op(env, dsn_via(env.db, link)), pause_at={point: link.cut}, history=history)
+                    run = run_case(
+                        op(env, dsn_via(env.db, link)), pause_at={point: link.cut}, history=history
+                    )
                 finally:
                     link.restore()
             after_fault = check(env, history, "after fault")
@@ -86,9 +88,20 @@ def explore(
                 history=history,
                 detail={"fault": fault, "point": point, "run": run.summary()},
             )
-    ctx.explored(crash_points=len(points), points=points, faults=faults, cases=len(points) * len(faults), processes=1)
+    ctx.explored(
+        crash_points=len(points),
+        points=points,
+        faults=faults,
+        cases=len(points) * len(faults),
+        processes=1,
+    )
 
 
 def phase(verdict: Verdict, when: str) -> Verdict:
     """Prefix a verdict's summary with the phase it judged."""
-    return Verdict(f"{verdict.checker} ({when})", verdict.validity, f"{when}: {verdict.summary}", verdict.evidence)
+    return Verdict(
+        f"{verdict.checker} ({when})",
+        verdict.validity,
+        f"{when}: {verdict.summary}",
+        verdict.evidence,
+    )

@@ -50,12 +50,17 @@ def single_winner(history: History, f: str = "register_op") -> Verdict:
     wins = [
         op.value
         for op in history
-        if op.type is OpType.OK and op.f == f and isinstance(op.value, dict) and not op.value.get("recovered")
+        if op.type is OpType.OK
+        and op.f == f
+        and isinstance(op.value, dict)
+        and not op.value.get("recovered")
     ]
     agents = {w["agent_id"] for w in wins}
     if len(agents) > 1:
         return Verdict.violated(
-            "token_single_use", f"one registration token created {len(agents)} agents", agents=sorted(agents)
+            "token_single_use",
+            f"one registration token created {len(agents)} agents",
+            agents=sorted(agents),
         )
     return Verdict.ok("token_single_use", f"{len(agents)} winning registration(s)")
 
@@ -79,9 +84,7 @@ def at_most_once_within_lease(history: History, f: str = "poll_op") -> Verdict:
 
 def none_lost(state: State, delivered: set[int]) -> Verdict:
     """Every command is either delivered (returned to a poller) or still pending."""
-    lost = [
-        c for c in state["commands"] if c["id"] not in delivered and c["status"] != "pending"
-    ]
+    lost = [c for c in state["commands"] if c["id"] not in delivered and c["status"] != "pending"]
     if lost:
         return Verdict.violated(
             "no_lost_command",

@@ -34,7 +34,12 @@ def _setup(variants: str):
 
 def _op(env: Env, dsn: str):
     return functools.partial(
-        child_ops.register_op, dsn, env.data["variants"], agtdb.T0.isoformat(), env.data["token"], env.data["secret"]
+        child_ops.register_op,
+        dsn,
+        env.data["variants"],
+        agtdb.T0.isoformat(),
+        env.data["token"],
+        env.data["secret"],
     )
 
 

@@ -28,7 +28,9 @@ def _setup(variants: str, commands: int = 3):
         env.data.update(agent=agent, variants=variants)
         env.data["ids"] = agtdb.enqueue(env.dsn, dep, agent, commands)
         # An expired command must never be delivered.
-        env.data["expired"] = agtdb.enqueue(env.dsn, agtdb.deployment(FIX, "fixed", agtdb.T0.replace(hour=11)), agent, 1, ttl_s=60)
+        env.data["expired"] = agtdb.enqueue(
+            env.dsn, agtdb.deployment(FIX, "fixed", agtdb.T0.replace(hour=11)), agent, 1, ttl_s=60
+        )
 
     return setup
 
@@ -49,29 +51,47 @@ def _delivered(history: History, exclude: tuple[str, ...] = ()) -> list[int]:
 def _no_expired(env: Env, history: History) -> Verdict:
     bad = sorted(set(_delivered(history)) & set(env.data["expired"]))
     if bad:
-        return Verdict.violated("no_expired_delivery", f"expired command(s) {bad} delivered", ids=bad)
+        return Verdict.violated(
+            "no_expired_delivery", f"expired command(s) {bad} delivered", ids=bad
+        )
     return Verdict.ok("no_expired_delivery", "no expired command delivered")
 
 
 def _check(env: Env, history: History, when: str) -> Verdict:
     """Within the lease: at most once, nothing expired. After recovery: what the fault left
     pending went to the very next poll, and every command reached the agent."""
-    parts = [invariants.at_most_once_within_lease(_within_lease(history)), _no_expired(env, history)]
+    parts = [
+        invariants.at_most_once_within_lease(_within_lease(history)),
+        _no_expired(env, history),
+    ]
     if when == "after fault":
         env.data["pending_after_fault"] = [
-            c["id"] for c in agtdb.snapshot(env.dsn)["commands"] if c["status"] == "pending" and c["id"] in env.data["ids"]
+            c["id"]
+            for c in agtdb.snapshot(env.dsn)["commands"]
+            if c["status"] == "pending" and c["id"] in env.data["ids"]
         ]
     else:
         retry = set(_delivered(history, exclude=("after_lease",)))
         late = sorted(set(env.data.get("pending_after_fault", [])) - retry)
         never = sorted(set(env.data["ids"]) - set(_delivered(history)))
         parts.append(
-            Verdict.violated("pending_delivered_next", f"command(s) {late} left pending were not delivered by the next poll", missing=late)
+            Verdict.violated(
+                "pending_delivered_next",
+                f"command(s) {late} left pending were not delivered by the next poll",
+                missing=late,
+            )
             if late
-            else Verdict.ok("pending_delivered_next", "what the fault left pending went to the next poll")
+            else Verdict.ok(
+                "pending_delivered_next", "what the fault left pending went to the next poll"
+            )
         )
         parts.append(
-            Verdict.violated("no_lost_command", f"command(s) {never} never delivered, even after the lease", missing=never, rows=agtdb.snapshot(env.dsn)["commands"])
+            Verdict.violated(
+                "no_lost_command",
+                f"command(s) {never} never delivered, even after the lease",
+                missing=never,
+                rows=agtdb.snapshot(env.dsn)["commands"],
+            )
             if never
             else Verdict.ok("no_lost_command", "every command delivered")
         )
@@ -87,7 +107,9 @@ def _recover(env: Env, history: History) -> None:
     run_case(_op(env, env.dsn), history=history, process="retry")
     later = (agtdb.T0 + agtdb.deployment(FIX, "fixed").lease).replace(second=1).isoformat()
     run_case(
-        functools.partial(child_ops.poll_op, env.dsn, env.data["variants"], later, env.data["agent"]),
+        functools.partial(
+            child_ops.poll_op, env.dsn, env.data["variants"], later, env.data["agent"]
+        ),
         history=history,
         process="after_lease",
     )
@@ -127,7 +149,9 @@ def test_concurrent_pollers(ctx, pg_database_factory) -> None:
         env = Env(agtdb.fresh(pg_database_factory), {})
         _setup(variants)(env)
         history = History()
-        detail = concurrency.interleave(env.dsn, _op(env, env.dsn), _op(env, env.dsn), point, history)
+        detail = concurrency.interleave(
+            env.dsn, _op(env, env.dsn), _op(env, env.dsn), point, history
+        )
         _recover(env, history)
         history.snapshot("final", agtdb.snapshot(env.dsn))
         ctx.record(case, _check(env, history, "after recovery"), history=history, detail=detail)
@@ -142,7 +166,12 @@ def test_concurrent_pollers(ctx, pg_database_factory) -> None:
         _setup(variants, commands=count)(env)
         history = History()
         runs = concurrency.hammer(
-            [functools.partial(child_ops.poll_many_op, env.dsn, variants, NOW, env.data["agent"], n) for n in polls],
+            [
+                functools.partial(
+                    child_ops.poll_many_op, env.dsn, variants, NOW, env.data["agent"], n
+                )
+                for n in polls
+            ],
             history,
         )
         for i, run in enumerate(runs):
@@ -151,5 +180,10 @@ def test_concurrent_pollers(ctx, pg_database_factory) -> None:
                 history.ok(op, ids)
         _recover(env, history)
         history.snapshot("final", agtdb.snapshot(env.dsn))
-        ctx.record(case, _check(env, history, "after recovery"), history=history, detail={"commands": count, "polls_per_worker": polls})
+        ctx.record(
+            case,
+            _check(env, history, "after recovery"),
+            history=history,
+            detail={"commands": count, "polls_per_worker": polls},
+        )
     ctx.explored(schedules=len(points), hammer_rounds=rounds, processes=8, points=points)

@@ -1,0 +1,136 @@
+"""AGT-3: re-delivery of a stuck command raises retry_count; past the limit (5) it is failed.
+
+Pre-fix is the seed's own "fixed" code (DEV-029): the filter ``retry_count < 5``
+exists, nothing raises the counter, so the command comes back forever.
+Invariant: a never-acknowledged command is delivered at most 1 + 5 times, then is terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from harness.crash.runner import discover
+from harness.history import History, OpType
+from harness.scenario import scenario
+from harness.verdict import Verdict
+from reference_impl.agt import poll
+from scenarios.agt import agtdb, child_ops, concurrency, invariants
+from scenarios.agt.faultcases import Env
+
+FIX = "AGT-3"
+ROUNDS = 20  # the bound on "without end"
+
+
+def _deliveries(
+    dsn: str, variant: str, cid: int, agent: str, start_retry: int, history: History
+) -> list[int]:
+    dep = agtdb.deployment(FIX, variant)
+    with agtdb.connect(dsn) as conn:
+        conn.execute("UPDATE commands SET retry_count = %s WHERE id = %s", (start_retry, cid))
+        counts = []
+        for turn in range(ROUNDS):
+            op = history.invoke(
+                "agent", "poll_op", {"turn": turn, "at": dep.clock.now().isoformat()}
+            )
+            got = [c.id for c in poll(conn, dep, agent)]
+            history.ok(op, got)
+            counts.append(got.count(cid))
+            dep.clock.advance(dep.lease.total_seconds() + 1)  # type: ignore[attr-defined]
+    return counts
+
+
+@scenario(FIX, variants=("prefix", "fixed"))
+def test_unacknowledged_command_is_bounded(ctx, pg_database_factory) -> None:
+    """A never-acknowledged command: at most 6 deliveries then failed; a stuck one found at
+    retry_count 0 gets 5 more; two pollers re-delivering at once bump the counter once."""
+    for case, start, allowed in (
+        ("fresh_command", 0, 6),
+        ("preexisting_stuck_at_retry_0", 0, 6),
+        ("stuck_at_retry_4", 4, 2),
+    ):
+        if not ctx.selected(case):
+            continue
+        env = Env(agtdb.fresh(pg_database_factory), {})
+        dep = agtdb.deployment(FIX, "fixed")
+        agent, _ = agtdb.registered_agent(env.dsn, dep)
+        (cid,) = agtdb.enqueue(env.dsn, dep, agent, 1)
+        if (
+            case == "preexisting_stuck_at_retry_0"
+        ):  # sent long before the migration added the column
+            with agtdb.connect(env.dsn) as conn:
+                conn.execute(
+                    "UPDATE commands SET status = 'sent', sent_at = %s WHERE id = %s",
+                    (agtdb.T0 - timedelta(days=3), cid),
+                )
+            allowed = 5
+        history = History()
+        counts = _deliveries(env.dsn, ctx.variant, cid, agent, start, history)
+        state = agtdb.snapshot(env.dsn)
+        history.snapshot("final", state)
+        total, status = sum(counts), state["commands"][0]["status"]
+        if total <= allowed and status == "failed":
+            verdict = Verdict.ok(
+                "bounded_redelivery", f"delivered {total} time(s) (limit {allowed}), then failed"
+            )
+        else:
+            verdict = Verdict.violated(
+                "bounded_redelivery",
+                f"delivered {total} time(s) in {ROUNDS} leases (limit {allowed}); status {status}, retry_count {state['commands'][0]['retry_count']}",
+                deliveries_per_lease=counts,
+                rows=state["commands"],
+            )
+        ctx.record(
+            case, verdict, history=history, detail={"start_retry_count": start, "rounds": ROUNDS}
+        )
+
+    # Two pollers meet on one stuck command: B runs whole at each step of A.
+    later = (agtdb.T0 + timedelta(minutes=6)).isoformat()
+
+    def setup() -> Env:
+        env = Env(agtdb.fresh(pg_database_factory), {})
+        dep = agtdb.deployment(FIX, "fixed")
+        agent, _ = agtdb.registered_agent(env.dsn, dep)
+        (cid,) = agtdb.enqueue(env.dsn, dep, agent, 1)
+        with agtdb.connect(env.dsn) as conn:
+            conn.execute(
+                "UPDATE commands SET status = 'sent', sent_at = %s WHERE id = %s", (agtdb.T0, cid)
+            )
+        env.data.update(agent=agent, cid=cid)
+        return env
+
+    variants = f"{FIX}={ctx.variant}"
+    probe = setup()
+    op = functools.partial(child_ops.poll_op, probe.dsn, variants, later, probe.data["agent"])
+    points = [p for p in discover(op) if p != "agt.poll.after_seen"]
+    for point in points:
+        case = f"schedule:A@{point}"
+        if not ctx.selected(case):
+            continue
+        env = setup()
+        history = History()
+        op = functools.partial(child_ops.poll_op, env.dsn, variants, later, env.data["agent"])
+        detail = concurrency.interleave(env.dsn, op, op, point, history)
+        row = agtdb.snapshot(env.dsn)["commands"][0]
+        history.snapshot("final", row)
+        got = sum(
+            1 for o in history if o.type is OpType.OK for c in o.value or [] if c == env.data["cid"]
+        )
+        parts = [invariants.at_most_once_within_lease(history)]
+        if ctx.variant == "fixed" or row["retry_count"] != got:
+            parts.append(
+                Verdict.ok(
+                    "counter_counts_redeliveries",
+                    f"retry_count {row['retry_count']} after {got} re-delivery",
+                )
+                if row["retry_count"] == got
+                else Verdict.violated(
+                    "counter_counts_redeliveries",
+                    f"retry_count {row['retry_count']} after {got} re-delivery(ies)",
+                    row=row,
+                )
+            )
+        from harness.verdict import compose
+
+        ctx.record(case, compose(case, parts), history=history, detail=detail)
+    ctx.explored(leases=ROUNDS, schedules=len(points), processes=2, points=points)
