@@ -10,9 +10,12 @@ from harness.verdict import Verdict, compose
 from scenarios.que.store import request_of
 
 
-def no_partial_job(snap: dict[str, Any], new_schema: bool = True) -> Verdict:
+def no_partial_job(
+    snap: dict[str, Any], new_schema: bool = True, old_only: frozenset[str] = frozenset()
+) -> Verdict:
     """QUE-2: every job is whole (old hash, new hash when the flag is on, one queue
-    entry, the two hashes equal) or absent; a queued id always has its hashes."""
+    entry, the two hashes equal) or absent; a queued id always has its hashes.
+    ``old_only``: jobs enqueued before the flag flipped, whole without a new hash."""
     problems: list[str] = []
     queued = Counter(snap["queue"])
     old = snap["old"]
@@ -22,7 +25,7 @@ def no_partial_job(snap: dict[str, Any], new_schema: bool = True) -> Verdict:
             problems.append(f"{job_id} queued {n} times")
         if job_id not in old:
             problems.append(f"{job_id} queued without its old-schema hash")
-        if new_schema and job_id not in new_by_job:
+        if new_schema and job_id not in new_by_job and job_id not in old_only:
             problems.append(f"{job_id} queued without its new-schema hash")
     for job_id, fields in sorted(old.items()):
         if job_id not in queued:
