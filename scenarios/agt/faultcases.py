@@ -54,8 +54,10 @@ def explore(
     recover: Callable[[Env, History], None],
     link: Any = None,
     skip_points: tuple[str, ...] = (),
+    fresh: Callable[[Any], Any] = agtdb.fresh,
+    snapshot: Callable[[str], Any] = agtdb.snapshot,
 ) -> None:
-    probe = Env(agtdb.fresh(factory), {})
+    probe = Env(fresh(factory), {})
     setup(probe)
     points = [p for p in discover(op(probe, probe.dsn)) if p not in skip_points]
     faults = ["crash"] + (["cut"] if link is not None else [])
@@ -64,7 +66,7 @@ def explore(
             case = f"{fault}@{point}"
             if not ctx.selected(case):
                 continue
-            env = Env(agtdb.fresh(factory), {})
+            env = Env(fresh(factory), {})
             setup(env)
             history = History()
             if fault == "crash":
@@ -77,10 +79,10 @@ def explore(
                 finally:
                     link.restore()
             after_fault = check(env, history, "after fault")
-            history.snapshot("after_fault", agtdb.snapshot(env.dsn))
+            history.snapshot("after_fault", snapshot(env.dsn))
             recover(env, history)
             after_recovery = check(env, history, "after recovery")
-            history.snapshot("after_recovery", agtdb.snapshot(env.dsn))
+            history.snapshot("after_recovery", snapshot(env.dsn))
             verdict = compose(case, [after_fault, after_recovery])
             ctx.record(
                 case,
