@@ -45,7 +45,7 @@ def _whole(old: dict, new: dict):
     def check(env: Env, history: History, when: str) -> Verdict:
         got = _schema(env.dsn)
         parts = []
-        if got == old or got == new:
+        if got in (old, new):
             which = "old" if got == old else "new"
             parts.append(
                 Verdict.ok("schema_whole", f"schema wholly {which} (versions {got['versions']})")

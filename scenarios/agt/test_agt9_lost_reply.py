@@ -1,0 +1,97 @@
+"""AGT-9: a crash after COMMIT, before the access token reaches the agent.
+
+The seed calls it a known limitation ("agent must re-register with a new
+token"). Going beyond it: the agent retries with the same registration token
+and the secret it generated, and gets the same agent and fresh tokens; any
+other use of the consumed token is still refused.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from harness.crash.runner import run_case
+from harness.history import History, OpType
+from harness.scenario import scenario
+from harness.verdict import Verdict, compose
+from reference_impl.agt import issue_registration_token, tokens
+from scenarios.agt import agtdb, child_ops, invariants
+
+FIX = "AGT-9"
+NOW = agtdb.T0.isoformat()
+LOST_AT = ("agt.register.after_commit", "agt.register.after_mint")
+
+
+def _last(history: History, process: str):
+    done = [op for op in history if op.process == process and op.type is not OpType.INVOKE]
+    return done[-1] if done else None
+
+
+@scenario(FIX, variants=("prefix", "fixed"))
+def test_recover_after_lost_reply(ctx, pg_database_factory) -> None:
+    """Killed after COMMIT: a retry with the same token and secret recovers the same agent;
+    a stranger with the token is refused; the database stays consistent."""
+    variants = f"{FIX}={ctx.variant}"
+    for point in LOST_AT:
+        case = f"crash@{point}"
+        if not ctx.selected(case):
+            continue
+        db = agtdb.fresh(pg_database_factory)
+        with agtdb.connect(db.dsn) as conn:
+            reg_token = issue_registration_token(conn, agtdb.deployment(FIX, "fixed"))
+        secret = tokens.new_token("agent_secret")
+        history = History()
+        register = functools.partial(
+            child_ops.register_op, db.dsn, variants, NOW, reg_token, secret
+        )
+        run_case(register, kill_at=point, history=history, process="agent")
+        after_crash = agtdb.snapshot(db.dsn)
+        history.snapshot("after_crash", after_crash)
+        run_case(register, history=history, process="agent_retry")
+        stranger = functools.partial(
+            child_ops.register_op,
+            db.dsn,
+            variants,
+            NOW,
+            reg_token,
+            tokens.new_token("agent_secret"),
+        )
+        run_case(stranger, history=history, process="stranger")
+        final = agtdb.snapshot(db.dsn)
+        history.snapshot("final", final)
+
+        retry, other = _last(history, "agent_retry"), _last(history, "stranger")
+        parts = [
+            invariants.registration_all_or_nothing(after_crash),
+            invariants.registration_all_or_nothing(final),
+        ]
+        if retry is not None and retry.type is OpType.OK:
+            same = retry.value["agent_id"] == after_crash["agents"][0]["id"]
+            parts.append(
+                Verdict.ok("agent_recovers", "the retry got the same agent and a fresh token")
+                if same and len(final["agents"]) == 1
+                else Verdict.violated(
+                    "agent_recovers", "the retry created another agent", rows=final
+                )
+            )
+        else:
+            parts.append(
+                Verdict.violated(
+                    "agent_recovers",
+                    f"the agent is stranded: its retry was refused ({retry.error if retry else 'no reply'}); "
+                    "it needs a new registration token",
+                    agents=final["agents"],
+                    registration_tokens=final["registration_tokens"],
+                )
+            )
+        parts.append(
+            Verdict.ok("single_use_kept", "a different secret with the consumed token is refused")
+            if other is not None and other.type is not OpType.OK
+            else Verdict.violated(
+                "single_use_kept",
+                "a stranger with the consumed token registered",
+                op=other.to_json() if other else None,
+            )
+        )
+        ctx.record(case, compose(case, parts), history=history, detail={"point": point})
+    ctx.explored(crash_points=len(LOST_AT), points=list(LOST_AT), processes=3)
