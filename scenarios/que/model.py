@@ -201,7 +201,9 @@ class QueueMachine(RuleBasedStateMachine):
                 assert jobs == [known], f"request {request} is {known}, Redis has {jobs}"
         for job_id, allowed in self.statuses.items():
             status = snap["old"].get(job_id, {}).get("status")
-            assert status in allowed, f"{job_id} has status {status}, model allows {sorted(allowed)}"
+            assert status in allowed, (
+                f"{job_id} has status {status}, model allows {sorted(allowed)}"
+            )
 
 
 def _short(out: Any) -> str:

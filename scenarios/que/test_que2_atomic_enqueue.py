@@ -8,6 +8,7 @@ from harness.verdict import compose
 from reference_impl.que import KeyScheme
 from scenarios.que import ops, wrongtype
 from scenarios.que.checks import no_partial_job, queue_invariants
+from scenarios.que.points import at_points, discover
 
 TARGETS = ("queue", "old_job", "new_job")
 
@@ -36,3 +37,47 @@ def test_command_error_in_transaction(ctx: ScenarioContext, que) -> None:
         )
         ctx.record(case, verdict, history=history, detail={"wrongtype_key": key})
     ctx.explored(faults=[f"wrongtype@{t}" for t in TARGETS])
+
+
+def _first_attempt_points(que, variant: str) -> list[str]:
+    """The enqueue's crash points on this variant, found by running it once."""
+    que.reset()
+    history = History()
+    points = discover(
+        lambda: ops.enqueue(history, que.queue(variant), "job-0", "req-0"), "que.enqueue."
+    )
+    que.reset()
+    return points
+
+
+@scenario("QUE-2", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def test_server_restart_mid_enqueue(ctx: ScenarioContext, que, redis_server) -> None:
+    """The Redis server SIGKILLed and restarted at each step of an enqueue (AOF with
+    fsync always: what was acknowledged survives); then a retry with the same request id."""
+    points = _first_attempt_points(que, ctx.variant)
+    for point in points:
+        case = f"restart@{point}"
+        if not ctx.selected(case):
+            continue
+        que.reset()
+        history = History()
+
+        def kill(history: History = history, point: str = point) -> None:
+            history.fault("server_kill", {"at": point})
+            redis_server.kill()
+
+        # Down until the attempt has ended: redis-py reconnects a dead pooled
+        # connection silently, so a server back at once would hide the kill.
+        with at_points({point: kill}):
+            ops.enqueue(history, que.queue(ctx.variant), "job-1", "req-1", process="attempt-1")
+        history.fault("server_restart")
+        redis_server.restart()
+        que.reset_clients()
+        after_restart = que.snapshot()
+        ops.enqueue(history, que.queue(ctx.variant), "job-2", "req-1", process="retry")
+        final = que.snapshot()
+        history.snapshot("after_restart", after_restart)
+        history.snapshot("final", final)
+        verdict = compose(case, [no_partial_job(after_restart), queue_invariants(final, history)])
+        ctx.record(case, verdict, history=history, detail={"restart_at": point})
+    ctx.explored(restart_points=points)
