@@ -68,9 +68,7 @@ class Channel:
             if message is not None:
                 return message
             if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
+                remaining = max(0.0, deadline - time.monotonic())
                 ready, _, _ = select.select([self.sock], [], [], remaining)
                 if not ready:
                     return None

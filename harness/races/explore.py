@@ -1,0 +1,210 @@
+"""Explore schedules: all of them (bounded), or Hypothesis's draw shrunk to a minimal failure.
+
+steps = discover_steps(workers, setup=reset)            # {"a": 3, "b": 3}
+cases = explore_schedules(workers, check=no_double_claim, setup=reset,
+                          steps=steps, max_preemptions=2, ctx=ctx)
+found = find_failing_schedule(workers, check=..., setup=reset, steps=steps, seed=ctx.seed)
+print(found.run.program())                               # the minimal failing schedule
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.checkers.safe import check_safe
+from harness.crash.explore import _Recorder
+from harness.crash.runner import run_case
+from harness.crash.spawn import Spawner
+from harness.errors import ConfigError
+from harness.races.blocking import BlockingDetector
+from harness.races.schedule import Schedule, enumerate_schedules
+from harness.races.scheduler import DEFAULT_STEP_TIMEOUT_S, ScheduleRun, run_schedule
+from harness.verdict import Validity, Verdict
+
+Check = Callable[[ScheduleRun], Verdict]
+Workers = Mapping[str, Callable[[], Any]]
+
+
+@dataclass
+class ScheduleCase:
+    case_id: str
+    run: ScheduleRun
+    verdict: Verdict
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.run.schedule
+
+
+@dataclass
+class SearchResult:
+    """What ``find_failing_schedule`` tried and found (``failing`` None: nothing failed)."""
+
+    tried: int
+    failing: ScheduleCase | None
+    seconds_to_first_failure: float | None = None
+    seconds: float = 0.0
+    shrunk_from: list[str] = field(default_factory=list)
+
+
+def discover_steps(
+    workers: Workers,
+    *,
+    setup: Callable[[], object] | None = None,
+    spawner: Spawner | None = None,
+    timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
+) -> dict[str, int]:
+    """Run each worker alone (after ``setup``) and count its steps: its points + 1."""
+    out = {}
+    for name, fn in workers.items():
+        if setup is not None:
+            setup()
+        out[name] = len(run_case(fn, timeout_s=timeout_s, spawner=spawner).points) + 1
+    return out
+
+
+def case_id(schedule: Schedule) -> str:
+    return f"schedule:{schedule}"
+
+
+def _run_one(
+    workers: Workers,
+    schedule: Schedule,
+    check: Check,
+    setup: Callable[[], object] | None,
+    run_kwargs: dict[str, Any],
+) -> ScheduleCase:
+    if setup is not None:
+        setup()
+    run = run_schedule(workers, schedule, **run_kwargs)
+    verdict = check_safe("check", check, run)
+    if run.timed_out and verdict.valid:
+        verdict = Verdict.unknown("check", f"a step timed out: {run.program().splitlines()[-1]}")
+    cid = case_id(schedule)
+    return ScheduleCase(cid, run, Verdict(cid, verdict.validity, verdict.summary, verdict.evidence))
+
+
+def _record(ctx: _Recorder | None, case: ScheduleCase) -> None:
+    if ctx is not None:
+        detail = {"schedule": str(case.schedule), **case.run.to_json()}
+        ctx.record(case.case_id, case.verdict, history=case.run.history, detail=detail)
+
+
+def explore_schedules(
+    workers: Workers,
+    *,
+    check: Check,
+    setup: Callable[[], object] | None = None,
+    schedules: Iterable[Schedule | str] | None = None,
+    steps: Mapping[str, int] | None = None,
+    max_preemptions: int | None = None,
+    limit: int | None = None,
+    stop_at_first_failure: bool = False,
+    ctx: _Recorder | None = None,
+    blocking: BlockingDetector | None = None,
+    spawner: Spawner | None = None,
+    step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
+    **run_kwargs: Any,
+) -> list[ScheduleCase]:
+    """Run each schedule (given, or every interleaving of ``steps``, discovered if not
+    given) after ``setup``; ``check`` each run. With ``ctx`` each is a recorded case."""
+    if not callable(check):
+        raise ConfigError(f"check must be a callable returning a Verdict, got {check!r}")
+    if schedules is None:
+        if steps is None:
+            steps = discover_steps(workers, setup=setup, spawner=spawner)
+        schedules = enumerate_schedules(steps, max_preemptions=max_preemptions, limit=limit)
+    kwargs = {
+        "blocking": blocking,
+        "spawner": spawner,
+        "step_timeout_s": step_timeout_s,
+        **run_kwargs,
+    }
+    cases = []
+    for schedule in schedules:
+        s = Schedule.parse(schedule) if isinstance(schedule, str) else schedule
+        if ctx is not None and not ctx.selected(case_id(s)):
+            continue
+        case = _run_one(workers, s, check, setup, kwargs)
+        cases.append(case)
+        _record(ctx, case)
+        if stop_at_first_failure and case.verdict.validity is Validity.INVALID:
+            break
+    if ctx is not None:
+        ctx.explored(schedules=len(cases), workers=sorted(workers))
+    return cases
+
+
+def find_failing_schedule(
+    workers: Workers,
+    *,
+    check: Check,
+    seed: int,
+    setup: Callable[[], object] | None = None,
+    steps: Mapping[str, int] | None = None,
+    max_examples: int = 50,
+    ctx: _Recorder | None = None,
+    blocking: BlockingDetector | None = None,
+    spawner: Spawner | None = None,
+    step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
+    **run_kwargs: Any,
+) -> SearchResult:
+    """Hypothesis draws schedules (from ``seed``) until ``check`` finds one INVALID, then
+    shrinks it to a minimal failing schedule, which is re-run and returned."""
+    from hypothesis import HealthCheck, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    from harness.races.strategy import schedules
+
+    if not isinstance(max_examples, int) or max_examples < 1:
+        raise ConfigError(f"max_examples must be an integer >= 1, got {max_examples!r}")
+    if steps is None:
+        steps = discover_steps(workers, setup=setup, spawner=spawner)
+    kwargs = {
+        "blocking": blocking,
+        "spawner": spawner,
+        "step_timeout_s": step_timeout_s,
+        **run_kwargs,
+    }
+    result = SearchResult(0, None)
+    t0 = time.perf_counter()
+
+    def fails(schedule: Schedule) -> bool:
+        result.tried += 1
+        case = _run_one(workers, schedule, check, setup, kwargs)
+        failed = case.verdict.validity is Validity.INVALID
+        if failed:
+            if result.seconds_to_first_failure is None:
+                result.seconds_to_first_failure = time.perf_counter() - t0
+            result.shrunk_from.append(str(schedule))
+        return failed
+
+    config = settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        minimal = find(schedules(steps), fails, settings=config, random=random.Random(seed))
+    except NoSuchExample:
+        minimal = None
+    if minimal is not None:
+        result.failing = _run_one(workers, minimal, check, setup, kwargs)
+        _record(ctx, result.failing)
+    elif ctx is not None:
+        ctx.record(
+            "hypothesis",
+            Verdict.ok(
+                "hypothesis", f"{result.tried} drawn schedules, none failing", tried=result.tried
+            ),
+            detail={"seed": seed, "steps": dict(steps)},
+        )
+    if ctx is not None:
+        ctx.explored(schedules=result.tried, workers=sorted(workers), search="hypothesis")
+    result.seconds = time.perf_counter() - t0
+    return result
