@@ -287,7 +287,9 @@ def scenario(
             name=name or fn.__name__.removeprefix("test_"),
             variants=variants,
             measured=measured_t,
-            description=description or (fn.__doc__ or "").strip().split("\n")[0],
+            # The docstring's first paragraph, on one line: reports show it as it is.
+            description=description
+            or " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split()),
         )
         fn.__harness_scenario__ = spec  # type: ignore[attr-defined]
         marked = pytest.mark.fix(fix_id)(fn)

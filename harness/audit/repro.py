@@ -70,8 +70,9 @@ def repro(
     keep: bool,
     backend: str | None,
     recorded_path: Path | None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
+    out = out or sys.stdout
     fix_id, scen, variant, case_id = parse_case_ref(ref)
     fix_id = catalog.fix(fix_id).id
     recorded = find_recorded(recorded_path, ref)

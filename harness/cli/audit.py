@@ -57,7 +57,7 @@ def _command(name: str, args: argparse.Namespace) -> str:
     """The command as a user would retype it, rebuilt from the parsed options."""
     parts = ["harness", name]
     for fix in _csv_list(args.fix):
-        parts += ["--fix", fix]
+        parts += ["--fix", fix.upper()]
     for variant in _csv_list(getattr(args, "variant", None)):
         parts += ["--variant", variant]
     if getattr(args, "backend", None):

@@ -34,7 +34,9 @@ def test_race_two_writers(ctx: ScenarioContext) -> None:
         verdict = (
             Verdict.ok("no_lost_update", "count is 2", counter=final)
             if final == 2
-            else Verdict.violated("no_lost_update", "an increment was lost | count 1", counter=final, expected=2)
+            else Verdict.violated(
+                "no_lost_update", "an increment was lost | count 1", counter=final, expected=2
+            )
         )
         ctx.record(case, verdict, history=h, detail={"schedule": s})
 
@@ -87,7 +89,9 @@ def test_retry_applies_once(ctx: ScenarioContext) -> None:
         if copies == 1
         else Verdict.violated("applied_once", f"{copies} copies", copies=copies)
     )
-    ctx.record("retry-after-reset", v, history=h, detail={"edge_case": "retry after an uncertain outcome"})
+    ctx.record(
+        "retry-after-reset", v, history=h, detail={"edge_case": "retry after an uncertain outcome"}
+    )
 
 
 @pytest.mark.fix("TOY-2")

@@ -1,0 +1,71 @@
+"""The report's numbers are the run's numbers: parse the tables back and compare."""
+
+from pathlib import Path
+
+from harness.audit.model import Run
+from harness.scenario import FIXED
+
+
+def _table(markdown: str, heading: str) -> list[dict[str, str]]:
+    """The first pipe table after ``heading``, as dicts keyed by its header row."""
+    lines = markdown[markdown.index(heading) :].splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("|"))
+    rows = []
+    for ln in lines[start:]:
+        if not ln.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in ln.strip().strip("|").split("|")])
+    header, _, *body = rows
+    return [dict(zip(header, row, strict=True)) for row in body]
+
+
+def test_state_change_table_equals_the_recorded_results(toy_audit: Path, toy_run: Run) -> None:
+    md = (toy_audit / "VERIFICATION.md").read_text()
+    rows = _table(md, "### State-change table")
+    expected: dict[tuple[str, str], dict[str, str]] = {}
+    for r in toy_run.results:
+        expected.setdefault((r.fix_id, r.scenario), {})[r.variant] = r.outcome
+    parsed = {(row["Fix"], row["Scenario"]): row for row in rows}
+    assert set(parsed) == set(expected)
+    variants = {r.variant for r in toy_run.results}
+    for key, outcomes in expected.items():
+        row = parsed[key]
+        for variant in variants:
+            assert row[variant] == outcomes.get(variant, "—"), (key, variant)
+        caught = all(o == "FAIL" for v, o in outcomes.items() if v not in (FIXED, "seed"))
+        assert row["Flipped"] == ("yes" if caught and outcomes[FIXED] == "PASS" else "NO")
+
+
+def test_counts_equal_the_recorded_results(toy_audit: Path, toy_run: Run) -> None:
+    md = (toy_audit / "VERIFICATION.md").read_text()
+    runs = len(toy_run.results)
+    cases = sum(len(r.cases) for r in toy_run.results)
+    fails = sum(1 for r in toy_run.results if r.outcome == "FAIL")
+    assert f"scenario runs (scenario \N{MULTIPLICATION SIGN} variant): **{runs}**" in md
+    assert f"cases explored: **{cases}**" in md
+    assert f"{fails} FAIL" in md
+    assert f"pytest items: **{len(toy_run.tests)}**" in md
+
+
+def test_every_failure_carries_its_replay_command(toy_audit: Path, toy_run: Run) -> None:
+    md = (toy_audit / "VERIFICATION.md").read_text()
+    html = (toy_audit / "report.html").read_text()
+    failing = [(r, c) for r in toy_run.results for c in r.failing_cases()]
+    assert failing
+    for r, c in failing:
+        assert f"`{r.replay(c.case_id)}`" in md
+        assert r.replay(c.case_id) in html
+
+
+def test_findings_name_the_scenario_that_did_not_flip_and_the_refuted_claim(
+    toy_audit: Path,
+) -> None:
+    md = (toy_audit / "VERIFICATION.md").read_text()
+    findings = _table(md, "## FINDINGS")
+    text = " ".join(f["Finding"] for f in findings)
+    assert "TOY-2/never_flips did not flip" in text
+    assert "Seed claim TOY-C2 refuted" in text
+    assert "not exercised in this run: TOY-4" in text
+    claims = {row["Claim"]: row["Verdict"] for row in _table(md, "CLAIMS LEDGER")}
+    assert claims == {"TOY-C1": "**CONFIRMED**", "TOY-C2": "**REFUTED**", "TOY-C3": "**UNTESTED**"}
+    assert "## FINAL STATUS: NOT VERIFIED" in md

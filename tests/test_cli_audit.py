@@ -1,0 +1,233 @@
+"""The audit's commands end to end on the toy project (tests/report/toy): exit codes,
+one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.report import toyproject
+from tests.report.toyproject import run_cli
+
+# The toy project's fixtures (their conftest covers tests/report only).
+toy_audit = toyproject.toy_audit
+toy_project = toyproject.toy_project
+
+
+def _edit_results(src: Path, dst: Path, change) -> Path:
+    data = json.loads(src.read_text())
+    change(data)
+    dst.write_text(json.dumps(data))
+    return dst
+
+
+def test_audit_writes_a_dated_folder_and_points_latest_at_it(toy_audit: Path) -> None:
+    assert sorted(p.name for p in toy_audit.iterdir()) == [
+        "VERIFICATION.md",
+        "junit.xml",
+        "report.html",
+        "results.json",
+    ]
+    latest = toy_audit.parent / "latest"
+    assert latest.is_symlink() and latest.resolve() == toy_audit
+    assert [p.name for p in toy_audit.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_audit_of_selected_fixes_passes(toy_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    code, stdout, _ = run_cli(
+        toy_project, "audit", "-q", "--fix", "toy-1", "--fix", "TOY-3", "--out", str(out)
+    )
+    assert code == 0, stdout
+    assert "OK: 3 fixed variant(s) pass, 3 pre-fix variant(s) caught (7 scenario runs)" in stdout
+    md = (out / "VERIFICATION.md").read_text()
+    assert "`harness audit --fix TOY-1 --fix TOY-3`" in md
+    assert "never_flips" not in md.split("## EDGE CASES")[0]
+    assert not (toy_project / "reports").exists()  # --out: no dated folder, no latest
+
+
+def test_audit_with_two_workers_gives_the_same_results(
+    toy_project: Path, tmp_path: Path, toy_audit: Path
+) -> None:
+    code, _, _ = run_cli(toy_project, "audit", "-q", "-n", "2", "--out", str(tmp_path / "x"))
+    assert code == 1
+
+    def key(d):
+        return sorted(
+            (r["fix_id"], r["scenario"], r["variant"], r["outcome"], r["seed"])
+            for r in d["results"]
+        )
+
+    ours = json.loads((tmp_path / "x" / "results.json").read_text())
+    theirs = json.loads((toy_audit / "results.json").read_text())
+    assert key(ours) == key(theirs)
+    assert len(ours["tests"]) == len(theirs["tests"])
+
+
+def test_gate_exit_codes_follow_jepsen(toy_audit: Path, tmp_path: Path) -> None:
+    results = toy_audit / "results.json"
+    code, out, _ = run_cli(toy_audit, "gate", "--from", str(results))
+    assert code == 1 and "REGRESSED: TOY-2/never_flips/prefix" in out
+
+    def drop_toy2(d):
+        d["results"] = [r for r in d["results"] if r["fix_id"] != "TOY-2"]
+
+    good = _edit_results(results, tmp_path / "good.json", drop_toy2)
+    code, out, _ = run_cli(
+        toy_audit, "gate", "--from", str(good), "--junit", str(tmp_path / "j.xml")
+    )
+    assert code == 0 and out.startswith("gate: OK") and (tmp_path / "j.xml").exists()
+
+    def break_one(d):
+        drop_toy2(d)
+        d["results"][0]["error"] = "RuntimeError: fixture broke"
+
+    unsure = _edit_results(results, tmp_path / "unsure.json", break_one)
+    code, out, _ = run_cli(toy_audit, "gate", "--from", str(unsure))
+    assert code == 2 and "UNDECIDED" in out
+
+
+def test_gate_names_a_fixed_variant_that_fails(toy_audit: Path, tmp_path: Path) -> None:
+    def break_fixed(d):
+        for r in d["results"]:
+            if r["variant"] == "fixed" and r["scenario"] == "race_two_writers":
+                r["cases"][0]["verdict"]["validity"] = "invalid"
+                r["cases"][0]["verdict"]["summary"] = "lost update"
+
+    bad = _edit_results(toy_audit / "results.json", tmp_path / "bad.json", break_fixed)
+    code, out, _ = run_cli(toy_audit, "gate", "--from", str(bad))
+    assert code == 1
+    assert (
+        "TOY-1/race_two_writers/fixed: the fixed variant FAILED (1 of 3 cases; first: schedule-0: lost update)"
+        in out
+    )
+    assert "harness repro TOY-1/race_two_writers/fixed:schedule-0 --seed" in out
+
+
+def test_list_shows_fixes_scenarios_variants_and_claims(toy_project: Path) -> None:
+    code, out, _ = run_cli(toy_project, "list", "--fix", "TOY-3")
+    assert code == 0
+    assert "TOY-3  Deduplicated writes" in out
+    assert "scenario retry_applies_once  variants: prefix, seed, fixed (measured: seed)" in out
+    assert "claim TOY-C2" in out and "TOY-1" not in out
+
+
+def test_repro_reproduces_the_recorded_verdict(
+    toy_audit: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    project = toy_audit.parent.parent
+    code, out, _ = run_cli(project, "repro", "TOY-1/crash_every_step/prefix:crash@toy.incr.write")
+    assert code == 0, out
+    assert "REPRODUCED: invalid" in out
+    assert "nemesis" in out and "kill" in out  # the case's history is printed
+
+
+def test_repro_says_when_a_verdict_does_not_reproduce(toy_audit: Path, tmp_path: Path) -> None:
+    def flip(d):
+        for r in d["results"]:
+            if r["scenario"] == "race_two_writers" and r["variant"] == "prefix":
+                for c in r["cases"]:
+                    c["verdict"]["validity"] = "valid"
+
+    recorded = _edit_results(toy_audit / "results.json", tmp_path / "r.json", flip)
+    code, out, _ = run_cli(
+        toy_audit.parent.parent,
+        "repro",
+        "TOY-1/race_two_writers/prefix:schedule-1",
+        "--from",
+        str(recorded),
+    )
+    assert code == 1 and "NOT REPRODUCED: recorded valid" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["audit", "--fix", "TOY-9"], "unknown fix id 'TOY-9'"),
+        (["list", "--fix", "NOPE-1"], "unknown fix id 'NOPE-1'"),
+        (["repro", "TOY-1/crash_every_step"], "is not FIX/SCENARIO/VARIANT"),
+        (
+            ["repro", "TOY-1/crash_every_step/prefix:crash@nowhere"],
+            "unknown case id of TOY-1/crash_every_step/prefix",
+        ),
+        (["repro", "TOY-1/no_such_scenario/prefix", "--from", "/nonexistent.json"], "no such file"),
+        (["audit", "-n", "-1"], "--workers must be 0 or more"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(toy_audit: Path, argv: list[str], message: str) -> None:
+    code, _, err = run_cli(toy_audit.parent.parent, *argv)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_repro_of_an_unknown_scenario_is_one_line(toy_project: Path) -> None:
+    code, _, err = run_cli(toy_project, "repro", "TOY-1/no_such_scenario/prefix")
+    assert code == 2 and "no scenario TOY-1/no_such_scenario/prefix ran" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"schema": "someone-else/1"}', "has schema 'someone-else/1'"),
+        ("[1, 2]", "is not a harness results file"),
+        ('{"schema": "fault-harness/audit/1", "meta": {}}', "is corrupt"),
+    ],
+)
+def test_corrupt_or_foreign_results_are_refused(tmp_path: Path, content: str, message: str) -> None:
+    bad = tmp_path / "results.json"
+    bad.write_text(content)
+    (tmp_path / "pyproject.toml").write_text("")
+    for argv in (
+        ["report", "--from", str(bad), "--out", str(tmp_path / "out")],
+        ["gate", "--from", str(bad)],
+    ):
+        code, _, err = run_cli(tmp_path, *argv)
+        assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root writes anywhere: permissions cannot be tested as root"
+)
+def test_unwritable_output_folder_is_refused(toy_audit: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = run_cli(
+        toy_audit, "report", "--from", str(toy_audit / "results.json"), "--out", str(locked / "r")
+    )
+    assert code == 2 and "cannot write the report" in err
+    assert list(locked.iterdir()) == []
+
+
+def test_output_that_is_not_a_report_folder_is_never_replaced(
+    toy_audit: Path, tmp_path: Path
+) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine")
+    code, _, err = run_cli(
+        toy_audit, "report", "--from", str(toy_audit / "results.json"), "--out", str(precious)
+    )
+    assert code == 2 and "is not a report folder" in err
+    assert [p.name for p in precious.iterdir()] == ["notes.txt"]
+    file_out = tmp_path / "afile"
+    file_out.write_text("x")
+    code, _, err = run_cli(toy_audit, "audit", "--out", str(file_out))
+    assert code == 2 and "is a file" in err
+
+
+def test_a_file_where_the_report_folder_must_go_fails_cleanly(
+    toy_audit: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    code, _, err = run_cli(
+        toy_audit, "report", "--from", str(toy_audit / "results.json"), "--out", str(blocker / "r")
+    )
+    assert code == 2 and "cannot write the report" in err
+    assert blocker.read_text() == "a file, not a folder"
