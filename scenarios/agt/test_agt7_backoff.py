@@ -123,3 +123,57 @@ def test_backoff_properties(ctx) -> None:
             )
         ctx.record(case, verdict)
     ctx.explored(properties=3, examples=props.SETTINGS.max_examples, worked_examples=1)
+
+
+@scenario("AGT-7", variants=("prefix", "fixed"))
+def test_shutdown_during_backoff(ctx) -> None:
+    """The real poll loop, every poll failing: a shutdown arriving mid-backoff ends the loop in
+    under a second of (virtual) time. The seed's sleep ignores shutdown (its edge case 9d)."""
+    import threading
+    import time
+
+    variants = Variants.only("AGT-7", ctx.variant)
+    for at_s in (1000.0, 3600.0):
+        case = f"shutdown_at_{at_s:g}s"
+        if not ctx.selected(case):
+            continue
+        clock, stop = ManualClock(), threading.Event()
+        t0 = clock.now()
+        requested: dict[str, float] = {}
+
+        def shutdown(clock=clock, stop=stop, requested=requested, t0=t0) -> None:
+            requested["at"] = (clock.now() - t0).total_seconds()
+            stop.set()
+
+        clock.call_later(at_s, shutdown)
+
+        def fetch() -> list[object]:
+            raise ConnectionRefusedError("server unreachable")
+
+        loop = PollLoop(fetch, clock, random.Random(ctx.seed), 60.0, stop=stop, variants=variants)
+        wall0 = time.perf_counter()
+        loop.run(max_turns=10_000)
+        wall = time.perf_counter() - wall0
+        lag = (clock.now() - t0).total_seconds() - requested.get("at", float("inf"))
+        in_progress = loop.ticks[-1].delay_s if loop.ticks else None
+        detail = {
+            "shutdown_at_s": at_s,
+            "virtual_lag_s": lag,
+            "wall_s": round(wall, 4),
+            "sleep_in_progress_s": in_progress,
+            "turns": len(loop.ticks),
+        }
+        verdict = (
+            Verdict.ok(
+                "prompt_shutdown",
+                f"returned {lag:.3f} s (virtual) after shutdown, mid-sleep of {in_progress:.0f} s",
+            )
+            if lag < 1.0 and wall < 1.0
+            else Verdict.violated(
+                "prompt_shutdown",
+                f"returned {lag:.1f} s after shutdown (sleep of {in_progress:.0f} s ran to its end)",
+                **detail,
+            )
+        )
+        ctx.record(case, verdict, detail=detail)
+    ctx.explored(shutdown_points=2, injected_clock=True)
