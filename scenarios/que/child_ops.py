@@ -7,10 +7,15 @@ id the checkers group jobs by.
 
 from __future__ import annotations
 
+import os
+import random
+import signal
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
+from harness import crashpoints
 from harness.crash.child import record
 from reference_impl.que import QueueError
 from scenarios.que.clients import build_queue, connect
@@ -46,3 +51,38 @@ def enqueue(
         return out
     finally:
         client.close()
+
+
+class _KillAt:
+    """Crash-point controller: SIGKILL this process at the ``nth`` point reached."""
+
+    def __init__(self, nth: int) -> None:
+        self.left = nth
+
+    def reached(self, name: str) -> None:
+        self.left -= 1
+        if self.left == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class HammerStep:
+    """One hammering step: the same few request ids from every process, and now and
+    then the process killed at a crash point mid-enqueue (all choices from ``rng``)."""
+
+    variant: str
+    host: str
+    port: int
+    db: int
+    requests: int = 6
+    kill_one_in: int = 4
+
+    def __call__(self, rng: random.Random) -> dict[str, Any]:
+        request = f"req-{rng.randrange(self.requests)}"
+        job_id = f"job-{rng.getrandbits(48):012x}"
+        if rng.randrange(self.kill_one_in) == 0:
+            crashpoints.arm(_KillAt(rng.randint(1, 3)))
+        try:
+            return enqueue(self.variant, self.host, self.port, self.db, job_id, request)
+        finally:
+            crashpoints.disarm()

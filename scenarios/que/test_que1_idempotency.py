@@ -11,13 +11,16 @@ import itertools
 
 from harness.crash import discover, run_case
 from harness.history import History
+from harness.races import hammer
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
 from reference_impl.que import KeyScheme
 from scenarios.que import child_ops, ops, wrongtype
-from scenarios.que.checks import exactly_once, expect
+from scenarios.que.checks import exactly_once, expect, no_partial_job
 
 VARIANTS = ("prefix", "seed", "fixed")
+HAMMER_PROCESSES = 4
+HAMMER_OPS = 12
 
 
 def _retry_verdict(case: str, history: History, snap: dict, retry_out: object):
@@ -98,7 +101,8 @@ def _enqueue_op(ctx: ScenarioContext, que, job_id: str, request: str):
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))
 def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
     """Two processes send the same request: A pauses at each crash point while B runs
-    whole; then the same with A killed at its next point after B answered."""
+    whole; then the same with A killed at its next point after B answered. Then seeded
+    hammering: 4 processes, 6 request ids, one step in 4 killed mid-enqueue."""
     op_a = _enqueue_op(ctx, que, "job-a", "req-1")
     op_b = _enqueue_op(ctx, que, "job-b", "req-1")
     que.reset()
@@ -132,7 +136,33 @@ def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
             history=history,
             detail={"pause_a_at": pause, "kill_a_at": kill, "a": run.summary()},
         )
-    ctx.explored(schedules=len(schedules), points=points, processes=2)
+    case = "hammer"
+    if ctx.selected(case):
+        que.reset()
+        step = child_ops.HammerStep(ctx.variant, que.host, que.port, que.db)
+        history = hammer(
+            step,
+            seed=ctx.seed,
+            processes=HAMMER_PROCESSES,
+            ops=HAMMER_OPS,
+            f="step",
+            fail_on=child_ops.FAIL_ON,
+        )
+        snap = que.snapshot()
+        history.snapshot("final", snap)
+        verdict = compose(case, [exactly_once(snap, history), no_partial_job(snap)])
+        ctx.record(
+            case,
+            verdict,
+            history=history,
+            detail={"processes": HAMMER_PROCESSES, "ops": HAMMER_OPS, "requests": 6},
+        )
+    ctx.explored(
+        schedules=len(schedules),
+        points=points,
+        processes=2,
+        hammer={"processes": HAMMER_PROCESSES, "ops": HAMMER_OPS, "kill_one_in": 4},
+    )
 
 
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))

@@ -29,6 +29,7 @@ def test_invalid_workspace_id(ctx: ScenarioContext, que) -> None:
             if operation == "update_status":
                 ops.enqueue(history, queue, "job-1", "req-1")
             before = que.snapshot()
+            out: object
             if operation == "enqueue":
                 out = ops.enqueue(history, queue, "job-2", "req-2", workspace_id=bad)
             else:
