@@ -230,6 +230,14 @@ def default_spawner() -> Spawner:
     return _default
 
 
+def set_default_spawner(spawner: Spawner) -> None:
+    """Make ``spawner`` the one every runner uses when given none (the session fixture does)."""
+    global _default
+    if _default is not None and _default is not spawner:
+        _default.close()
+    _default = spawner
+
+
 def shutdown() -> None:
     """Kill every child, stop the fork server (session end; also atexit)."""
     global _default
