@@ -71,9 +71,12 @@ def test_gate_exit_codes_follow_jepsen(toy_audit: Path, tmp_path: Path) -> None:
     results = toy_audit / "results.json"
     code, out, _ = run_cli(toy_audit, "gate", "--from", str(results))
     assert code == 1 and "REGRESSED: TOY-2/never_flips/prefix" in out
+    assert "UNDECIDED: TOY-5/fixture_breaks/fixed: could not decide (error before any case" in out
+    assert "toy store refused to start" in out
 
     def drop_toy2(d):
-        d["results"] = [r for r in d["results"] if r["fix_id"] != "TOY-2"]
+        d["results"] = [r for r in d["results"] if r["fix_id"] not in ("TOY-2", "TOY-5")]
+        d["tests"] = [t for t in d["tests"] if t["fix_id"] not in ("TOY-2", "TOY-5")]
 
     good = _edit_results(results, tmp_path / "good.json", drop_toy2)
     code, out, _ = run_cli(

@@ -17,6 +17,7 @@ import pytest
 
 ENV = "HARNESS_EVENTS_FILE"
 _FIX_KEY = "harness_fix"
+_ITEM_KEY = "harness_item"
 _RESULT_KEY = "harness_scenario_result"  # as harness.fixtures.scenario stores it
 
 
@@ -53,11 +54,15 @@ def _item_info(item: pytest.Item) -> dict[str, Any]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The fix id travels to the controller (xdist) in the report's user_properties.
+    # Fix id and scenario travel to the controller (xdist) in the report's user_properties,
+    # so an item that errors before producing a result is still known for what it is.
     for item in items:
         marker = item.get_closest_marker("fix")
         if marker and marker.args:
             item.user_properties.append((_FIX_KEY, marker.args[0]))
+        info = _item_info(item)
+        if "scenario" in info:
+            item.user_properties.append((_ITEM_KEY, json.dumps(info)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -82,15 +87,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         outcome = "error"
     fix_id = next((str(v) for k, v in report.user_properties if k == _FIX_KEY), None)
     scenario = _scenario_summary(report)
-    message = ""
-    if report.failed or report.skipped:
-        longrepr = report.longrepr
-        if isinstance(longrepr, tuple):  # a skip: (file, line, reason)
-            message = str(longrepr[2])
-        elif longrepr is not None:
-            crash = getattr(longrepr, "reprcrash", None)
-            message = str(crash.message if crash is not None else longrepr)
-        message = message.strip().splitlines()[0][:300] if message.strip() else ""
+    message = _message(report) if (report.failed or report.skipped) else ""
+    item = next((json.loads(str(v)) for k, v in report.user_properties if k == _ITEM_KEY), None)
     _emit(
         {
             "event": "test",
@@ -99,9 +97,26 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             "fix_id": fix_id,
             "duration_s": round(report.duration, 4),
             "message": message,
+            "item": item,
             **scenario,
         }
     )
+
+
+def _message(report: pytest.TestReport) -> str:
+    """One line saying why: pytest's ``E`` line, the crash message, or the skip reason."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (file, line, reason)
+        return str(longrepr[2])[:300]
+    text = str(longrepr or "")
+    for line in text.splitlines():
+        if line.startswith("E "):
+            return line[1:].strip()[:300]
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message).strip().splitlines()[0][:300]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
 
 
 def _scenario_summary(report: pytest.TestReport) -> dict[str, Any]:

@@ -33,15 +33,20 @@ class TestOutcome:
     fix_id: str | None = None
     duration_s: float = 0.0
     message: str = ""
+    scenario: str | None = None  # set for a @scenario item, None for a plain test
+    variant: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TestOutcome:
+        item = data.get("item") or {}
         return cls(
             nodeid=str(data["nodeid"]),
             outcome=str(data["outcome"]),
             fix_id=data.get("fix_id"),
             duration_s=float(data.get("duration_s", 0.0)),
             message=str(data.get("message", "")),
+            scenario=data.get("scenario") or item.get("scenario"),
+            variant=data.get("variant") or item.get("variant"),
         )
 
 

@@ -25,7 +25,7 @@ from harness.audit.events import ENV as EVENTS_ENV
 from harness.audit.model import TestOutcome
 from harness.audit.settings import Settings
 from harness.errors import HarnessError
-from harness.scenario import ScenarioResult
+from harness.scenario import FIXED, ScenarioResult, case_ref, derive_seed
 
 KEEP_ENV = "HARNESS_KEEP_SERVERS"
 # pytest's exit codes that mean the run itself broke, not a test.
@@ -170,8 +170,49 @@ def run_pytest(
                 if line.strip()
             ]
     collected = [i for e in events if e["event"] == "collected" for i in e["items"]]
-    tests = [TestOutcome.from_json(e) for e in events if e["event"] == "test"]
+    # One line per item: a teardown error after a passing call replaces the call's line.
+    finished = {e["nodeid"]: e for e in events if e["event"] == "test"}
+    tests = [TestOutcome.from_json(e) for e in finished.values()]
+    results += _unfinished(list(finished.values()), results, sel)
     return PytestRun(results, tests, collected, code, wall, log_text)
+
+
+def _unfinished(
+    events: list[dict[str, Any]], results: list[ScenarioResult], sel: Selection
+) -> list[ScenarioResult]:
+    """A result for each scenario item that broke before recording one (a fixture error).
+
+    Such an item did run and could not decide: it must show in the table as
+    UNKNOWN and stop the gate, not vanish from the report.
+    """
+    have = {r.ref for r in results}
+    out = []
+    for e in events:
+        item = e.get("item")
+        if not item or e["outcome"] not in ("failed", "error"):
+            continue
+        ref = case_ref(item["fix_id"], item["scenario"], item["variant"])
+        if ref in have:
+            continue
+        variant = item["variant"]
+        base = sel.seed or 0
+        seed = (
+            base if sel.exact_seed else derive_seed(base, item["fix_id"], item["scenario"], variant)
+        )
+        out.append(
+            ScenarioResult(
+                fix_id=item["fix_id"],
+                scenario=item["scenario"],
+                variant=variant,
+                seed=seed,
+                error=f"{e['outcome']} before any case was recorded: {e['message'] or 'no message'}",
+                expects_pass=None if variant in item.get("measured", []) else variant == FIXED,
+                description=item.get("description", ""),
+                duration_s=float(e.get("duration_s", 0.0)),
+            )
+        )
+        have.add(ref)
+    return out
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -14,7 +14,6 @@ from harness.audit.runner import Selection, run_pytest
 from harness.audit.settings import Settings
 from harness.catalog import Catalog, load_catalog
 from harness.ledger.claims import Claim, load_claims
-from harness.scenario import ScenarioResult
 
 # Jepsen's convention for the gate: valid, invalid, unknown.
 EXIT_OK, EXIT_REGRESSED, EXIT_UNDECIDED = 0, 1, 2
@@ -45,11 +44,12 @@ def run_scenarios(settings: Settings, sel: Selection, command: str, display: Dis
     return Run(meta=header, results=out.results, catalog=catalog, claims=claims, tests=out.tests)
 
 
-def gate_verdict(results: list[ScenarioResult]) -> tuple[int, list[str]]:
+def gate_verdict(run: Run) -> tuple[int, list[str]]:
     """The gate's exit code and the lines that explain it."""
+    results = run.results
     if not results:
         return EXIT_UNDECIDED, ["no scenario ran: nothing to gate on"]
-    regressions, undecided = gate_problems(results)
+    regressions, undecided = gate_problems(results, run.tests)
     if regressions:
         return EXIT_REGRESSED, ["REGRESSED: " + line for line in regressions] + [
             "UNDECIDED: " + line for line in undecided

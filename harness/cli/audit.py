@@ -89,7 +89,7 @@ def _run_audit(args: argparse.Namespace) -> int:
     )
     target = args.out if args.out is not None else default_folder(settings, run)
     folder = write_report(run, target, None if args.out is not None else settings.reports)
-    code, lines = gate_verdict(run.results)
+    code, lines = gate_verdict(run)
     print(f"report: {folder}/VERIFICATION.md (and report.html, results.json, junit.xml)")
     for line in lines:
         print(line)
@@ -138,7 +138,7 @@ def _run_gate(args: argparse.Namespace) -> int:
             args.junit.write_text(render_junit(run))
         except OSError as exc:
             raise ConfigError(f"cannot write {args.junit}: {exc.strerror or exc}") from None
-    code, lines = gate_verdict(run.results)
+    code, lines = gate_verdict(run)
     for line in lines:
         print(f"gate: {line}")
     return code

@@ -41,10 +41,6 @@ def md_cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
-def flipped_text(flipped: bool | None) -> str:
-    return {True: "yes", False: "NO", None: "n/a"}[flipped]
-
-
 def pairs(mapping: dict[str, Any], sep: str) -> str:
     return sep.join(f"{k} {v}" for k, v in mapping.items())
 
@@ -67,7 +63,6 @@ def build(run: Run, analysis: Analysis | None = None) -> dict[str, Any]:
         "evidence_text": evidence_text,
         "expectation": expectation,
         "explored_text": explored_text,
-        "flipped_text": flipped_text,
         "md_cell": md_cell,
         "pairs": pairs,
     }

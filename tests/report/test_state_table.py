@@ -32,8 +32,12 @@ def test_state_change_table_equals_the_recorded_results(toy_audit: Path, toy_run
         row = parsed[key]
         for variant in variants:
             assert row[variant] == outcomes.get(variant, "—"), (key, variant)
-        caught = all(o == "FAIL" for v, o in outcomes.items() if v not in (FIXED, "seed"))
-        assert row["Flipped"] == ("yes" if caught and outcomes[FIXED] == "PASS" else "NO")
+        judged = {v: o for v, o in outcomes.items() if v != "seed"}
+        caught = all(o == "FAIL" for v, o in judged.items() if v != FIXED)
+        if "UNKNOWN" in judged.values():
+            assert row["Flipped"] == "undecided"
+        else:
+            assert row["Flipped"] == ("yes" if caught and outcomes[FIXED] == "PASS" else "NO")
 
 
 def test_counts_equal_the_recorded_results(toy_audit: Path, toy_run: Run) -> None:
@@ -66,6 +70,9 @@ def test_findings_name_the_scenario_that_did_not_flip_and_the_refuted_claim(
     assert "TOY-2/never_flips did not flip" in text
     assert "Seed claim TOY-C2 refuted" in text
     assert "not exercised in this run: TOY-4" in text
+    assert "TOY-5/fixture_breaks/fixed: the harness could not decide" in text
+    assert "toy store refused to start" in text
+    assert "TOY-5/fixture_breaks did not flip" not in text
     claims = {row["Claim"]: row["Verdict"] for row in _table(md, "CLAIMS LEDGER")}
     assert claims == {"TOY-C1": "**CONFIRMED**", "TOY-C2": "**REFUTED**", "TOY-C3": "**UNTESTED**"}
     assert "## FINAL STATUS: NOT VERIFIED" in md

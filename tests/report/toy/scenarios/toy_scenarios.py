@@ -97,3 +97,13 @@ def test_retry_applies_once(ctx: ScenarioContext) -> None:
 @pytest.mark.fix("TOY-2")
 def test_plain_property() -> None:
     assert sum([1, 1]) == 2
+
+
+@pytest.fixture
+def broken_store() -> None:
+    raise RuntimeError("toy store refused to start")
+
+
+@scenario("TOY-5", variants=("prefix", "fixed"))
+def test_fixture_breaks(ctx: ScenarioContext, broken_store: None) -> None:
+    """Its fixture fails before any case: the report must show it as undecided."""
