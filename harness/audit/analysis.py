@@ -176,7 +176,7 @@ def _fix_key(fix_id: str) -> tuple[str, int]:
 
 def gate_problems(
     results: list[ScenarioResult],
-    tests: list[Any] = (),  # type: ignore[assignment]
+    tests: Sequence[Any] = (),
 ) -> tuple[list[str], list[str]]:
     """(regressions, undecided): what makes the gate exit 1, and what leaves it unsure (2)."""
     regressions: list[str] = []
