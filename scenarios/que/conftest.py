@@ -127,3 +127,25 @@ def que(redis_db) -> Iterator[QueEnv]:
         yield env
     finally:
         env.close()
+
+
+@pytest.fixture
+def que_faults(redis_server, que):
+    """(via, Faults, kinds) for the model: TEMPORARY server kills only, direct link,
+    until the proxy fixture lands."""
+    from scenarios.que.model import Faults
+
+    state = {"down": False}
+
+    def kill() -> None:
+        state["down"] = True
+        redis_server.kill()
+
+    def heal() -> None:
+        if state["down"]:
+            redis_server.restart()
+            state["down"] = False
+
+    faults = Faults({"restart": kill}, heal)
+    yield (que.host, que.port), faults, ("none", "none", "restart")
+    heal()

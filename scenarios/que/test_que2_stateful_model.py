@@ -1,0 +1,83 @@
+"""QUE-2 (with QUE-1, QUE-3, QUE-5): a Hypothesis rule-based state machine of enqueue,
+status update and read against a model, with real faults at the queue's crash points."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.reporting import with_reporter
+from hypothesis.stateful import run_state_machine_as_test
+
+from harness.history import History
+from harness.scenario import ScenarioContext, scenario
+from harness.verdict import Verdict
+from scenarios.que import ops
+from scenarios.que.model import Env, QueueMachine
+from scenarios.que.points import discover
+
+MAX_EXAMPLES = 12
+STEPS = 12
+
+
+def _points(que, variant: str) -> dict[str, list[str]]:
+    que.reset()
+    history = History()
+    queue = que.queue(variant)
+    found = {
+        "enqueue": discover(lambda: ops.enqueue(history, queue, "job-0", "req-0"), "que.enqueue."),
+        "update_status": discover(
+            lambda: ops.update_status(history, queue, "job-0", "running"), "que.update_status."
+        ),
+    }
+    que.reset()
+    return found
+
+
+@scenario("QUE-2", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def test_stateful_model(ctx: ScenarioContext, que, que_faults) -> None:
+    """Random programs of enqueue / update / read with link cuts, lost replies and server
+    kills at the crash points; Hypothesis shrinks a failure to a minimal program."""
+    case = "model"
+    if not ctx.selected(case):
+        return
+    via, faults, kinds = que_faults
+    env = Env(
+        variant=ctx.variant,
+        via=via,
+        direct=(que.host, que.port),
+        faults=faults,
+        points=_points(que, ctx.variant),
+        fault_kinds=kinds,
+    )
+    machine = type(f"QueueMachine_{ctx.variant}", (QueueMachine,), {"env": env})
+    machine = hypothesis_seed(ctx.seed)(machine)
+    report: list[str] = []
+    config = settings(
+        max_examples=MAX_EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        print_blob=False,
+        report_multiple_bugs=False,
+    )
+    try:
+        with with_reporter(report.append):
+            run_state_machine_as_test(machine, settings=config)
+    except AssertionError as exc:
+        verdict = Verdict.violated(
+            "que.model",
+            f"model violated: {str(exc).splitlines()[0]}",
+            minimal_program="\n".join([*getattr(exc, "__notes__", []), *report]),
+            log_tail=env.log[-30:],
+        )
+    else:
+        verdict = Verdict.ok(
+            "que.model",
+            f"{MAX_EXAMPLES} programs of up to {STEPS} steps matched the model",
+            log_tail=env.log[-10:],
+        )
+    ctx.record(case, verdict, detail={"fault_kinds": list(kinds), "points": env.points})
+    ctx.explored(examples=MAX_EXAMPLES, steps=STEPS, fault_kinds=list(kinds), seed=ctx.seed)
