@@ -1,0 +1,89 @@
+"""Crash cases per second: a child started, run to a crash point, SIGKILLed, checked.
+
+    .venv/bin/python bench/bench_crash.py [--cases 200]
+
+Two figures per spawn method: the bare case (spawn, run to the point, kill,
+reap) and a full exploration case on the SQLite toy (reset the database, crash,
+snapshot, check no orphans). The bar (issue #3): at least 20 cases/s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from harness.checkers import check  # noqa: E402
+from harness.crash import run_case  # noqa: E402
+from harness.crash.explore import explore_crashes  # noqa: E402
+from harness.crash.spawn import make_spawner  # noqa: E402
+from harness.crashpoints import crashpoint  # noqa: E402
+from tests.toy import sqlite_toy as toy  # noqa: E402
+
+BAR = 20.0
+
+
+def bare_op() -> None:
+    crashpoint("bench.a")
+    crashpoint("bench.b")
+
+
+def bare(spawner, cases: int) -> float:
+    run_case(bare_op, kill_at="bench.b", spawner=spawner)  # warm: the fork server starts
+    t0 = time.perf_counter()
+    for _ in range(cases):
+        run = run_case(bare_op, kill_at="bench.b", spawner=spawner)
+        assert run.killed
+    return cases / (time.perf_counter() - t0)
+
+
+def toy_exploration(spawner, cases: int, db: str) -> tuple[float, int]:
+    def orphans(run):
+        run.history.snapshot("after", toy.tables(db))
+        return check("no_orphans", run.history, relations=["order_items(order_id) -> orders(id)"])
+
+    op = functools.partial(toy.place_order, db, "racy")
+    reset = functools.partial(toy.reset, db)
+    explore_crashes(op, setup=reset, check=orphans, spawner=spawner)  # warm
+    done = found = 0
+    t0 = time.perf_counter()
+    while done < cases:
+        result = explore_crashes(op, setup=reset, check=orphans, spawner=spawner)
+        done += len(result)
+        found += sum(1 for c in result if not c.valid)
+    return done / (time.perf_counter() - t0), found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=200)
+    args = parser.parse_args()
+    print(f"crash cases per second ({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "toy.db")
+        toy.reset(db)
+        for method in ("zygote", "fork"):
+            spawner = make_spawner(method)
+            try:
+                bare_rate = bare(spawner, args.cases)
+                toy_rate, found = toy_exploration(spawner, args.cases, db)
+            finally:
+                spawner.close()
+            print(f"  {method:<7} bare case (spawn, run to point, SIGKILL): {bare_rate:8.1f} cases/s")
+            print(
+                f"  {method:<7} toy exploration case (reset, crash, check): {toy_rate:8.1f} cases/s"
+                f"  ({found} crash-window cases found)"
+            )
+            ok = ok and min(bare_rate, toy_rate) >= BAR
+    print(f"bar: >= {BAR:.0f} cases/s: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
