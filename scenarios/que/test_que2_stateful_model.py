@@ -52,6 +52,10 @@ def test_stateful_model(ctx: ScenarioContext, que, que_faults) -> None:
     machine = type(f"QueueMachine_{ctx.variant}", (QueueMachine,), {"env": env})
     machine = hypothesis_seed(ctx.seed)(machine)
     report: list[str] = []
+
+    def note(message: object) -> None:
+        report.append(str(message))
+
     config = settings(
         max_examples=MAX_EXAMPLES,
         stateful_step_count=STEPS,
@@ -64,7 +68,7 @@ def test_stateful_model(ctx: ScenarioContext, que, que_faults) -> None:
         report_multiple_bugs=False,
     )
     try:
-        with with_reporter(report.append):
+        with with_reporter(note):
             run_state_machine_as_test(machine, settings=config)
     except AssertionError as exc:
         verdict = Verdict.violated(
