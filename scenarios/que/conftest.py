@@ -149,3 +149,12 @@ def que_faults(redis_server, que):
     faults = Faults({"restart": kill}, heal)
     yield (que.host, que.port), faults, ("none", "none", "restart")
     heal()
+
+
+@pytest.fixture
+def que_link(proxied, redis_db):
+    """A proxied link to the scenario's Redis: connect queues ``via=(link.host, link.port)``."""
+    link = proxied(redis_db.host, redis_db.port)
+    yield link
+    link.clear()
+    link.restore()

@@ -15,8 +15,9 @@ from harness.races import hammer
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
 from reference_impl.que import KeyScheme
-from scenarios.que import child_ops, ops, wrongtype
+from scenarios.que import child_ops, linkfaults, ops, wrongtype
 from scenarios.que.checks import exactly_once, expect, no_partial_job
+from scenarios.que.points import at_points
 
 VARIANTS = ("prefix", "seed", "fixed")
 HAMMER_PROCESSES = 4
@@ -39,8 +40,9 @@ def _retry_verdict(case: str, history: History, snap: dict, retry_out: object):
 
 
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))
-def test_retry_after_failed_attempt(ctx: ScenarioContext, que) -> None:
-    """First attempt killed at each crash point, or failing on a WRONGTYPE command;
+def test_retry_after_failed_attempt(ctx: ScenarioContext, que, que_link) -> None:
+    """First attempt killed at each crash point, its link cut at each point, or failing
+    on a WRONGTYPE command;
     then a retry with the same request id (and a new job id, as a re-sent API call gets)."""
     op = functools.partial(
         child_ops.enqueue, ctx.variant, que.host, que.port, que.db, "job-1", "req-1"
@@ -70,6 +72,29 @@ def test_retry_after_failed_attempt(ctx: ScenarioContext, que) -> None:
             history=history,
             detail={"crash_point": point, "first_attempt": run.summary()},
         )
+    via = (que_link.host, que_link.port)
+    for point in points:
+        case = f"cut@{point}"
+        if not ctx.selected(case):
+            continue
+        que.reset()
+        history = History()
+        with at_points({point: linkfaults.action(que_link, "cut", history, point)}):
+            ops.enqueue(
+                history, que.queue(ctx.variant, via=via), "job-1", "req-1", process="attempt-1"
+            )
+        linkfaults.heal(que_link, history)
+        retry = ops.enqueue(
+            history, que.queue(ctx.variant, via=via), "job-2", "req-1", process="retry"
+        )
+        snap = que.snapshot()
+        history.snapshot("final", snap)
+        ctx.record(
+            case,
+            _retry_verdict(case, history, snap, retry),
+            history=history,
+            detail={"cut_at": point},
+        )
     for target in ("queue", "old_job", "new_job"):
         case = f"wrongtype@{target}"
         if not ctx.selected(case):
@@ -89,7 +114,7 @@ def test_retry_after_failed_attempt(ctx: ScenarioContext, que) -> None:
             history=history,
             detail={"wrongtype_key": key},
         )
-    ctx.explored(crash_points=len(points), points=points, command_errors=3)
+    ctx.explored(crash_points=len(points), link_cuts=len(points), points=points, command_errors=3)
 
 
 def _enqueue_op(ctx: ScenarioContext, que, job_id: str, request: str):
@@ -166,10 +191,14 @@ def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
 
 
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))
-def test_sequential_duplicates(ctx: ScenarioContext, que) -> None:
+def test_sequential_duplicates(ctx: ScenarioContext, que, que_link) -> None:
     """The same request sent again and again: after a clean first attempt, after a lost
-    reply (the server applied it), after a refused first attempt (WRONGTYPE)."""
-    for case in ("after_success", "after_refused_attempt"):
+    reply (the server applied the last write), after a refused first attempt (WRONGTYPE)."""
+    que.reset()
+    points = discover(_enqueue_op(ctx, que, "job-0", "req-0"))
+    last_write = [p for p in points if p.startswith("que.enqueue.")][-2]
+    via = (que_link.host, que_link.port)
+    for case in ("after_success", "after_lost_reply", "after_refused_attempt"):
         if not ctx.selected(case):
             continue
         que.reset()
@@ -177,7 +206,14 @@ def test_sequential_duplicates(ctx: ScenarioContext, que) -> None:
         key = wrongtype.target_key(KeyScheme(), "queue", "job-1")
         if case == "after_refused_attempt":
             wrongtype.plant(que.admin, history, key)
-        ops.enqueue(history, que.queue(ctx.variant), "job-1", "req-1", process="attempt-1")
+        actions = {}
+        if case == "after_lost_reply":
+            actions[last_write] = linkfaults.action(que_link, "lost_reply", history, last_write)
+        with at_points(actions):
+            ops.enqueue(
+                history, que.queue(ctx.variant, via=via), "job-1", "req-1", process="attempt-1"
+            )
+        linkfaults.heal(que_link, history)
         if case == "after_refused_attempt":
             wrongtype.repair(que.admin, history, key)
         outs = [

@@ -6,7 +6,7 @@ from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
 from reference_impl.que import KeyScheme
-from scenarios.que import ops, wrongtype
+from scenarios.que import linkfaults, ops, wrongtype
 from scenarios.que.checks import no_partial_job, queue_invariants
 from scenarios.que.points import at_points, discover
 
@@ -81,3 +81,30 @@ def test_server_restart_mid_enqueue(ctx: ScenarioContext, que, redis_server) -> 
         verdict = compose(case, [no_partial_job(after_restart), queue_invariants(final, history)])
         ctx.record(case, verdict, history=history, detail={"restart_at": point})
     ctx.explored(restart_points=points)
+
+
+@scenario("QUE-2", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def test_link_cut_around_exec(ctx: ScenarioContext, que, que_link) -> None:
+    """At each crash point (for the pipeline: right before EXEC is sent) the link is cut,
+    or the reply is lost after the command or EXEC was applied; then a retry."""
+    points = _first_attempt_points(que, ctx.variant)
+    via = (que_link.host, que_link.port)
+    for point in points:
+        for kind in linkfaults.KINDS:
+            case = f"{kind}@{point}"
+            if not ctx.selected(case):
+                continue
+            que.reset()
+            history = History()
+            queue = que.queue(ctx.variant, via=via)
+            with at_points({point: linkfaults.action(que_link, kind, history, point)}):
+                ops.enqueue(history, queue, "job-1", "req-1", process="attempt-1")
+            linkfaults.heal(que_link, history)
+            after_fault = que.snapshot()
+            ops.enqueue(history, que.queue(ctx.variant, via=via), "job-2", "req-1", process="retry")
+            final = que.snapshot()
+            history.snapshot("after_fault", after_fault)
+            history.snapshot("final", final)
+            verdict = compose(case, [no_partial_job(after_fault), queue_invariants(final, history)])
+            ctx.record(case, verdict, history=history, detail={"fault": kind, "at": point})
+    ctx.explored(points=points, faults=list(linkfaults.KINDS))

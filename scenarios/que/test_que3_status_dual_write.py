@@ -9,9 +9,10 @@ from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import Verdict, compose
 from reference_impl.que import DualWriteMetrics, KeyScheme
-from scenarios.que import ops, wrongtype
+from scenarios.que import linkfaults, ops, wrongtype
 from scenarios.que.checks import expect
 from scenarios.que.logs import error_logs
+from scenarios.que.points import at_points, discover
 
 
 def schemas_agree(snap: dict[str, Any]) -> Verdict:
@@ -109,3 +110,68 @@ def test_status_update_command_errors(ctx: ScenarioContext, que) -> None:
         ]
         ctx.record(case, compose(case, parts), history=history, detail={"fault_on": fault_on})
     ctx.explored(faults=list(cases))
+
+
+def _update_points(que, variant: str) -> list[str]:
+    que.reset()
+    history = History()
+    ops.enqueue(history, que.queue(variant), "job-0", "req-0")
+    queue = que.queue(variant)
+    points = discover(
+        lambda: ops.update_status(history, queue, "job-0", "running"), "que.update_status."
+    )
+    que.reset()
+    return points
+
+
+@scenario("QUE-3", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def test_status_update_link_faults(ctx: ScenarioContext, que, que_link) -> None:
+    """The link cut, or the reply lost, at each crash point of a status update. Which
+    write failed is read from the state: old status unchanged = an old-schema failure
+    (must raise); old changed but the call raised = a new-schema failure (must raise,
+    be logged and counted); and the two schemas must agree afterwards."""
+    points = _update_points(que, ctx.variant)
+    via = (que_link.host, que_link.port)
+    for point in points:
+        for kind in linkfaults.KINDS:
+            case = f"{kind}@{point}"
+            if not ctx.selected(case):
+                continue
+            que.reset()
+            history = History()
+            ops.enqueue(history, que.queue(ctx.variant), "job-1", "req-1")
+            before = que.snapshot()
+            metrics = DualWriteMetrics()
+            queue = que.queue(ctx.variant, via=via, metrics=metrics)
+            with (
+                error_logs() as logs,
+                at_points({point: linkfaults.action(que_link, kind, history, point)}),
+            ):
+                out = ops.update_status(history, queue, "job-1", "completed")
+            linkfaults.heal(que_link, history)
+            after = que.snapshot()
+            history.snapshot("before", before)
+            history.snapshot("after", after)
+            old_changed = after["old"].get("job-1", {}).get("status") == "completed"
+            raised = isinstance(out, Exception)
+            fault_on = "new" if (raised and old_changed) else ("old" if raised else "none")
+            parts = judge_update(fault_on, out, before, after, metrics.counts(), logs)
+            if fault_on == "none":
+                parts = [p for p in parts if p.checker != "que.new_only_if_exists"]
+                new_status = [f.get("status") for f in after["new"].values()]
+                parts.append(
+                    expect(
+                        "que.new_updated",
+                        new_status == ["completed"],
+                        "the new-schema status is completed",
+                        got=new_status,
+                    )
+                )
+            parts.append(schemas_agree(after))
+            ctx.record(
+                case,
+                compose(case, parts),
+                history=history,
+                detail={"fault": kind, "at": point, "judged_as": fault_on},
+            )
+    ctx.explored(points=points, faults=list(linkfaults.KINDS))

@@ -5,15 +5,27 @@ from __future__ import annotations
 from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
-from scenarios.que import ops
+from scenarios.que import linkfaults, ops
 from scenarios.que.checks import expect
+from scenarios.que.points import at_points
+
+
+def _read_point(variant: str) -> str:
+    """The point right before the read's first command (same on the variants' read paths)."""
+    return "que.get_job.before_script" if variant == "fixed" else "que.get_job.start"
 
 
 @scenario("QUE-5", variants=("prefix", "seed", "fixed"), measured=("seed",))
-def test_read_during_migration_lag(ctx: ScenarioContext, que, redis_server) -> None:
+def test_read_during_migration_lag(ctx: ScenarioContext, que, redis_server, que_link) -> None:
     """Jobs written before the flag flipped are still found, with their latest status,
-    also after the Redis server was killed and restarted in between."""
-    cases = ("lagged_job", "lagged_then_updated", "lagged_across_server_restart")
+    also after the Redis server was killed and restarted in between; a read whose link
+    is cut raises rather than answering that there is no such job."""
+    cases = (
+        "lagged_job",
+        "lagged_then_updated",
+        "lagged_across_server_restart",
+        "read_under_link_cut",
+    )
     for case in cases:
         if not ctx.selected(case):
             continue
@@ -33,9 +45,25 @@ def test_read_during_migration_lag(ctx: ScenarioContext, que, redis_server) -> N
             redis_server.kill()
             redis_server.restart()
             que.reset_clients()
-        reader = que.queue(ctx.variant)
+        via = (que_link.host, que_link.port)
+        reader = que.queue(ctx.variant, via=via)
         parts = []
         for job_id, status in want.items():
+            if case == "read_under_link_cut":
+                point = _read_point(ctx.variant)
+                with at_points({point: linkfaults.action(que_link, "cut", history, point)}):
+                    got = ops.get_job(history, reader, job_id)
+                linkfaults.heal(que_link, history)
+                parts.append(
+                    expect(
+                        f"que.read_under_cut.{job_id}",
+                        isinstance(got, Exception)
+                        or (isinstance(got, dict) and got.get("job_id") == job_id),
+                        f"{job_id}: an error or the job, never 'no such job'",
+                        got=repr(got),
+                    )
+                )
+                continue
             got = ops.get_job(history, reader, job_id)
             seen = got.get("status") if isinstance(got, dict) else repr(got)
             parts.append(

@@ -6,9 +6,10 @@ from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
 from reference_impl.que import DualWriteMetrics, KeyScheme
-from scenarios.que import ops, wrongtype
+from scenarios.que import linkfaults, ops, wrongtype
 from scenarios.que.checks import expect
 from scenarios.que.metrics_check import counts_match
+from scenarios.que.points import at_points, discover
 
 
 @scenario("QUE-6", variants=("prefix", "seed", "fixed"), measured=("seed",))
@@ -60,3 +61,36 @@ def test_counts_under_command_errors(ctx: ScenarioContext, que) -> None:
     )
     ctx.record(case, verdict, history=history, detail={"metrics": counted})
     ctx.explored(operations=len(history.completions()))
+
+
+@scenario("QUE-6", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def test_counts_under_link_faults(ctx: ScenarioContext, que, que_link) -> None:
+    """An enqueue with the link cut, or its reply lost, at each crash point: the attempt
+    is counted exactly once, as succeeded if it returned, else failed or unknown."""
+    que.reset()
+    history0 = History()
+    queue0 = que.queue(ctx.variant)
+    points = discover(lambda: ops.enqueue(history0, queue0, "job-0", "req-0"), "que.enqueue.")
+    via = (que_link.host, que_link.port)
+    for point in points:
+        for kind in linkfaults.KINDS:
+            case = f"{kind}@{point}"
+            if not ctx.selected(case):
+                continue
+            que.reset()
+            history = History()
+            metrics = DualWriteMetrics()
+            queue = que.queue(ctx.variant, via=via, metrics=metrics)
+            with at_points({point: linkfaults.action(que_link, kind, history, point)}):
+                ops.enqueue(history, queue, "job-1", "req-1")
+            linkfaults.heal(que_link, history)
+            counted = metrics.counts()
+            history.meta["metrics"] = counted
+            history.snapshot("final", que.snapshot())
+            ctx.record(
+                case,
+                compose(case, [counts_match(history, counted)]),
+                history=history,
+                detail={"fault": kind, "at": point, "metrics": counted},
+            )
+    ctx.explored(points=points, faults=list(linkfaults.KINDS))
