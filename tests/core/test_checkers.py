@@ -149,7 +149,9 @@ def test_no_orphans_finds_children_without_parents():
     v = check("no_orphans", h, relations=rels)
     assert v.validity is Validity.INVALID and v.evidence["orphan_count"] == 2
     assert v.evidence["orphans"][rels[0]] == [{"trace_id": 2, "span_id": "s2"}]
-    assert check("no_orphans", h, relations=rels[:1], snapshot="before").validity is Validity.UNKNOWN
+    assert (
+        check("no_orphans", h, relations=rels[:1], snapshot="before").validity is Validity.UNKNOWN
+    )
 
 
 def test_no_orphans_bad_relation_is_a_config_error():
@@ -198,7 +200,10 @@ def test_stores_equal_reports_each_kind_of_mismatch():
     h = History()
     h.snapshot("old", [{"id": 1, "s": "a"}, {"id": 2, "s": "b"}, {"id": 3, "s": "c"}])
     h.snapshot("new", {"1": {"id": 1, "s": "a"}, "2": {"id": 2, "s": "B"}, "4": {"id": 4}})
-    h.snapshot("new_rows", [{"id": 1, "s": "a", "extra": 0}, {"id": 2, "s": "b", "extra": 1}, {"id": 3, "s": "c"}])
+    h.snapshot(
+        "new_rows",
+        [{"id": 1, "s": "a", "extra": 0}, {"id": 2, "s": "b", "extra": 1}, {"id": 3, "s": "c"}],
+    )
     assert check("stores_equal", h, left="old", right="new_rows", key="id", fields=["s"]).valid
     assert not check("stores_equal", h, left="old", right="new_rows", key="id").valid
     with pytest.raises(ConfigError, match="set key="):

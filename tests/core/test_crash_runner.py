@@ -54,7 +54,9 @@ def test_sigkill_mid_transaction_leaves_nothing_committed(tmp_path, any_spawner)
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
-    assert run_case(functools.partial(ops.insert_in_tx, db), spawner=any_spawner).outcome is Outcome.OK
+    assert (
+        run_case(functools.partial(ops.insert_in_tx, db), spawner=any_spawner).outcome is Outcome.OK
+    )
     assert ops.count_rows(db) == 1
 
 
@@ -151,3 +153,63 @@ def test_unknown_spawn_method_lists_the_known_ones():
 
     with pytest.raises(UnknownName, match="known: fork, zygote"):
         make_spawner("vfork")
+
+
+def test_explore_faults_pauses_at_each_point_and_restores(tmp_path):
+    from harness.crash.explore import explore_faults
+    from harness.verdict import Verdict
+
+    acted: list[str] = []
+    restored: list[int] = []
+
+    def cut_link() -> None:
+        acted.append("cut")
+
+    cases = explore_faults(
+        ops.three_points,
+        cut_link,
+        check=lambda run: Verdict.ok("c", f"paused at {run.paused_at}"),
+        restore=lambda: restored.append(1),
+    )
+    assert [c.case_id for c in cases] == [
+        "no-crash",
+        "cut_link@t.a",
+        "cut_link@t.b",
+        "cut_link@t.b#2",
+        "cut_link@t.c",
+    ]
+    assert acted == ["cut"] * 4 and restored == [1] * 4
+    assert all(c.valid and c.run.outcome is Outcome.OK for c in cases)
+
+
+def test_explore_with_a_scenario_context_records_each_case_and_replays_one():
+    from harness.crash.explore import explore_crashes
+    from harness.scenario import ScenarioContext, ScenarioSpec
+    from harness.verdict import Verdict
+
+    spec = ScenarioSpec("TOY-1", "crash_everywhere", ("prefix", "fixed"))
+    ctx = ScenarioContext(spec, "fixed", seed=1)
+    explore_crashes(ops.three_points, check=lambda run: Verdict.ok("c", "fine"), ctx=ctx)
+    assert [c.case_id for c in ctx.result.cases] == [
+        "no-crash",
+        "crash@t.a",
+        "crash@t.b",
+        "crash@t.b#2",
+        "crash@t.c",
+    ]
+    assert ctx.result.explored["crash_points"] == 4
+    assert ctx.result.cases[2].detail["run"]["killed_at"] == "t.b"
+    replay = ScenarioContext(spec, "fixed", seed=1, only_case="crash@t.b#2")
+    explore_crashes(ops.three_points, check=lambda run: Verdict.ok("c", "fine"), ctx=replay)
+    assert [c.case_id for c in replay.result.cases] == ["crash@t.b#2"]
+
+
+def test_a_check_that_raises_makes_the_case_unknown():
+    from harness.crash.explore import explore_crashes
+    from harness.verdict import Validity
+
+    def broken(run):
+        raise KeyError("snapshot")
+
+    cases = explore_crashes(ops.three_points, check=broken, points=["t.a"])
+    assert [c.verdict.validity for c in cases] == [Validity.UNKNOWN, Validity.UNKNOWN]

@@ -38,9 +38,11 @@ def test_bad_schedule_text_is_a_config_error(bad):
 def test_enumeration_is_every_interleaving_once_in_a_fixed_order():
     all_ = [str(s) for s in enumerate_schedules({"a": 2, "b": 2})]
     assert all_ == ["a,a,b,b", "a,b,a,b", "a,b,b,a", "b,a,a,b", "b,a,b,a", "b,b,a,a"]
-    assert len(list(enumerate_schedules({"a": 3, "b": 2, "c": 2}))) == count_interleavings(
-        {"a": 3, "b": 2, "c": 2}
-    ) == 210
+    assert (
+        len(list(enumerate_schedules({"a": 3, "b": 2, "c": 2})))
+        == count_interleavings({"a": 3, "b": 2, "c": 2})
+        == 210
+    )
 
 
 def test_enumeration_bounds_preemptions_and_count():
@@ -104,7 +106,14 @@ def test_a_partial_schedule_is_drained_in_worker_order_and_extra_steps_skip(tmp_
     run = run_schedule(workers(path), "b,b,b,b")
     assert lines(path) == ["b0", "bend", "a0", "aend"]
     kinds = [(r.kind, r.worker) for r in run.records]
-    assert kinds == [("step", "b"), ("step", "b"), ("skip", "b"), ("skip", "b"), ("drain", "a"), ("drain", "a")]
+    assert kinds == [
+        ("step", "b"),
+        ("step", "b"),
+        ("skip", "b"),
+        ("skip", "b"),
+        ("drain", "a"),
+        ("drain", "a"),
+    ]
     assert "  3  b        skipped: done" in run.program()
 
 
@@ -162,7 +171,11 @@ def test_hammer_merges_every_process_and_replays_its_choices():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"processes": 0}, "processes must be"), ({"ops": "3"}, "ops must be"), ({"seed": None}, "seed must")],
+    [
+        ({"processes": 0}, "processes must be"),
+        ({"ops": "3"}, "ops must be"),
+        ({"seed": None}, "seed must"),
+    ],
 )
 def test_hammer_bad_input(kwargs, message):
     args = {"seed": 1, **kwargs}
@@ -173,6 +186,8 @@ def test_hammer_bad_input(kwargs, message):
 def test_no_child_outlives_a_run(tmp_path):
     from harness.crash import spawn
 
-    run = run_schedule({**workers(str(tmp_path / "log")), "c": race_ops.stuck}, "a,c", step_timeout_s=0.5)
+    run = run_schedule(
+        {**workers(str(tmp_path / "log")), "c": race_ops.stuck}, "a,c", step_timeout_s=0.5
+    )
     assert not spawn._live
     assert all(r.pid and gone(r.pid) for r in run.results.values())

@@ -38,7 +38,9 @@ def reset(path: str, jobs: int = 1) -> None:
     conn = connect(path)
     conn.executescript(SCHEMA)
     conn.executescript("DELETE FROM jobs; DELETE FROM orders; DELETE FROM order_items;")
-    conn.executemany("INSERT INTO jobs(id, state) VALUES (?, 'pending')", [(i,) for i in range(1, jobs + 1)])
+    conn.executemany(
+        "INSERT INTO jobs(id, state) VALUES (?, 'pending')", [(i,) for i in range(1, jobs + 1)]
+    )
     conn.close()
 
 
@@ -48,7 +50,9 @@ def claim(path: str, variant: str) -> int | None:
     try:
         if variant == "fixed":
             conn.execute("BEGIN IMMEDIATE")
-        row = conn.execute("SELECT id FROM jobs WHERE state = 'pending' ORDER BY id LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT id FROM jobs WHERE state = 'pending' ORDER BY id LIMIT 1"
+        ).fetchone()
         crashpoint("toy.claim.after_select")
         if row is None:
             if variant == "fixed":
@@ -73,7 +77,8 @@ def place_order(path: str, variant: str, order_id: int = 1) -> int:
         if variant == "fixed":
             conn.execute("BEGIN")
         conn.executemany(
-            "INSERT INTO order_items(order_id, sku) VALUES (?, ?)", [(order_id, "apple"), (order_id, "pear")]
+            "INSERT INTO order_items(order_id, sku) VALUES (?, ?)",
+            [(order_id, "apple"), (order_id, "pear")],
         )
         crashpoint("toy.order.after_items")
         conn.execute("INSERT INTO orders(id) VALUES (?)", (order_id,))
