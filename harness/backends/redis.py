@@ -1,0 +1,22 @@
+"""Redis servers: what every backend's Redis offers."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+import redis as redis_client
+
+from harness.backends.base import Server
+
+
+class RedisServer(Server):
+    kind: ClassVar[str] = "redis"
+
+    @abstractmethod
+    def url(self, db: int = 0) -> str:
+        """A ``redis://`` URL for database index ``db``."""
+
+    def client(self, db: int = 0, **kwargs: Any) -> redis_client.Redis:
+        kwargs.setdefault("socket_timeout", 10)
+        return redis_client.Redis.from_url(self.url(db), **kwargs)
