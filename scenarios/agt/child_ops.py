@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import base64
+import random
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -80,3 +83,53 @@ def poll_many_op(
     dep = _dep(variants, now_iso)
     with _connect(dsn) as conn:
         return [[c.id for c in poll(conn, dep, agent_id)] for _ in range(times)]
+
+
+@dataclass
+class Step:
+    """A hammering step: one operation per call, on a connection the process keeps.
+    Pickled before any connection opens, so only the DSN and names travel."""
+
+    dsn: str
+    variants: str
+    now_iso: str
+    _conn: psycopg.Connection | None = field(default=None, init=False, repr=False)
+
+    def conn(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = _connect(self.dsn)
+        return self._conn
+
+    def dep(self) -> Deployment:
+        return _dep(self.variants, self.now_iso)
+
+
+@dataclass
+class PollStep(Step):
+    agent_id: str = ""
+
+    def __call__(self, rng: random.Random) -> list[int]:
+        return [c.id for c in poll(self.conn(), self.dep(), self.agent_id)]
+
+
+@dataclass
+class RenewOrRevokeStep(Step):
+    agent_id: str = ""
+    refresh: str = ""
+
+    def __call__(self, rng: random.Random) -> str:
+        if rng.random() < 0.2:  # a revocation now and then, among renewals
+            return f"revoked {revoke_refresh_tokens(self.conn(), self.dep(), self.agent_id)}"
+        return renew(
+            self.conn(), self.dep(), self.agent_id, self.refresh
+        ).refresh_expires_at.isoformat()
+
+
+@dataclass
+class RegisterStep(Step):
+    reg_token: str = ""
+
+    def __call__(self, rng: random.Random) -> dict[str, Any]:
+        secret = "agtsec_" + base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
+        reg = register(self.conn(), self.dep(), self.reg_token, "agent-host", secret)
+        return {"agent_id": reg.agent_id, "recovered": reg.recovered}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 
-from harness.crash.runner import discover, run_case
+from harness.crash.runner import run_case
 from harness.history import History
 from harness.scenario import scenario
-from harness.verdict import compose
+from harness.verdict import Verdict, compose
 from reference_impl.agt import issue_registration_token, tokens
-from scenarios.agt import agtdb, child_ops, concurrency, faultcases, invariants
+from scenarios.agt import agtdb, child_ops, faultcases, fixtures_sql, invariants, racing
 from scenarios.agt.faultcases import Env
 
 FIX = "AGT-1"
@@ -76,47 +76,35 @@ def test_registration_fault_at_every_step(ctx, pg_database_factory, pg_link) -> 
 
 @scenario(FIX, variants=("prefix", "fixed"))
 def test_concurrent_registrations_one_token(ctx, pg_database_factory) -> None:
-    """Two agents, one token: B registers at every step of A, then 8 registrants at once: exactly one wins."""
+    """Two agents, one token: every interleaving of their steps (bounded by preemptions), then
+    8 registrants hammering: exactly one wins, no orphan rows."""
     variants = f"{FIX}={ctx.variant}"
-    probe = Env(agtdb.fresh(pg_database_factory), {})
-    _setup(variants)(probe)
-    points = discover(_op(probe, probe.dsn))
-
-    def rival(env: Env):
-        return functools.partial(
-            child_ops.register_op,
-            env.dsn,
-            variants,
-            agtdb.T0.isoformat(),
-            env.data["token"],
-            tokens.new_token("agent_secret"),
+    dsn = str(agtdb.fresh(pg_database_factory).dsn)
+    now = agtdb.T0.isoformat()
+    workers = {
+        name: functools.partial(
+            child_ops.register_op, dsn, variants, now, fixtures_sql.REG_TOKEN, secret
         )
+        for name, secret in fixtures_sql.SECRETS.items()
+    }
 
-    def verdict(env: Env, history: History):
-        state = agtdb.snapshot(env.dsn)
+    def judge(history: History) -> Verdict:
+        state = agtdb.snapshot(dsn)
         history.snapshot("final", state)
         return compose(
             "one_token",
             [invariants.single_winner(history), invariants.registration_all_or_nothing(state)],
         )
 
-    for point in points:
-        case = f"schedule:A@{point}"
-        if not ctx.selected(case):
-            continue
-        env = Env(agtdb.fresh(pg_database_factory), {})
-        _setup(variants)(env)
-        history = History()
-        detail = concurrency.interleave(env.dsn, _op(env, env.dsn), rival(env), point, history)
-        ctx.record(case, verdict(env, history), history=history, detail=detail)
-    rounds = 2
-    for r in range(rounds):
-        case = f"hammer:8x{r}"
-        if not ctx.selected(case):
-            continue
-        env = Env(agtdb.fresh(pg_database_factory), {})
-        _setup(variants)(env)
-        history = History()
-        concurrency.hammer([rival(env) for _ in range(8)], history)
-        ctx.record(case, verdict(env, history), history=history, detail={"registrants": 8})
-    ctx.explored(schedules=len(points), hammer_rounds=rounds, processes=8, points=points)
+    def setup() -> None:
+        fixtures_sql.with_registration_token(dsn)
+
+    racing.schedules(
+        ctx,
+        dsn=dsn,
+        workers=workers,
+        setup=setup,
+        check=lambda run: judge(run.history),
+    )
+    step = child_ops.RegisterStep(dsn, variants, now, reg_token=fixtures_sql.REG_TOKEN)
+    racing.hammering(ctx, rounds=2, step=step, setup=setup, check=judge, ops=1, f="register_op")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 
-from harness.crash.runner import discover, run_case
+from harness.crash.runner import run_case
 from harness.history import History, OpType
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
-from scenarios.agt import agtdb, child_ops, concurrency, faultcases, invariants
+from scenarios.agt import agtdb, child_ops, faultcases, fixtures_sql, invariants, racing
 from scenarios.agt.faultcases import Env
 
 FIX = "AGT-2"
@@ -137,65 +137,55 @@ def test_poller_fault_at_every_step(ctx, pg_database_factory, pg_link) -> None:
 
 @scenario(FIX, variants=("prefix", "fixed"))
 def test_concurrent_pollers(ctx, pg_database_factory) -> None:
-    """Two pollers, B run whole at each step of A; then 8 pollers hammering: no command delivered twice."""
+    """Two pollers under every interleaving of their steps (bounded by preemptions), then 8 pollers
+    hammering: no command delivered twice within a lease, none lost, none expired, no poller
+    held up by another's locks."""
     variants = f"{FIX}={ctx.variant}"
-    probe = Env(agtdb.fresh(pg_database_factory), {})
-    _setup(variants)(probe)
-    points = [p for p in discover(_op(probe, probe.dsn)) if p != "agt.poll.after_seen"]
-    for point in points:
-        case = f"schedule:A@{point}"
-        if not ctx.selected(case):
-            continue
-        env = Env(agtdb.fresh(pg_database_factory), {})
-        _setup(variants)(env)
-        history = History()
-        detail = concurrency.interleave(
-            env.dsn, _op(env, env.dsn), _op(env, env.dsn), point, history
-        )
-        _recover(env, history)
-        history.snapshot("final", agtdb.snapshot(env.dsn))
-        # SKIP LOCKED's other promise (the seed's 9b): B is never held up by A's locks.
-        blocked = "; B blocked;" in detail["schedule"] or "; B stuck;" in detail["schedule"]
-        non_blocking = (
-            Verdict.violated("non_blocking", f"B waited on A's row locks: {detail['schedule']}")
-            if blocked
-            else Verdict.ok("non_blocking", "B ran without waiting on A")
-        )
-        ctx.record(
-            case,
-            compose(case, [_check(env, history, "after recovery"), non_blocking]),
-            history=history,
-            detail=detail,
-        )
-    rounds = 3
-    for r in range(rounds):
-        case = f"hammer:8x{r}"
-        if not ctx.selected(case):
-            continue
-        env = Env(agtdb.fresh(pg_database_factory), {})
-        count = ctx.rng.randint(20, 60)
-        polls = [ctx.rng.randint(1, 4) for _ in range(8)]
-        _setup(variants, commands=count)(env)
-        history = History()
-        runs = concurrency.hammer(
+    dsn = str(agtdb.fresh(pg_database_factory).dsn)
+    commands = {"pending": 3, "expired": 1}
+
+    def judge(history: History, blocked_steps: int = 0) -> Verdict:
+        state = agtdb.snapshot(dsn)
+        history.snapshot("final", state)
+        expired = [c["id"] for c in state["commands"] if c["expires_at"] is not None]
+        delivered = set(_delivered(history))
+        bad = sorted(delivered & set(expired))
+        return compose(
+            "pollers",
             [
-                functools.partial(
-                    child_ops.poll_many_op, env.dsn, variants, NOW, env.data["agent"], n
+                invariants.at_most_once_within_lease(history),
+                invariants.none_lost(state, delivered),
+                Verdict.violated(
+                    "no_expired_delivery", f"expired command(s) {bad} delivered", ids=bad
                 )
-                for n in polls
+                if bad
+                else Verdict.ok("no_expired_delivery", "no expired command delivered"),
+                # SKIP LOCKED's other promise (the seed's 9b): a poller never waits on another.
+                Verdict.violated(
+                    "non_blocking", f"{blocked_steps} step(s) waited on another poller's locks"
+                )
+                if blocked_steps
+                else Verdict.ok("non_blocking", "no poller waited on another"),
             ],
-            history,
         )
-        for i, run in enumerate(runs):
-            for ids in (run.value or []) if run else []:
-                op = history.invoke(f"w{i}", "poll_op")
-                history.ok(op, ids)
-        _recover(env, history)
-        history.snapshot("final", agtdb.snapshot(env.dsn))
-        ctx.record(
-            case,
-            _check(env, history, "after recovery"),
-            history=history,
-            detail={"commands": count, "polls_per_worker": polls},
-        )
-    ctx.explored(schedules=len(points), hammer_rounds=rounds, processes=8, points=points)
+
+    def setup() -> None:
+        fixtures_sql.with_commands(dsn, **commands)
+
+    workers = {
+        name: functools.partial(child_ops.poll_op, dsn, variants, NOW, fixtures_sql.AGENT)
+        for name in ("a", "b")
+    }
+    racing.schedules(
+        ctx,
+        dsn=dsn,
+        workers=workers,
+        setup=setup,
+        check=lambda run: judge(run.history, run.blocked_steps),
+    )
+
+    def setup_many() -> None:
+        fixtures_sql.with_commands(dsn, pending=ctx.rng.randint(20, 60), expired=3)
+
+    step = child_ops.PollStep(dsn, variants, NOW, agent_id=fixtures_sql.AGENT)
+    racing.hammering(ctx, rounds=3, step=step, setup=setup_many, check=judge, ops=3, f="poll_op")

@@ -10,12 +10,11 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from harness.crash.runner import discover
 from harness.history import History, OpType
 from harness.scenario import scenario
-from harness.verdict import Verdict
+from harness.verdict import Verdict, compose
 from reference_impl.agt import poll
-from scenarios.agt import agtdb, child_ops, concurrency, invariants
+from scenarios.agt import agtdb, child_ops, fixtures_sql, invariants, racing
 from scenarios.agt.faultcases import Env
 
 FIX = "AGT-3"
@@ -84,53 +83,42 @@ def test_unacknowledged_command_is_bounded(ctx, pg_database_factory) -> None:
             case, verdict, history=history, detail={"start_retry_count": start, "rounds": ROUNDS}
         )
 
-    # Two pollers meet on one stuck command: B runs whole at each step of A.
+    # Two pollers meet on one stuck command, under every interleaving of their steps.
+    variants = f"{FIX}={ctx.variant}"
+    dsn = str(agtdb.fresh(pg_database_factory).dsn)
     later = (agtdb.T0 + timedelta(minutes=6)).isoformat()
 
-    def setup() -> Env:
-        env = Env(agtdb.fresh(pg_database_factory), {})
-        dep = agtdb.deployment(FIX, "fixed")
-        agent, _ = agtdb.registered_agent(env.dsn, dep)
-        (cid,) = agtdb.enqueue(env.dsn, dep, agent, 1)
-        with agtdb.connect(env.dsn) as conn:
-            conn.execute(
-                "UPDATE commands SET status = 'sent', sent_at = %s WHERE id = %s", (agtdb.T0, cid)
-            )
-        env.data.update(agent=agent, cid=cid)
-        return env
+    def setup() -> None:
+        fixtures_sql.with_commands(dsn, pending=0, stuck=1, expired=0, stuck_sent_at=agtdb.T0)
 
-    variants = f"{FIX}={ctx.variant}"
-    probe = setup()
-    op = functools.partial(child_ops.poll_op, probe.dsn, variants, later, probe.data["agent"])
-    points = [p for p in discover(op) if p != "agt.poll.after_seen"]
-    for point in points:
-        case = f"schedule:A@{point}"
-        if not ctx.selected(case):
-            continue
-        env = setup()
-        history = History()
-        op = functools.partial(child_ops.poll_op, env.dsn, variants, later, env.data["agent"])
-        detail = concurrency.interleave(env.dsn, op, op, point, history)
-        row = agtdb.snapshot(env.dsn)["commands"][0]
-        history.snapshot("final", row)
+    def judge(run) -> Verdict:
+        row = agtdb.snapshot(dsn)["commands"][0]
+        run.history.snapshot("final", row)
         got = sum(
-            1 for o in history if o.type is OpType.OK for c in o.value or [] if c == env.data["cid"]
+            1
+            for o in run.history
+            if o.type is OpType.OK and o.f == "poll_op"
+            for c in o.value or []
+            if c == row["id"]
         )
-        parts = [invariants.at_most_once_within_lease(history)]
-        if ctx.variant == "fixed" or row["retry_count"] != got:
-            parts.append(
-                Verdict.ok(
-                    "counter_counts_redeliveries",
-                    f"retry_count {row['retry_count']} after {got} re-delivery",
-                )
-                if row["retry_count"] == got
-                else Verdict.violated(
-                    "counter_counts_redeliveries",
-                    f"retry_count {row['retry_count']} after {got} re-delivery(ies)",
-                    row=row,
-                )
+        parts = [invariants.at_most_once_within_lease(run.history)]
+        parts.append(
+            Verdict.ok(
+                "counter_counts_redeliveries",
+                f"retry_count {row['retry_count']} after {got} re-delivery",
             )
-        from harness.verdict import compose
+            if row["retry_count"] == got
+            else Verdict.violated(
+                "counter_counts_redeliveries",
+                f"retry_count {row['retry_count']} after {got} re-delivery(ies)",
+                row=row,
+            )
+        )
+        return compose("stuck_redelivery", parts)
 
-        ctx.record(case, compose(case, parts), history=history, detail=detail)
-    ctx.explored(leases=ROUNDS, schedules=len(points), processes=2, points=points)
+    workers = {
+        name: functools.partial(child_ops.poll_op, dsn, variants, later, fixtures_sql.AGENT)
+        for name in ("a", "b")
+    }
+    count = racing.schedules(ctx, dsn=dsn, workers=workers, setup=setup, check=judge)
+    ctx.explored(leases=ROUNDS, schedules=count, processes=2)

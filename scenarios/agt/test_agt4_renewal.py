@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 
-from harness.crash.runner import discover, run_case
+from harness.crash.runner import run_case
 from harness.history import History
 from harness.scenario import scenario
-from harness.verdict import compose
-from scenarios.agt import agtdb, child_ops, concurrency, faultcases, invariants
+from harness.verdict import Verdict, compose
+from scenarios.agt import agtdb, child_ops, faultcases, fixtures_sql, invariants, racing
 from scenarios.agt.faultcases import Env
 
 FIX = "AGT-4"
@@ -69,47 +69,33 @@ def test_renewal_fault_at_every_step(ctx, pg_database_factory, pg_link) -> None:
 
 @scenario(FIX, variants=("prefix", "fixed"))
 def test_renewal_races_revocation(ctx, pg_database_factory) -> None:
-    """A revocation lands at every step of a renewal, then 8 processes renew and revoke at once:
-    never a token both revoked and extended."""
+    """A renewal and a revocation under every interleaving of their steps (bounded by preemptions),
+    then 8 processes renewing and revoking at once: never a token both revoked and extended."""
     variants = f"{FIX}={ctx.variant}"
-    probe = Env(agtdb.fresh(pg_database_factory), {})
-    _setup(variants)(probe)
-    points = discover(_renew(probe, probe.dsn))
-    for point in points:
-        case = f"schedule:renew@{point}+revoke"
-        if not ctx.selected(case):
-            continue
-        env = Env(agtdb.fresh(pg_database_factory), {})
-        _setup(variants)(env)
-        history = History()
-        detail = concurrency.interleave(
-            env.dsn, _renew(env, env.dsn), _revoke(env, env.dsn), point, history
-        )
-        state = agtdb.snapshot(env.dsn)
+    dsn = str(agtdb.fresh(pg_database_factory).dsn)
+    workers = {
+        "renew": functools.partial(
+            child_ops.renew_op, dsn, variants, NOW, fixtures_sql.AGENT, fixtures_sql.REFRESH
+        ),
+        "revoke": functools.partial(child_ops.revoke_op, dsn, variants, NOW, fixtures_sql.AGENT),
+    }
+
+    def judge(history: History) -> Verdict:
+        state = agtdb.snapshot(dsn)
         history.snapshot("final", state)
-        ctx.record(
-            case, invariants.never_revoked_and_extended(state), history=history, detail=detail
-        )
-    rounds = 3
-    for r in range(rounds):
-        case = f"hammer:8x{r}"
-        if not ctx.selected(case):
-            continue
-        env = Env(agtdb.fresh(pg_database_factory), {})
-        _setup(variants)(env)
-        roles = ["renew"] * 6 + ["revoke"] * 2
-        ctx.rng.shuffle(roles)
-        history = History()
-        concurrency.hammer(
-            [_renew(env, env.dsn) if role == "renew" else _revoke(env, env.dsn) for role in roles],
-            history,
-        )
-        state = agtdb.snapshot(env.dsn)
-        history.snapshot("final", state)
-        ctx.record(
-            case,
-            invariants.never_revoked_and_extended(state),
-            history=history,
-            detail={"roles": roles},
-        )
-    ctx.explored(schedules=len(points), hammer_rounds=rounds, processes=8, points=points)
+        return invariants.never_revoked_and_extended(state)
+
+    def setup() -> None:
+        fixtures_sql.with_agent(dsn)
+
+    racing.schedules(
+        ctx,
+        dsn=dsn,
+        workers=workers,
+        setup=setup,
+        check=lambda run: judge(run.history),
+    )
+    step = child_ops.RenewOrRevokeStep(
+        dsn, variants, NOW, agent_id=fixtures_sql.AGENT, refresh=fixtures_sql.REFRESH
+    )
+    racing.hammering(ctx, rounds=3, step=step, setup=setup, check=judge, ops=3, f="renew_or_revoke")
