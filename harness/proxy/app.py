@@ -1,0 +1,24 @@
+"""The proxy service inside one event loop: the proxies plus the HTTP API over them."""
+
+from __future__ import annotations
+
+from harness.proxy.api import Api
+from harness.proxy.collection import ProxyCollection
+from harness.proxy.http import HttpServer
+
+
+class ProxyApp:
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.proxies = ProxyCollection(seed)
+        self.http = HttpServer(Api(self.proxies))
+        self.api_host = ""
+        self.api_port = 0
+
+    async def start(self, host: str, port: int) -> None:
+        self.api_host, self.api_port = await self.http.start(host, port)
+
+    async def stop(self) -> None:
+        """Close the API, every proxy and every connection."""
+        await self.http.stop()
+        await self.proxies.close()
