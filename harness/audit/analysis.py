@@ -294,6 +294,18 @@ def _findings(
                     (r.ref,),
                 )
             )
+    refs = Counter(r.ref for r in run.results)
+    for ref, n in sorted(refs.items()):
+        if n > 1:
+            out.append(
+                Finding(
+                    "HIGH",
+                    f"{ref} was reported {n} times: two scenarios of {ref.split('/')[0]} share "
+                    "one name, so the table merges them",
+                    "Give each @scenario a distinct name (name=... or a distinct function name).",
+                    (ref,),
+                )
+            )
     for row in rows:
         if row.flipped is False:
             stuck = [v for v in row.expected_fail if row.outcomes[v] != "FAIL"]
