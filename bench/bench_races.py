@@ -82,12 +82,15 @@ def _reset_sqlite(toy: Any, db: str, jobs: int) -> None:
 
 
 @contextlib.contextmanager
-def postgres_toy() -> Iterator[tuple[Any, Callable[[int], None], Callable[..., Any]]]:
+def postgres_toy(
+    dsn: str | None,
+) -> Iterator[tuple[Any, Callable[[int], None], Callable[..., Any]]]:
     from tests.toy import pg_toy as toy
 
-    with toy.bench_database() as dsn:
-        toy.reset(dsn)
-        yield toy, functools.partial(_reset_pg, toy, dsn), functools.partial(toy.claim, dsn)
+    if dsn is None:
+        raise SystemExit("bench_races: --backend postgres needs --dsn of a scratch database")
+    toy.reset(dsn)
+    yield toy, functools.partial(_reset_pg, toy, dsn), functools.partial(toy.claim, dsn)
 
 
 def _reset_pg(toy: Any, dsn: str, jobs: int) -> None:
@@ -105,8 +108,9 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=20, help="Hypothesis schedules per run")
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--ops", type=int, default=5)
+    parser.add_argument("--dsn", help="postgres: a scratch database the toy may overwrite")
     args = parser.parse_args()
-    toy_cm = sqlite_toy() if args.backend == "sqlite" else postgres_toy()
+    toy_cm = sqlite_toy() if args.backend == "sqlite" else postgres_toy(args.dsn)
     with toy_cm as (toy, reset, claim):
         workers = {"a": functools.partial(claim, "racy"), "b": functools.partial(claim, "racy")}
         one_job = functools.partial(reset, 1)
