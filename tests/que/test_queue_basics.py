@@ -11,7 +11,9 @@ JOB = {"action_provider": "google", "action_name": "gmail.send", "actor_id": "us
 
 
 def enqueue(q, job_id, ws="ws-1", req=None):
-    return q.enqueue(job_id=job_id, params={"to": "a@b"}, workspace_id=ws, client_request_id=req, **JOB)
+    return q.enqueue(
+        job_id=job_id, params={"to": "a@b"}, workspace_id=ws, client_request_id=req, **JOB
+    )
 
 
 def test_enqueue_writes_both_schemas_and_queue(make, client, queue_variant):
@@ -133,5 +135,7 @@ def test_fixed_survives_script_cache_flush(make, client):
 
 
 def test_unknown_variant(client):
-    with pytest.raises(ValueError, match="unknown queue variant 'nope'; known: fixed, prefix, seed"):
+    with pytest.raises(
+        ValueError, match="unknown queue variant 'nope'; known: fixed, prefix, seed"
+    ):
         make_queue("nope", client)
