@@ -85,16 +85,50 @@ def _reset_sqlite(toy: Any, db: str, jobs: int) -> None:
 def postgres_toy(
     dsn: str | None,
 ) -> Iterator[tuple[Any, Callable[[int], None], Callable[..., Any]]]:
+    """The toy in a scratch database: ``--dsn``'s, or one on a server the harness starts."""
     from tests.toy import pg_toy as toy
 
-    if dsn is None:
-        raise SystemExit("bench_races: --backend postgres needs --dsn of a scratch database")
-    toy.reset(dsn)
-    yield toy, functools.partial(_reset_pg, toy, dsn), functools.partial(toy.claim, dsn)
+    with contextlib.ExitStack() as stack:
+        if dsn is None:
+            from harness.backends import resolve, selected
+
+            settings = resolve({})
+            server = selected(settings).postgres(settings)
+            server.start()
+            stack.callback(server.stop)
+            server.create_database("bench_races_toy")
+            dsn = server.dsn("bench_races_toy")
+        toy.reset(dsn)
+        yield toy, functools.partial(_reset_pg, toy, dsn), functools.partial(toy.claim, dsn)
 
 
 def _reset_pg(toy: Any, dsn: str, jobs: int) -> None:
     toy.reset(dsn, jobs)
+
+
+def hammering(
+    toy: Any,
+    reset: Callable[[int], None],
+    claim: Any,
+    name: str,
+    processes: int,
+    ops: int,
+    runs: int,
+) -> Line:
+    line = Line(name)
+    for seed in range(runs):
+        reset(processes * ops)
+        t0 = time.perf_counter()
+        history = hammer(
+            functools.partial(toy.claim_many, claim.args[0], "racy"),
+            seed=seed,
+            processes=processes,
+            ops=ops,
+            f="claim",
+        )
+        hit = check("at_most_once", history, f="claim").validity is Validity.INVALID
+        line.add(hit, time.perf_counter() - t0)
+    return line
 
 
 def claimed_once(run: Any) -> Any:
@@ -141,28 +175,17 @@ def main() -> int:
             f"(all {count_interleavings(steps)} interleavings in order, stop at first failure)"
         )
 
-        ham = Line("hammering")
-        jobs = args.processes * args.ops
-        for seed in range(args.runs):
-            reset(jobs)
-            t0 = time.perf_counter()
-            history = hammer(
-                functools.partial(toy.claim_many, claim.args[0], "racy"),
-                seed=seed,
-                processes=args.processes,
-                ops=args.ops,
-                f="claim",
-            )
-            hit = check("at_most_once", history, f="claim").validity is Validity.INVALID
-            ham.add(hit, time.perf_counter() - t0)
-        ham.note = f"({args.processes} processes x {args.ops} claims, {jobs} jobs)"
+        same = hammering(toy, reset, claim, "hammer 2x1", 2, 1, args.runs)
+        same.note = "(the schedule's workload: 2 processes x 1 claim, 1 job)"
+        ham = hammering(toy, reset, claim, "hammer", args.processes, args.ops, args.runs)
+        ham.note = f"({args.processes} processes x {args.ops} claims, as many jobs)"
 
     print(
         f"race detection on the {args.backend} toy (racy job claim), {args.runs} seeded runs each"
     )
     print(f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
     print("  line          detected  median to detect  first detecting run  total")
-    for line in (sched, enum, ham):
+    for line in (sched, enum, same, ham):
         print(line.row())
     return 0
 

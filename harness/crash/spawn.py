@@ -25,6 +25,7 @@ from typing import Protocol
 
 import cloudpickle
 
+from harness import procs
 from harness.crash import _child
 from harness.crash._wire import Channel
 from harness.errors import ConfigError, ServerError, UnknownName
@@ -137,6 +138,9 @@ class ZygoteSpawner:
             start_new_session=True,
         )
         theirs.close()
+        # It leads its own process group, so a stop (or the next run's reaper, after a
+        # SIGKILLed session) takes every child it forked along with it.
+        procs.track(self._proc, "crash-fork-server", stop_signal=signal.SIGKILL)
         self._control = Channel(ours)
         self._control.send(("init", list(sys.path), list(self._preload)))
         return self._control
@@ -172,6 +176,7 @@ class ZygoteSpawner:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+            procs.untrack(self._proc.pid)
             self._proc = None
 
 
@@ -193,11 +198,12 @@ class ForkSpawner:
             finally:
                 os._exit(5)
         theirs.close()
+        procs.track(pid, "crash-child", stop_signal=signal.SIGKILL)
         try:
             child = Child(job.process, Channel(ours), start_timeout_s)
         except BaseException:
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            _reap(pid)
             raise
         child.reap = lambda: _reap(pid)
         return child
@@ -209,6 +215,7 @@ class ForkSpawner:
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
+    procs.untrack(pid)
 
 
 SPAWNERS: dict[str, Callable[[], Spawner]] = {"zygote": ZygoteSpawner, "fork": ForkSpawner}

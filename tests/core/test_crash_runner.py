@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 import threading
 
@@ -213,3 +214,27 @@ def test_a_check_that_raises_makes_the_case_unknown():
 
     cases = explore_crashes(ops.three_points, check=broken, points=["t.a"])
     assert [c.verdict.validity for c in cases] == [Validity.UNKNOWN, Validity.UNKNOWN]
+
+
+def test_the_fork_server_is_tracked_and_its_children_die_with_it():
+    import signal
+
+    from harness import procs
+    from harness.crash._child import Job
+    from harness.crash.spawn import make_spawner
+
+    spawner = make_spawner("zygote")
+    try:
+        child = spawner.spawn(Job(ops.sleeps_forever, stop=None))
+        child.go()
+        server = spawner.pid
+        assert server is not None and (server, "crash-fork-server") in procs.tracked()
+        os.kill(server, signal.SIGKILL)  # the server dies: PR_SET_PDEATHSIG takes the child
+        assert child.wait_exit(5.0)
+        child.close()
+    finally:
+        spawner.close()
+    assert all(role != "crash-fork-server" or pid != server for pid, role in procs.tracked())
+    # the next use starts a new server
+    assert run_case(ops.three_points, spawner=spawner).value == 42
+    spawner.close()
