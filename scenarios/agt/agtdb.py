@@ -27,7 +27,7 @@ def migrate_to_head(dsn: str) -> None:
 
 def fresh(factory: Any) -> Any:
     """A clean database at the newest schema (cloned from a template, fast)."""
-    return factory.make(TEMPLATE_KEY, migrate_to_head)
+    return factory(TEMPLATE_KEY, migrate_to_head)
 
 
 def deployment(fix_id: str, variant: str, now: datetime = T0) -> Deployment:
