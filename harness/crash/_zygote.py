@@ -15,14 +15,17 @@ import pickle
 import signal
 import socket
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from harness.crash import _child
 from harness.crash._wire import Channel
 
 
-def _spawn(control: Channel, fd: int, payload: bytes) -> None:
+def _spawn(control: Channel, fd: int, payload: bytes, context: dict[str, Any]) -> None:
     channel = Channel(socket.socket(fileno=fd))
+    # The parent's sys.path, environment and cwd as they are now, not as they were
+    # when this server started (a test may have changed them since).
+    sys.path[:] = context["path"]
     try:
         job = pickle.loads(payload)
     except BaseException as exc:
@@ -33,6 +36,12 @@ def _spawn(control: Channel, fd: int, payload: bytes) -> None:
     if pid == 0:
         control.close()
         _child.prepare_after_fork()
+        os.environ.clear()
+        os.environ.update(context["env"])
+        try:
+            os.chdir(context["cwd"])
+        except OSError:
+            pass  # the parent's cwd is gone: stay where we are
         _child.main(channel, job)
     channel.close()
 
@@ -50,7 +59,7 @@ def serve(control_fd: int) -> NoReturn:
                 for module in message[2]:
                     importlib.import_module(module)
             elif message[0] == "spawn":
-                _spawn(control, control.fds.pop(0), message[1])
+                _spawn(control, control.fds.pop(0), message[1], message[2])
             else:
                 break
     except (EOFError, OSError):

@@ -156,7 +156,8 @@ class ZygoteSpawner:
         ours, theirs = socket.socketpair()
         try:
             with self._lock:
-                self._ensure().send_with_fd(("spawn", payload), theirs.fileno())
+                context = {"path": list(sys.path), "env": dict(os.environ), "cwd": os.getcwd()}
+                self._ensure().send_with_fd(("spawn", payload, context), theirs.fileno())
         except OSError as exc:
             ours.close()
             raise ServerError(

@@ -74,3 +74,16 @@ def count_rows(path: str) -> int:
         return int(conn.execute("SELECT count(*) FROM t").fetchone()[0])
     finally:
         conn.close()
+
+
+def environment() -> tuple[str | None, str]:
+    import os
+
+    return os.environ.get("HARNESS_TEST_MARK"), os.getcwd()
+
+
+def exits_abruptly() -> None:
+    import os
+
+    crashpoint("t.a")
+    os._exit(7)

@@ -238,3 +238,16 @@ def test_the_fork_server_is_tracked_and_its_children_die_with_it():
     # the next use starts a new server
     assert run_case(ops.three_points, spawner=spawner).value == 42
     spawner.close()
+
+
+def test_children_see_the_environment_and_cwd_of_the_moment(any_spawner, monkeypatch, tmp_path):
+    monkeypatch.setenv("HARNESS_TEST_MARK", "now")
+    monkeypatch.chdir(tmp_path)
+    assert run_case(ops.environment, spawner=any_spawner).value == ("now", str(tmp_path))
+
+
+def test_a_child_that_dies_without_reporting_is_info(any_spawner):
+    run = run_case(ops.exits_abruptly, spawner=any_spawner)
+    assert run.outcome is Outcome.INFO and run.points == ["t.a"]
+    assert run.error == "child exited without reporting how the op ended"
+    assert run.history.ops[-1].type is OpType.INFO
