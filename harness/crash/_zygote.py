@@ -9,6 +9,7 @@ the server (PR_SET_PDEATHSIG), and the server dies with the parent.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
@@ -38,10 +39,8 @@ def _spawn(control: Channel, fd: int, payload: bytes, context: dict[str, Any]) -
         _child.prepare_after_fork()
         os.environ.clear()
         os.environ.update(context["env"])
-        try:
+        with contextlib.suppress(OSError):  # the parent's cwd is gone: stay here
             os.chdir(context["cwd"])
-        except OSError:
-            pass  # the parent's cwd is gone: stay where we are
         _child.main(channel, job)
     channel.close()
 
