@@ -88,6 +88,14 @@ def _run_one(
     return ScheduleCase(cid, run, Verdict(cid, verdict.validity, verdict.summary, verdict.evidence))
 
 
+def replayed(ctx: _Recorder | None) -> Schedule | None:
+    """The schedule a replay asks for (``--harness-case schedule:a,b,a``), if any."""
+    only = getattr(ctx, "only_case", None)
+    if isinstance(only, str) and only.startswith("schedule:"):
+        return Schedule.parse(only.removeprefix("schedule:"))
+    return None
+
+
 def _record(ctx: _Recorder | None, case: ScheduleCase) -> None:
     if ctx is not None:
         detail = {"schedule": str(case.schedule), **case.run.to_json()}
@@ -114,6 +122,9 @@ def explore_schedules(
     given) after ``setup``; ``check`` each run. With ``ctx`` each is a recorded case."""
     if not callable(check):
         raise ConfigError(f"check must be a callable returning a Verdict, got {check!r}")
+    replay = replayed(ctx)
+    if replay is not None:
+        schedules = [replay]  # a replay runs its schedule, enumerated or not
     if schedules is None:
         if steps is None:
             steps = discover_steps(workers, setup=setup, spawner=spawner)
@@ -162,14 +173,20 @@ def find_failing_schedule(
 
     if not isinstance(max_examples, int) or max_examples < 1:
         raise ConfigError(f"max_examples must be an integer >= 1, got {max_examples!r}")
-    if steps is None:
-        steps = discover_steps(workers, setup=setup, spawner=spawner)
     kwargs = {
         "blocking": blocking,
         "spawner": spawner,
         "step_timeout_s": step_timeout_s,
         **run_kwargs,
     }
+    replay = replayed(ctx)
+    if replay is not None:  # a replay re-runs the recorded minimal schedule, no search
+        case = _run_one(workers, replay, check, setup, kwargs)
+        _record(ctx, case)
+        failed = case.verdict.validity is Validity.INVALID
+        return SearchResult(1, case if failed else None)
+    if steps is None:
+        steps = discover_steps(workers, setup=setup, spawner=spawner)
     result = SearchResult(0, None)
     t0 = time.perf_counter()
 

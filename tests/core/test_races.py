@@ -191,3 +191,57 @@ def test_no_child_outlives_a_run(tmp_path):
     )
     assert not spawn._live
     assert all(r.pid and gone(r.pid) for r in run.results.values())
+
+
+# --- exploring and replaying ---------------------------------------------------
+
+
+def interleaved(path):
+    """INVALID when b ran between a's two steps (a stand-in for a lost update)."""
+    from harness.verdict import Verdict
+
+    def check(run):
+        got = lines(path)
+        bad = got.index("a0") < got.index("b0") < got.index("aend")
+        with open(path, "w"):
+            pass
+        return Verdict.violated("order", f"{got}") if bad else Verdict.ok("order", f"{got}")
+
+    return check
+
+
+def test_find_failing_schedule_shrinks_and_a_replay_reruns_only_that_schedule(tmp_path):
+    from harness.races import find_failing_schedule
+    from harness.scenario import ScenarioContext, ScenarioSpec
+
+    path = str(tmp_path / "log")
+    spec = ScenarioSpec("TOY-2", "interleave", ("prefix", "fixed"))
+    ctx = ScenarioContext(spec, "prefix", seed=11)
+    found = find_failing_schedule(workers(path), check=interleaved(path), seed=11, ctx=ctx)
+    assert found.failing is not None and str(found.failing.schedule) == "a,b,a,b"
+    assert found.tried >= 1 and found.shrunk_from
+    assert [c.case_id for c in ctx.result.cases] == ["schedule:a,b,a,b"]
+    assert ctx.result.cases[0].detail["program"].startswith("schedule a,b,a,b")
+
+    replay = ScenarioContext(spec, "prefix", seed=11, only_case="schedule:a,b,a,b")
+    again = find_failing_schedule(workers(path), check=interleaved(path), seed=11, ctx=replay)
+    assert again.tried == 1 and again.failing is not None
+    assert [c.case_id for c in replay.result.cases] == ["schedule:a,b,a,b"]
+
+
+def test_explore_schedules_records_cases_and_replays_one(tmp_path):
+    from harness.races import explore_schedules
+    from harness.scenario import ScenarioContext, ScenarioSpec
+
+    path = str(tmp_path / "log")
+    spec = ScenarioSpec("TOY-2", "interleave", ("prefix", "fixed"))
+    ctx = ScenarioContext(spec, "prefix", seed=1)
+    cases = explore_schedules(workers(path), check=interleaved(path), ctx=ctx)
+    assert len(cases) == 6 and ctx.result.explored["schedules"] == 6
+    assert sorted(c.case_id for c in ctx.result.failing_cases()) == [
+        "schedule:a,b,a,b",
+        "schedule:a,b,b,a",
+    ]
+    replay = ScenarioContext(spec, "prefix", seed=1, only_case="schedule:a,b,b,a")
+    explore_schedules(workers(path), check=interleaved(path), ctx=replay)
+    assert [c.case_id for c in replay.result.cases] == ["schedule:a,b,b,a"]
