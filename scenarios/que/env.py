@@ -30,6 +30,9 @@ class QueEnv:
         host, port = via or (self.host, self.port)
         client = connect(host, port, self.db)
         self._clients.append(client)
+        # A warm pooled connection, as a running service has: a fault at a crash point
+        # then hits the command itself, not redis-py's connection handshake.
+        client.ping()
         return build_queue(variant, client, new_schema=new_schema, metrics=metrics)
 
     def snapshot(self, keys: KeyScheme | None = None) -> dict[str, Any]:
