@@ -42,7 +42,7 @@ def test_audit_of_selected_fixes_passes(toy_project: Path, tmp_path: Path) -> No
         toy_project, "audit", "-q", "--fix", "toy-1", "--fix", "TOY-3", "--out", str(out)
     )
     assert code == 0, stdout
-    assert "OK: 3 fixed variant(s) pass, 3 pre-fix variant(s) caught (7 scenario runs)" in stdout
+    assert "OK: 4 fixed variant(s) pass, 3 pre-fix variant(s) caught (9 scenario runs)" in stdout
     md = (out / "VERIFICATION.md").read_text()
     assert "`harness audit --fix TOY-1 --fix TOY-3`" in md
     assert "never_flips" not in md.split("## EDGE CASES")[0]

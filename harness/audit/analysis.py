@@ -45,6 +45,15 @@ class StateRow:
             self.outcomes[v] == "FAIL" for v in self.expected_fail
         )
 
+    def cell(self, variant: str, measured_columns: set[str]) -> str:
+        """The table cell: the outcome, marked when this scenario only measures the variant."""
+        outcome = self.outcomes.get(variant)
+        if outcome is None:
+            return "—"
+        if variant in self.measured and variant not in measured_columns:
+            return f"{outcome} (measured)"
+        return outcome
+
     @property
     def flip_text(self) -> str:
         if self.flipped is None:
@@ -94,10 +103,13 @@ class FixPart:
     def status(self) -> str:
         if not self.exercised:
             return "NOT EXERCISED"
-        if any(not r.meets_expectation for r in self.results) or any(
+        decided = [r for r in self.results if r.outcome != "UNKNOWN"]
+        if any(not r.meets_expectation for r in decided) or any(
             t.outcome in ("failed", "error") for t in self.tests
         ):
             return "FAIL"
+        if len(decided) < len(self.results):
+            return "UNDECIDED"
         return "PASS"
 
 
@@ -110,6 +122,7 @@ class EdgeCase:
 @dataclass
 class Analysis:
     variants: list[str]  # the state-change table's columns, pre-fix first, fixed last
+    measured_columns: set[str]
     rows: list[StateRow]
     claims: list[ClaimVerdict]
     parts: list[FixPart]
@@ -135,18 +148,17 @@ class Analysis:
 
 
 def _variant_order(results: list[ScenarioResult]) -> list[str]:
-    pre: list[str] = []
-    measured: list[str] = []
-    for r in results:
-        if r.variant == FIXED:
-            continue
-        target = measured if r.expects_pass is None else pre
-        if r.variant not in target:
-            target.append(r.variant)
-    columns = sorted(pre) + sorted(measured)
-    if any(r.variant == FIXED for r in results):
-        columns.append(FIXED)
-    return columns
+    """Columns: variants some scenario must catch, then measured-only ones, then fixed."""
+    pre = sorted({r.variant for r in results if r.expects_pass is False})
+    measured = sorted({r.variant for r in results if r.expects_pass is None} - set(pre) - {FIXED})
+    has_fixed = any(r.variant == FIXED for r in results)
+    return [*pre, *measured, *([FIXED] if has_fixed else [])]
+
+
+def _measured_columns(results: list[ScenarioResult]) -> set[str]:
+    """Variants measured wherever they run (their cells need no mark)."""
+    measured = {r.variant for r in results if r.expects_pass is None}
+    return measured - {r.variant for r in results if r.expects_pass is not None}
 
 
 def state_rows(results: list[ScenarioResult]) -> list[StateRow]:
@@ -429,6 +441,7 @@ def analyze(run: Run) -> Analysis:
     )
     return Analysis(
         variants=_variant_order(results),
+        measured_columns=_measured_columns(results),
         rows=rows,
         claims=claims,
         parts=parts,

@@ -28,13 +28,24 @@ def test_state_change_table_equals_the_recorded_results(toy_audit: Path, toy_run
     parsed = {(row["Fix"], row["Scenario"]): row for row in rows}
     assert set(parsed) == set(expected)
     variants = {r.variant for r in toy_run.results}
+    measured = {
+        (r.fix_id, r.scenario, r.variant) for r in toy_run.results if r.expects_pass is None
+    }
+    measured_everywhere = {v for (_, _, v) in measured} - {
+        r.variant for r in toy_run.results if r.expects_pass is not None
+    }
     for key, outcomes in expected.items():
         row = parsed[key]
         for variant in variants:
-            assert row[variant] == outcomes.get(variant, "—"), (key, variant)
-        judged = {v: o for v, o in outcomes.items() if v != "seed"}
+            cell = outcomes.get(variant, "—")
+            if (*key, variant) in measured and variant not in measured_everywhere:
+                cell += " (measured)"
+            assert row[variant] == cell, (key, variant)
+        judged = {v: o for v, o in outcomes.items() if (*key, v) not in measured}
         caught = all(o == "FAIL" for v, o in judged.items() if v != FIXED)
-        if "UNKNOWN" in judged.values():
+        if set(judged) == {FIXED}:
+            assert row["Flipped"] == "n/a"  # nothing here must be caught
+        elif "UNKNOWN" in judged.values():
             assert row["Flipped"] == "undecided"
         else:
             assert row["Flipped"] == ("yes" if caught and outcomes[FIXED] == "PASS" else "NO")

@@ -107,3 +107,11 @@ def broken_store() -> None:
 @scenario("TOY-5", variants=("prefix", "fixed"))
 def test_fixture_breaks(ctx: ScenarioContext, broken_store: None) -> None:
     """Its fixture fails before any case: the report must show it as undecided."""
+
+
+@scenario("TOY-1", variants=("prefix", "fixed"), measured=("prefix",))
+def test_prefix_only_measured(ctx: ScenarioContext) -> None:
+    """Here the pre-fix variant is only measured: its cell is marked, it never gates."""
+    h = History()
+    h.ok(h.invoke("p1", "incr", 1), 1)
+    ctx.record("single", Verdict.ok("counted", "count 1", count=1), history=h)
