@@ -76,8 +76,15 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     _emit({"event": "total", "count": len(ids)})
 
 
+_config: list[pytest.Config] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _config[:] = [config]
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if _config and _is_worker(_config[0]):
         return  # the controller sees every worker's reports; emit once, there
     failed_setup = report.when in ("setup", "teardown") and report.failed
     if not (report.when == "call" or failed_setup or (report.when == "setup" and report.skipped)):

@@ -102,8 +102,11 @@ def _filters(sel: Selection) -> list[str]:
 
 def _env(sel: Selection, events: Path) -> dict[str, str]:
     env = dict(os.environ)
+    # A user's addopts could change what the audit counts; an outer pytest's (or xdist
+    # worker's) variables would make the child believe it is someone else's worker.
+    for name in [n for n in env if n.startswith(("PYTEST_", "HARNESS_EVENTS"))]:
+        env.pop(name)
     env[EVENTS_ENV] = str(events)
-    env.pop("PYTEST_ADDOPTS", None)  # a user's addopts could change what the audit counts
     if sel.backend:
         env["HARNESS_BACKEND"] = sel.backend
     if sel.keep:
