@@ -22,10 +22,11 @@ def que(redis_db) -> Iterator[QueEnv]:
 
 
 @pytest.fixture
-def que_faults(redis_server, que):
-    """(via, Faults, kinds) for the model: TEMPORARY server kills only, direct link,
-    until the proxy fixture lands."""
-    from scenarios.que.model import Faults
+def que_faults(redis_server, que, que_link):
+    """(via, Faults, kinds) for the stateful model: the link cut, a reply lost, the
+    server SIGKILLed; healing restores the link and restarts the server."""
+    from scenarios.que import linkfaults
+    from scenarios.que.model import FAULTS, Faults
 
     state = {"down": False}
 
@@ -33,13 +34,18 @@ def que_faults(redis_server, que):
         state["down"] = True
         redis_server.kill()
 
+    def lose_reply() -> None:
+        linkfaults.lose_reply(que_link)
+
     def heal() -> None:
+        que_link.clear()
+        que_link.restore()
         if state["down"]:
             server.restart(redis_server)
             state["down"] = False
 
-    faults = Faults({"restart": kill}, heal)
-    yield (que.host, que.port), faults, ("none", "none", "restart")
+    faults = Faults({"cut": que_link.cut, "lost_reply": lose_reply, "restart": kill}, heal)
+    yield (que_link.host, que_link.port), faults, FAULTS
     heal()
 
 

@@ -1,10 +1,11 @@
 """Link faults placed at a crash point: the link cut, or the reply lost after the
 command (or EXEC) was sent and applied.
 
-"Reply lost" is a downstream ``timeout`` toxic: Redis receives and runs the
-command, its reply is dropped and the connection closed 50 ms later, so the
-client sees a connection error (an ``info``: outcome unknown) without waiting
-on a socket timeout.
+"Reply lost" is a downstream ``limit_data`` toxic of 0 bytes: the command goes
+up and Redis runs it; the first byte of its reply closes the connection
+instead of reaching the client, which sees a connection error (an ``info``:
+outcome unknown). The reply itself triggers the close, so it always comes
+after the command ran: no timer, no race, no socket timeout to wait for.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 from harness.history import History
 
 KINDS = ("cut", "lost_reply")
-LOST_REPLY_CLOSE_MS = 50
+
+
+def lose_reply(link: Any) -> None:
+    link.add_toxic("limit_data", stream="downstream", bytes=0)
 
 
 def action(link: Any, kind: str, history: History, point: str) -> Callable[[], None]:
@@ -24,7 +28,7 @@ def action(link: Any, kind: str, history: History, point: str) -> Callable[[], N
         if kind == "cut":
             link.cut()
         else:
-            link.add_toxic("timeout", stream="downstream", timeout=LOST_REPLY_CLOSE_MS)
+            lose_reply(link)
 
     return fire
 
