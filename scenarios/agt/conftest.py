@@ -1,4 +1,4 @@
-"""Fixtures the AGT scenarios share."""
+"""Fixtures the AGT scenarios share: proxy links in front of the scenario servers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import pytest
 
 
 @pytest.fixture
-def pg_link():
-    """The proxy link to the scenario PostgreSQL server (None until the proxy fixture lands)."""
-    return None
+def pg_link(pg_server, proxied):
+    """A proxy link to the scenario PostgreSQL server: cut it at a crash point."""
+    return proxied(pg_server.host, pg_server.port)
 
 
 @pytest.fixture
 def redis_link(redis_db, proxied):
-    """The proxy link to the scenario Redis (the rate limiter's store)."""
+    """A proxy link to the scenario Redis (the rate limiter's store)."""
     return proxied(redis_db.host, redis_db.port)

@@ -16,7 +16,7 @@ from typing import Any
 from harness.crash.runner import discover, run_case
 from harness.history import History
 from harness.verdict import Verdict, compose
-from scenarios.agt import agtdb
+from scenarios.agt import agtdb, fixtures_sql
 
 Check = Callable[["Env", History, str], Verdict]
 
@@ -55,9 +55,14 @@ def explore(
     link: Any = None,
     skip_points: tuple[str, ...] = (),
     fresh: Callable[[Any], Any] = agtdb.fresh,
+    reset: Callable[[Any, Any], Any] | None = None,
     snapshot: Callable[[str], Any] = agtdb.snapshot,
 ) -> None:
-    probe = Env(fresh(factory), {})
+    """``reset(factory, db)`` empties the case's database between cases (default: truncate
+    the AGT tables, far cheaper than a new database; schema scenarios pass a real reset)."""
+    db = fresh(factory)
+    reset = reset or (lambda _factory, current: (fixtures_sql.reset(current.dsn), current)[1])
+    probe = Env(db, {})
     setup(probe)
     points = [p for p in discover(op(probe, probe.dsn)) if p not in skip_points]
     faults = ["crash"] + (["cut"] if link is not None else [])
@@ -66,7 +71,7 @@ def explore(
             case = f"{fault}@{point}"
             if not ctx.selected(case):
                 continue
-            env = Env(fresh(factory), {})
+            env = Env(reset(factory, db), {})
             setup(env)
             history = History()
             if fault == "crash":

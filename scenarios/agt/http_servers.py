@@ -33,24 +33,44 @@ def _wait_listening(proc: subprocess.Popen[str]) -> int:
             raise RuntimeError(f"agent server did not start within {_START_TIMEOUT_S}s")
     line = proc.stdout.readline().strip()
     if not line.startswith("listening "):
-        raise RuntimeError(f"agent server failed to start: {line or proc.stderr.read() if proc.stderr else ''}")
+        raise RuntimeError(
+            f"agent server failed to start: {line or proc.stderr.read() if proc.stderr else ''}"
+        )
     return int(line.split()[1])
 
 
 @contextlib.contextmanager
-def servers(count: int, *, dsn: str, variants: str, redis_url: str | None, limit: int, window_s: float) -> Iterator[list[tuple[str, int]]]:
+def servers(
+    count: int, *, dsn: str, variants: str, redis_url: str | None, limit: int, window_s: float
+) -> Iterator[list[tuple[str, int]]]:
     """``count`` server processes sharing one database and one limiter store."""
     started: list[subprocess.Popen[str]] = []
     try:
         for _ in range(count):
             cmd = [
-                sys.executable, "-m", "reference_impl.agt.server",
-                "--dsn", dsn, "--signing-key-hex", SIGNING_KEY.hex(),
-                "--limit", str(limit), "--window-s", str(window_s), "--variants", variants,
+                sys.executable,
+                "-m",
+                "reference_impl.agt.server",
+                "--dsn",
+                dsn,
+                "--signing-key-hex",
+                SIGNING_KEY.hex(),
+                "--limit",
+                str(limit),
+                "--window-s",
+                str(window_s),
+                "--variants",
+                variants,
             ]
             if redis_url:
                 cmd += ["--redis-url", redis_url]
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
             procs.track(proc, "agt-server")
             started.append(proc)
         yield [("127.0.0.1", _wait_listening(p)) for p in started]

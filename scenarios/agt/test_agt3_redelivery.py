@@ -43,6 +43,7 @@ def _deliveries(
 def test_unacknowledged_command_is_bounded(ctx, pg_database_factory) -> None:
     """A never-acknowledged command: at most 6 deliveries then failed; a stuck one found at
     retry_count 0 gets 5 more; two pollers re-delivering at once bump the counter once."""
+    db = agtdb.fresh(pg_database_factory)
     for case, start, allowed in (
         ("fresh_command", 0, 6),
         ("preexisting_stuck_at_retry_0", 0, 6),
@@ -50,7 +51,8 @@ def test_unacknowledged_command_is_bounded(ctx, pg_database_factory) -> None:
     ):
         if not ctx.selected(case):
             continue
-        env = Env(agtdb.fresh(pg_database_factory), {})
+        fixtures_sql.reset(db.dsn)
+        env = Env(db, {})
         dep = agtdb.deployment(FIX, "fixed")
         agent, _ = agtdb.registered_agent(env.dsn, dep)
         (cid,) = agtdb.enqueue(env.dsn, dep, agent, 1)
@@ -85,7 +87,7 @@ def test_unacknowledged_command_is_bounded(ctx, pg_database_factory) -> None:
 
     # Two pollers meet on one stuck command, under every interleaving of their steps.
     variants = f"{FIX}={ctx.variant}"
-    dsn = str(agtdb.fresh(pg_database_factory).dsn)
+    dsn = str(db.dsn)
     later = (agtdb.T0 + timedelta(minutes=6)).isoformat()
 
     def setup() -> None:

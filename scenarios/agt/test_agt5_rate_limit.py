@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from urllib.parse import urlsplit
 
 from harness.history import History
 from harness.scenario import scenario
@@ -31,7 +32,9 @@ def _agents(dsn: str) -> dict[str, str]:
     return {name: agtdb.registered_agent(dsn, dep, name)[0] for name in ("noisy", "quiet")}
 
 
-def _burst(ctx, addrs, agents: dict[str, str], history: History) -> list[tuple[str, int, str, float]]:
+def _burst(
+    ctx, addrs, agents: dict[str, str], history: History
+) -> list[tuple[str, int, str, float]]:
     """Interleave the noisy agent's burst and the quiet agent's polls, round-robin over servers."""
     plan = ["noisy"] * BURST + ["quiet"] * QUIET
     ctx.rng.shuffle(plan)
@@ -61,25 +64,42 @@ def _judge(results, *, per_process: bool) -> Verdict:
     if per_process:  # the stated outage policy: each process caps the agent at the limit
         over = {s: n for (who, s), n in ok.items() if who == "noisy" and n > LIMIT}
         parts.append(
-            Verdict.violated("limit_per_process_in_outage", f"servers {sorted(over)} let the noisy agent poll {over} times (limit {LIMIT} each)", served=dict(over))
+            Verdict.violated(
+                "limit_per_process_in_outage",
+                f"servers {sorted(over)} let the noisy agent poll {over} times (limit {LIMIT} each)",
+                served=dict(over),
+            )
             if over
-            else Verdict.ok("limit_per_process_in_outage", f"noisy agent served {noisy} times, at most {LIMIT} per process")
+            else Verdict.ok(
+                "limit_per_process_in_outage",
+                f"noisy agent served {noisy} times, at most {LIMIT} per process",
+            )
         )
     else:
         parts.append(
-            Verdict.ok("limit_across_processes", f"noisy agent served {noisy} of {BURST} (limit {LIMIT})")
+            Verdict.ok(
+                "limit_across_processes", f"noisy agent served {noisy} of {BURST} (limit {LIMIT})"
+            )
             if noisy == LIMIT
-            else Verdict.violated("limit_across_processes", f"noisy agent served {noisy} of {BURST} polls across {SERVERS} processes (limit {LIMIT})", served=noisy)
+            else Verdict.violated(
+                "limit_across_processes",
+                f"noisy agent served {noisy} of {BURST} polls across {SERVERS} processes (limit {LIMIT})",
+                served=noisy,
+            )
         )
     parts.append(
         Verdict.ok("others_unaffected", f"quiet agent served {quiet} of {QUIET}")
         if quiet == QUIET
-        else Verdict.violated("others_unaffected", f"quiet agent served {quiet} of {QUIET}", served=quiet)
+        else Verdict.violated(
+            "others_unaffected", f"quiet agent served {quiet} of {QUIET}", served=quiet
+        )
     )
     parts.append(
         Verdict.ok("prompt_answers", f"slowest answer {slowest:.2f} s")
         if slowest < 1.0
-        else Verdict.violated("prompt_answers", f"an answer took {slowest:.2f} s", slowest_s=slowest)
+        else Verdict.violated(
+            "prompt_answers", f"an answer took {slowest:.2f} s", slowest_s=slowest
+        )
     )
     return compose("rate_limit", parts)
 
@@ -92,10 +112,22 @@ def test_burst_across_servers(ctx, pg_database_factory, redis_db) -> None:
         db = agtdb.fresh(pg_database_factory)
         agents = _agents(str(db.dsn))
         history = History()
-        with http_servers.servers(SERVERS, dsn=str(db.dsn), variants=f"{FIX}={ctx.variant}", redis_url=redis_db.url, limit=LIMIT, window_s=WINDOW_S) as addrs:
+        with http_servers.servers(
+            SERVERS,
+            dsn=str(db.dsn),
+            variants=f"{FIX}={ctx.variant}",
+            redis_url=redis_db.url,
+            limit=LIMIT,
+            window_s=WINDOW_S,
+        ) as addrs:
             results = _burst(ctx, addrs, agents, history)
         history.snapshot("results", [list(r) for r in results])
-        ctx.record(case, _judge(results, per_process=False), history=history, detail={"servers": SERVERS, "limit": LIMIT, "burst": BURST})
+        ctx.record(
+            case,
+            _judge(results, per_process=False),
+            history=history,
+            detail={"servers": SERVERS, "limit": LIMIT, "burst": BURST},
+        )
     ctx.explored(processes=SERVERS, burst=BURST, limit=LIMIT)
 
 
@@ -108,8 +140,17 @@ def test_limiter_store_unreachable(ctx, pg_database_factory, redis_db, redis_lin
         db = agtdb.fresh(pg_database_factory)
         agents = _agents(str(db.dsn))
         history = History()
-        url = f"redis://{redis_link.host}:{redis_link.port}/0"
-        with http_servers.servers(SERVERS, dsn=str(db.dsn), variants=f"{FIX}={ctx.variant}", redis_url=url, limit=LIMIT, window_s=WINDOW_S) as addrs:
+        url = (
+            urlsplit(redis_db.url)._replace(netloc=f"{redis_link.host}:{redis_link.port}").geturl()
+        )
+        with http_servers.servers(
+            SERVERS,
+            dsn=str(db.dsn),
+            variants=f"{FIX}={ctx.variant}",
+            redis_url=url,
+            limit=LIMIT,
+            window_s=WINDOW_S,
+        ) as addrs:
             redis_link.cut()
             history.fault("cut", {"link": "limiter store"})
             try:
@@ -118,5 +159,10 @@ def test_limiter_store_unreachable(ctx, pg_database_factory, redis_db, redis_lin
                 redis_link.restore()
                 history.fault("restore", {"link": "limiter store"})
         history.snapshot("results", [list(r) for r in results])
-        ctx.record(case, _judge(results, per_process=True), history=history, detail={"servers": SERVERS, "limit": LIMIT, "burst": BURST})
+        ctx.record(
+            case,
+            _judge(results, per_process=True),
+            history=history,
+            detail={"servers": SERVERS, "limit": LIMIT, "burst": BURST},
+        )
     ctx.explored(processes=SERVERS, faults=["cut limiter store link"], burst=BURST, limit=LIMIT)

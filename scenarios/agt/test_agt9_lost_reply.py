@@ -15,7 +15,7 @@ from harness.history import History, OpType
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
 from reference_impl.agt import issue_registration_token, tokens
-from scenarios.agt import agtdb, child_ops, invariants
+from scenarios.agt import agtdb, child_ops, fixtures_sql, invariants
 
 FIX = "AGT-9"
 NOW = agtdb.T0.isoformat()
@@ -32,11 +32,12 @@ def test_recover_after_lost_reply(ctx, pg_database_factory) -> None:
     """Killed after COMMIT: a retry with the same token and secret recovers the same agent;
     a stranger with the token is refused; the database stays consistent."""
     variants = f"{FIX}={ctx.variant}"
+    db = agtdb.fresh(pg_database_factory)
     for point in LOST_AT:
         case = f"crash@{point}"
         if not ctx.selected(case):
             continue
-        db = agtdb.fresh(pg_database_factory)
+        fixtures_sql.reset(db.dsn)
         with agtdb.connect(db.dsn) as conn:
             reg_token = issue_registration_token(conn, agtdb.deployment(FIX, "fixed"))
         secret = tokens.new_token("agent_secret")
