@@ -67,7 +67,7 @@ class Display:
             self.done += 1
             line = describe(event)
             if self._bar is not None:
-                self._bar.console.print(line)
+                self._bar.console.print(line, markup=False, highlight=False)
             elif not self.quiet:
                 width = len(str(self.total or 0))
                 print(f"[{self.done:>{width}}/{self.total or '?'}] {line}", file=self.stream)
