@@ -9,6 +9,7 @@ Stop: the server's graceful signal, SIGKILL after a grace period.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -21,6 +22,7 @@ from harness import procs
 from harness.backends.base import Server
 from harness.backends.ports import LOOPBACK, free_port, is_free
 from harness.errors import ServerError
+from harness.procs.parentdeath import die_with_parent
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -111,6 +113,7 @@ class ProcessServer(Server):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=self.workdir,
+                preexec_fn=die_with_parent(os.getpid()),
                 **self._popen_kwargs(),
             )
         self._record = procs.track(proc, self.kind, stop_signal=self.stop_signal)

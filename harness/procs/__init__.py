@@ -33,12 +33,14 @@ from types import FrameType
 import filelock
 
 from harness.procs import records
+from harness.procs.parentdeath import die_with_parent
 from harness.procs.records import PathRecord, ProcRecord
 from harness.procs.state import make_temp_dir, state_dir
 from harness.procs.stopping import stop
 
 __all__ = [
     "ProcRecord",
+    "die_with_parent",
     "install_signal_handlers",
     "make_temp_dir",
     "reap_stale",

@@ -1,0 +1,33 @@
+"""Children that die with their parent: a second line behind the run records.
+
+``preexec_fn=die_with_parent(os.getpid())`` asks Linux (``PR_SET_PDEATHSIG``) to
+SIGKILL the child when the thread that started it ends, including by SIGKILL
+or ``os._exit`` (as pytest-xdist workers end when their controller is killed),
+so a server does not even wait for the next run's reaping. Start such children
+from a thread that outlives them (the main thread). Elsewhere it is a no-op.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for ``subprocess.Popen`` (None where the OS has no such thing)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def preexec() -> None:
+        # Runs in the child after any user switch (a uid change would clear the setting).
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec

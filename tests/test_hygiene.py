@@ -1,0 +1,227 @@
+"""Process hygiene: nothing the harness starts outlives its run, even a killed one.
+
+Each test uses its own state directory (HARNESS_CACHE_DIR), so "harness
+processes" are exactly the processes whose command line or working directory
+lies under it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from harness.procs.state import subdir
+
+PY = sys.executable
+
+
+@pytest.fixture
+def state(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # Not under pytest's tmp_path: that is mode 0700, and PostgreSQL runs as another user.
+    path = Path(tempfile.mkdtemp(prefix="harness-hygiene-"))
+    # Share the PostgreSQL template cache (initdb output): only processes and records are per test.
+    monkeypatch.delenv("HARNESS_CACHE_DIR", raising=False)
+    (path / "pg-templates").symlink_to(subdir("pg-templates"))
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(path))
+    yield path
+    for proc in harness_processes(path):  # never leak, even when an assertion failed
+        proc.kill()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def harness_processes(root: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            where = " ".join(proc.cmdline()) + " " + proc.cwd()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if str(root) in where and proc.pid != os.getpid():
+            found.append(proc)
+    return found
+
+
+def wait_until(predicate, timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def run_script(body: str, state: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [PY, "-c", textwrap.dedent(body)],
+        cwd=state,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HARNESS_CACHE_DIR": str(state)},
+    )
+
+
+SLEEPER = """
+import subprocess, time
+from harness import procs
+child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+procs.track(child, "sleeper")
+work = procs.temp_dir("scratch-")
+print(child.pid, work, flush=True)
+"""
+
+
+def test_tracked_process_and_path_are_gone_at_exit(state: Path) -> None:
+    proc = run_script(SLEEPER, state)
+    out, _ = proc.communicate(timeout=60)
+    pid, work = out.split()
+    assert proc.returncode == 0
+    assert (
+        not psutil.pid_exists(int(pid)) or psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE
+    )
+    assert not Path(work).exists()
+    assert list((state / "runs").iterdir()) == [state / "runs" / ".reap.lock"]
+
+
+def test_sigkilled_owner_is_reaped_by_the_next_run(state: Path) -> None:
+    proc = run_script(SLEEPER + "time.sleep(300)\n", state)
+    assert proc.stdout is not None
+    pid, work = proc.stdout.readline().split()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert psutil.pid_exists(int(pid)) and Path(work).exists()  # left behind, as a killed run does
+
+    from harness import procs
+
+    assert procs.reap_stale() == 1
+    assert wait_until(lambda: not harness_processes(state))
+    assert not Path(work).exists()
+
+
+def test_reap_spares_a_live_owner_and_a_reused_pid(state: Path) -> None:
+    from harness.procs import records
+    from harness.procs.records import ProcRecord
+
+    other = subprocess.Popen(["sleep", "300"], cwd=state)
+    try:
+        # A record of a dead owner whose pid now belongs to another process (start time differs).
+        stale = state / "runs" / "999999-1.0"
+        records.write(stale, ProcRecord(other.pid, 1.0, "old", signal.SIGTERM))
+        # A record of a live owner (this test process) for a process it really started.
+        live = records.owner_dir()
+        records.write(live, ProcRecord(other.pid, records.create_time(other.pid) or 0, "mine", 15))
+        from harness import procs
+
+        assert procs.reap_stale() == 0
+        assert other.poll() is None
+        assert not stale.exists() and live.exists()
+    finally:
+        other.kill()
+        other.wait()
+        shutil.rmtree(records.owner_dir(), ignore_errors=True)
+
+
+def test_sigterm_stops_everything_tracked(state: Path) -> None:
+    proc = run_script(
+        SLEEPER + "procs.install_signal_handlers()\ntime.sleep(300)\n",
+        state,
+    )
+    assert proc.stdout is not None
+    _pid, work = proc.stdout.readline().split()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == -signal.SIGTERM
+    proc.stdout.close()
+    assert wait_until(lambda: not harness_processes(state))
+    assert not Path(work).exists()
+
+
+def test_servers_die_with_their_owner(state: Path) -> None:
+    """A server's owner that ends without cleaning up (os._exit, as an xdist worker does)."""
+    proc = run_script(
+        """
+        import os
+        import harness.backends as b
+        s = b.resolve()
+        pg, rd = b.get("local").postgres(s), b.get("local").redis(s)
+        pg.start(); rd.start()
+        print(pg.pid, rd.pid, flush=True)
+        os._exit(0)
+        """,
+        state,
+    )
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    assert wait_until(lambda: not harness_processes(state))
+    from harness import procs
+
+    procs.reap_stale()  # the next run removes the work directories
+    assert list((state / "work").iterdir()) == []
+
+
+HOLD = """
+import os, pathlib, time
+
+def test_hold(pg_server, redis_server):
+    pathlib.Path(os.environ["READY_FILE"]).write_text(f"{pg_server.pid} {redis_server.pid}")
+    time.sleep(300)
+"""
+QUICK = """
+def test_quick(pg_server, redis_db):
+    redis_db.client().set("k", "v")
+    with pg_server.connect() as conn:
+        conn.execute("SELECT 1")
+"""
+
+
+def _pytest(test_dir: Path, state: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HARNESS_CACHE_DIR": str(state), "READY_FILE": str(test_dir / "ready")}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.Popen(
+        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *extra],
+        cwd=test_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_sigkilled_pytest_leaves_nothing_after_the_next_run(state: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_hold.py").write_text(HOLD)
+    (tmp_path / "test_quick.py").write_text(QUICK)
+    first = _pytest(tmp_path, state, "test_hold.py")
+    try:
+        assert wait_until(lambda: (tmp_path / "ready").exists(), 120), "the servers never started"
+        assert len(harness_processes(state)) >= 2
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    second = _pytest(tmp_path, state, "test_quick.py")
+    assert second.wait(timeout=180) == 0
+    assert wait_until(lambda: not harness_processes(state)), harness_processes(state)
+    assert list((state / "work").iterdir()) == []
+    assert [p.name for p in (state / "runs").iterdir() if p.is_dir()] == []
+
+
+def test_sigterm_to_pytest_stops_its_servers(state: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_hold.py").write_text(HOLD)
+    run = _pytest(tmp_path, state, "test_hold.py")
+    try:
+        assert wait_until(lambda: (tmp_path / "ready").exists(), 120), "the servers never started"
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+    assert wait_until(lambda: not harness_processes(state), 5)
+    assert list((state / "work").iterdir()) == []
