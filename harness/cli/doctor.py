@@ -1,0 +1,91 @@
+"""``harness doctor``: which server binaries are here, which backend would serve, and does it.
+
+Prints every place checked for binaries (with versions), every backend and
+whether it can serve, the backend it would use and why, then starts and stops
+that backend's servers once (``--no-start`` skips that). Exits non-zero with
+one line when the selected backend cannot serve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from harness.backends import all_backends, resolve, selected
+from harness.backends.binaries import Candidate, postgres_candidates, redis_candidates
+from harness.backends.settings import SPEC_BY_NAME, Settings
+from harness.cli import Command, register
+from harness.errors import BackendUnavailable
+
+_FLAGS = ("backend", "config", "pg_bindir", "redis_server", "pg_port", "redis_port")
+
+
+def setup(parser: argparse.ArgumentParser) -> None:
+    for name in _FLAGS:
+        spec = SPEC_BY_NAME[name]
+        parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, help=f"{spec.help} (env {spec.env})"
+        )
+    parser.add_argument(
+        "--no-start", action="store_true", help="only look; do not start the servers"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = resolve({name: getattr(args, name) for name in _FLAGS})
+    backend = selected(settings)  # an unknown name is one line, before anything is printed
+    print("PostgreSQL binaries (in order of preference):")
+    _print_candidates(postgres_candidates(settings))
+    print("redis-server (in order of preference):")
+    _print_candidates(redis_candidates(settings))
+    print("backends:")
+    for each in all_backends():
+        problem = each.problem(settings)
+        state = "can serve" if problem is None else f"cannot serve: {problem}"
+        print(f"  {each.name:<15} {state}")
+    print(f"selected backend: {backend.name} ({_why(settings)})")
+    problem = backend.problem(settings)
+    if problem is not None:
+        raise BackendUnavailable(f"backend {backend.name!r} cannot serve: {problem}")
+    for line in backend.describe(settings):
+        print(f"  {line}")
+    if not args.no_start:
+        for make in (backend.postgres, backend.redis):
+            server = make(settings)
+            started = time.perf_counter()
+            try:
+                server.start()
+                ready_s = time.perf_counter() - started
+                print(
+                    f"  started {server.kind} {server.version} on {server.host}:{server.port} in {ready_s:.2f} s"
+                )
+            finally:
+                server.close()
+    print(f"ok: backend {backend.name!r} can serve")
+    return 0
+
+
+def _print_candidates(candidates: list[Candidate]) -> None:
+    chosen = next((c for c in candidates if c.usable), None)
+    if not candidates:
+        print("  (every source disabled)")
+    for c in candidates:
+        if c.usable:
+            mark = "use" if c is chosen else "ok "
+            print(f"  [{mark}] {c.version:<8} {c.origin}: {c.path}")
+        else:
+            print(f"  [ - ] {c.origin}: {c.problem}")
+
+
+def _why(settings: Settings) -> str:
+    source = settings.source("backend")
+    if source == "default":
+        return "the default; set HARNESS_BACKEND or --backend to choose another"
+    if source == "explicit":
+        return "--backend"
+    return f"from {source}"
+
+
+register(
+    Command("doctor", "show which server binaries and backend the harness would use", setup, run)
+)
