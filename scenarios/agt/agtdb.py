@@ -107,16 +107,12 @@ def schema_of(dsn: str) -> dict[str, Any]:
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
             " AND tablename <> 'schema_migrations' ORDER BY indexname"
         ).fetchall()
-        versions = (
-            [
-                r[0]
-                for r in conn.execute(
-                    "SELECT version FROM schema_migrations ORDER BY version"
-                ).fetchall()
+        versions: list[int] = []
+        exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+        if exists and exists[0]:
+            versions = [
+                r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")
             ]
-            if conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0]
-            else []
-        )
     return {
         "columns": [list(map(str, c)) for c in cols],
         "indexes": [list(i) for i in idx],

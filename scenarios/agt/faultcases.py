@@ -61,7 +61,7 @@ def explore(
     """``reset(factory, db)`` empties the case's database between cases (default: truncate
     the AGT tables, far cheaper than a new database; schema scenarios pass a real reset)."""
     db = fresh(factory)
-    reset = reset or (lambda _factory, current: (fixtures_sql.reset(current.dsn), current)[1])
+    reset = reset or _truncate
     probe = Env(db, {})
     setup(probe)
     points = [p for p in discover(op(probe, probe.dsn)) if p not in skip_points]
@@ -102,6 +102,11 @@ def explore(
         cases=len(points) * len(faults),
         processes=1,
     )
+
+
+def _truncate(_factory: Any, db: Any) -> Any:
+    fixtures_sql.reset(db.dsn)
+    return db
 
 
 def phase(verdict: Verdict, when: str) -> Verdict:

@@ -142,7 +142,6 @@ def test_concurrent_pollers(ctx, pg_database_factory) -> None:
     held up by another's locks."""
     variants = f"{FIX}={ctx.variant}"
     dsn = str(agtdb.fresh(pg_database_factory).dsn)
-    commands = {"pending": 3, "expired": 1}
 
     def judge(history: History, blocked_steps: int = 0) -> Verdict:
         state = agtdb.snapshot(dsn)
@@ -170,7 +169,7 @@ def test_concurrent_pollers(ctx, pg_database_factory) -> None:
         )
 
     def setup() -> None:
-        fixtures_sql.with_commands(dsn, **commands)
+        fixtures_sql.with_commands(dsn, pending=3, expired=1)
 
     workers = {
         name: functools.partial(child_ops.poll_op, dsn, variants, NOW, fixtures_sql.AGENT)

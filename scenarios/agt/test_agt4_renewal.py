@@ -8,6 +8,8 @@ and extended.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from harness.crash.runner import run_case
 from harness.history import History
@@ -73,7 +75,7 @@ def test_renewal_races_revocation(ctx, pg_database_factory) -> None:
     then 8 processes renewing and revoking at once: never a token both revoked and extended."""
     variants = f"{FIX}={ctx.variant}"
     dsn = str(agtdb.fresh(pg_database_factory).dsn)
-    workers = {
+    workers: dict[str, Callable[[], Any]] = {
         "renew": functools.partial(
             child_ops.renew_op, dsn, variants, NOW, fixtures_sql.AGENT, fixtures_sql.REFRESH
         ),

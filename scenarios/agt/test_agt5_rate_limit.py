@@ -41,7 +41,8 @@ def _burst(
     out = []
     for i, who in enumerate(plan):
         server = i % len(addrs)
-        client = Client(*addrs[server], timeout_s=5.0)
+        host, port = addrs[server]
+        client = Client(host, port, timeout_s=5.0)
         client.agent_id, client.access_token = agents[who], http_servers.access_token(agents[who])
         op = history.invoke(who, "poll", {"server": server})
         t0 = time.perf_counter()

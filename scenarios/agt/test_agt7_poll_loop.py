@@ -25,7 +25,7 @@ from reference_impl.agt.server import App, Server
 from scenarios.agt import agtdb, http_servers
 
 FIX = "AGT-7"
-DOWN = [(0.0, 2000.0), (2300.0, 2900.0), (3300.0, None)]
+DOWN: list[tuple[float, float | None]] = [(0.0, 2000.0), (2300.0, 2900.0), (3300.0, None)]
 SHUTDOWN_AT = 5000.0
 
 
@@ -34,7 +34,7 @@ def _windows_ticks(ticks: list[Tick], start: float, end: float | None) -> list[T
 
 
 def _grow_and_cap(ticks: list[Tick]) -> Verdict:
-    errors = [t for t in _windows_ticks(ticks, *DOWN[0]) if t.outcome == "error"]
+    errors = [t for t in _windows_ticks(ticks, DOWN[0][0], DOWN[0][1]) if t.outcome == "error"]
     bad = [
         (t.attempt, round(t.delay_s, 1))
         for t in errors
@@ -57,8 +57,8 @@ def _grow_and_cap(ticks: list[Tick]) -> Verdict:
 
 
 def _resets(ticks: list[Tick]) -> Verdict:
-    back = _windows_ticks(ticks, DOWN[0][1], DOWN[1][0])
-    again = [t for t in _windows_ticks(ticks, *DOWN[1]) if t.outcome == "error"]
+    back = _windows_ticks(ticks, DOWN[0][1] or 0.0, DOWN[1][0])
+    again = [t for t in _windows_ticks(ticks, DOWN[1][0], DOWN[1][1]) if t.outcome == "error"]
     first_ok = next((t for t in back if t.outcome == "ok"), None)
     problems = []
     if first_ok is None or first_ok.attempt != 0:

@@ -119,23 +119,24 @@ def test_migration_idempotent_and_reversible(ctx, pg_database_factory) -> None:
     """Up twice: no error, same schema. Down: the old schema; down again: no error; up again: the new."""
     variants = Variants.only(FIX, ctx.variant)
     old, new = _reference(pg_database_factory)
+
+    def up_sql_twice(conn) -> None:
+        migrate.upgrade(conn, variants)
+        migrate.run_up_sql(conn, 2, variants)
+
+    def down(conn) -> None:
+        migrate.upgrade(conn, variants)
+        migrate.downgrade(conn, 1)
+
+    def down_twice_then_up(conn) -> None:
+        down(conn)
+        migrate.downgrade(conn, 1)
+        migrate.upgrade(conn, variants)
+
     steps = [
-        (
-            "up_sql_twice",
-            lambda conn: (migrate.upgrade(conn, variants), migrate.run_up_sql(conn, 2, variants)),
-            new,
-        ),
-        ("down", lambda conn: (migrate.upgrade(conn, variants), migrate.downgrade(conn, 1)), old),
-        (
-            "down_twice_then_up",
-            lambda conn: (
-                migrate.upgrade(conn, variants),
-                migrate.downgrade(conn, 1),
-                migrate.downgrade(conn, 1),
-                migrate.upgrade(conn, variants),
-            ),
-            new,
-        ),
+        ("up_sql_twice", up_sql_twice, new),
+        ("down", down, old),
+        ("down_twice_then_up", down_twice_then_up, new),
     ]
     for case, action, want in steps:
         if not ctx.selected(case):

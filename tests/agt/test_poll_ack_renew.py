@@ -49,7 +49,7 @@ def test_poll_delivers_pending_once_and_ack_completes(setup) -> None:
 def test_expired_commands_are_not_delivered(setup) -> None:
     dsn, dep, agent, _ = setup
     agtdb.enqueue(dsn, dep, agent, 1, ttl_s=10)
-    dep.clock.advance(11)  # type: ignore[attr-defined]
+    dep.clock.advance(11)
     with agtdb.connect(dsn) as conn:
         assert poll(conn, dep, agent) == []
 
@@ -61,7 +61,7 @@ def test_stuck_command_is_redelivered_at_most_max_retries_then_failed(setup) -> 
     with agtdb.connect(dsn) as conn:
         for _ in range(10):
             deliveries += len(poll(conn, dep, agent))
-            dep.clock.advance(dep.lease.total_seconds() + 1)  # type: ignore[attr-defined]
+            dep.clock.advance(dep.lease.total_seconds() + 1)
     assert deliveries == 1 + dep.max_retries
     assert agtdb.snapshot(dsn)["commands"][0]["status"] == "failed"
 
@@ -93,7 +93,7 @@ def test_renew_extends_and_refuses_revoked_expired_and_foreign(setup) -> None:
             renew(conn, dep, str(uuid.uuid4()), refresh)
         with pytest.raises(InvalidToken):
             renew(conn, dep, agent, tokens.new_token("refresh"))
-        dep.clock.advance(dep.refresh_ttl.total_seconds() + 1)  # type: ignore[attr-defined]
+        dep.clock.advance(dep.refresh_ttl.total_seconds() + 1)
         with pytest.raises(TokenExpired):
             renew(conn, dep, agent, refresh)
     other_agent, other_refresh = agtdb.registered_agent(dsn, dep, "agent-1")

@@ -68,7 +68,7 @@ def test_concurrent_registrations_with_one_token_exactly_one_wins(agt_dsn) -> No
     dep = _dep()
     with agtdb.connect(agt_dsn) as conn:
         reg_token = issue_registration_token(conn, dep)
-    barrier, results = threading.Barrier(8), []
+    barrier, results = threading.Barrier(8), list[object]()
 
     def attempt() -> None:
         with agtdb.connect(agt_dsn) as conn:
