@@ -250,14 +250,25 @@ def _counts(run: Run) -> dict[str, Any]:
     }
 
 
-def _edge_cases(results: list[ScenarioResult]) -> list[EdgeCase]:
-    """Cases a scenario flagged (detail ``edge_case``) and operations of unknown outcome."""
+def _edge_cases(results: list[ScenarioResult], claims: list[ClaimVerdict]) -> list[EdgeCase]:
+    """The edge cases the seeds name (claims from an edge-case section) with their verdicts,
+    cases a scenario flagged (detail ``edge_case``), and where outcomes were uncertain."""
     out: list[EdgeCase] = []
+    for cv in claims:
+        if "edge case" in cv.claim.section.lower():
+            out.append(
+                EdgeCase(
+                    f"{cv.claim.id} ({cv.claim.seed}, {cv.claim.section})",
+                    f"{cv.claim.claim} {cv.status}: {cv.reason}",
+                )
+            )
     for r in results:
         for c in r.cases:
             note = c.detail.get("edge_case")
             if note:
                 out.append(EdgeCase(f"{r.ref}:{c.case_id}", f"{note} ({c.verdict.validity})"))
+    uncertain: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in results:
         infos = sum(
             1
             for c in r.cases
@@ -266,17 +277,15 @@ def _edge_cases(results: list[ScenarioResult]) -> list[EdgeCase]:
             if op.type is OpType.INFO and op.process != NEMESIS
         )
         if infos:
-            out.append(
-                EdgeCase(
-                    r.ref,
-                    f"{infos} operation(s) ended with an unknown outcome (info); "
-                    f"the checkers counted them as possibly applied; outcome {r.outcome}",
-                )
+            uncertain[(r.fix_id, r.scenario)].append(f"{r.variant} {infos}")
+    for (fix_id, scen), counts in uncertain.items():
+        out.append(
+            EdgeCase(
+                f"{fix_id}/{scen}",
+                "operations whose outcome could not be known (info: a killed process or a "
+                f"cut link), per variant: {', '.join(counts)}; the verdicts above account for them",
             )
-        if r.expects_pass is None:
-            out.append(
-                EdgeCase(r.ref, f"measured variant (not a pass/fail expectation): {r.outcome}")
-            )
+        )
     return out
 
 
@@ -446,7 +455,7 @@ def analyze(run: Run) -> Analysis:
         claims=claims,
         parts=parts,
         findings=_findings(run, rows, claims, parts),
-        edge_cases=_edge_cases(results),
+        edge_cases=_edge_cases(results, claims),
         counts=counts,
         status=status,
         status_detail=detail,
