@@ -14,6 +14,7 @@ from reference_impl.agt import (
     ManualClock,
     SystemClock,
     Variants,
+    issue_registration_token,
     tokens,
 )
 from reference_impl.agt.agent_loop import PollLoop
