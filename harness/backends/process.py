@@ -101,11 +101,9 @@ class ProcessServer(Server):
     def _spawn_and_wait(self, fixed: bool) -> bool:
         """Start on ``self.port``; False if the port was taken (and not ``fixed``)."""
         if fixed and not is_free(self.port, self.host):
-            raise ServerError(
-                f"port {self.port} on {self.host} is busy: {self.kind} cannot start there; "
-                f"free it or choose another {self.port_setting}"
-            )
+            raise self._busy()
         with open(self.log_path, "ab") as log:
+            log_offset = log.tell()
             proc = subprocess.Popen(
                 self._command(),
                 stdin=subprocess.DEVNULL,
@@ -122,15 +120,14 @@ class ProcessServer(Server):
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 self._forget()
-                tail = self._log_tail()
-                if "in use" in tail.lower() or "could not bind" in tail.lower():
+                lines = self._log_lines(log_offset)
+                if any("address already in use" in ln.lower() for ln in lines):
                     if fixed:
-                        raise ServerError(
-                            f"port {self.port} on {self.host} is busy: {self.kind} cannot start there; free it or choose another {self.port_setting}"
-                        )
+                        raise self._busy()
                     return False
                 raise ServerError(
-                    f"{self.kind} exited at start (code {proc.returncode}): {tail or 'no output'} (log: {self.log_path})"
+                    f"{self.kind} exited at start (code {proc.returncode}): "
+                    f"{_worst(lines) or 'no output'} (log: {self.log_path})"
                 )
             if self._ready():
                 self.generation += 1
@@ -139,6 +136,12 @@ class ProcessServer(Server):
         self.kill()
         raise ServerError(
             f"{self.kind} did not answer within {START_TIMEOUT_S:.0f} s; see {self.log_path}"
+        )
+
+    def _busy(self) -> ServerError:
+        return ServerError(
+            f"port {self.port} on {self.host} is busy: {self.kind} cannot start there; "
+            f"free it or choose another {self.port_setting}"
         )
 
     def stop(self) -> None:
@@ -176,14 +179,17 @@ class ProcessServer(Server):
         if self._own_workdir:
             procs.remove_path(self.workdir)
 
-    def _log_tail(self) -> str:
+    def _log_lines(self, offset: int) -> list[str]:
         try:
-            lines = [
-                ln.strip()
-                for ln in self.log_path.read_text(errors="replace").splitlines()
-                if ln.strip()
-            ]
+            with open(self.log_path, "rb") as log:
+                log.seek(offset)
+                text = log.read().decode(errors="replace")
         except OSError:
-            return ""
-        errors = [ln for ln in lines if "FATAL" in ln or "ERROR" in ln or "# " in ln]
-        return (errors or lines or [""])[-1][:300]
+            return []
+        return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def _worst(lines: list[str]) -> str:
+    """The line most likely to say why a server died (its last FATAL/ERROR, else its last)."""
+    errors = [ln for ln in lines if "FATAL" in ln or "ERROR" in ln or "# " in ln]
+    return (errors or lines or [""])[-1][:300]

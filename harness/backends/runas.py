@@ -84,39 +84,43 @@ def server_user(name: str | None) -> RunAs:
     return RunAs(entry.pw_uid, entry.pw_gid, wanted)
 
 
-def reachable_tree(tree: Path, probe: Path, user: RunAs) -> Path:
-    """``tree`` if ``user`` can execute ``probe`` in it; else a cached world-readable copy.
+def reachable_copy(parts: dict[str, Path], probe: str, user: RunAs) -> Path:
+    """A cached, world-readable copy of ``parts`` (relative name -> source), laid out together.
 
-    ``probe`` is a path inside ``tree``; the returned tree has it at the same relative path.
+    ``probe`` (relative to the copy) must be executable by ``user`` afterwards.
     """
-    if user.can_use(probe):
-        return tree
-    digest = hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:12]
-    target = state.subdir("bin", 0o755) / f"{tree.name}-{digest}"
+    # Keyed by content (the probe's size and mtime, which copies keep), not by place:
+    # every copy of the same wheel shares one cache entry.
+    source = next(v / Path(probe).relative_to(k) for k, v in parts.items() if probe.startswith(k + "/"))
+    st = source.stat()
+    digest = hashlib.sha1(repr((sorted(parts), st.st_size, st.st_mtime_ns)).encode())
+    target = state.subdir("bin", 0o755) / f"{Path(probe).parts[0]}-{digest.hexdigest()[:12]}"
     with filelock.FileLock(str(target) + ".lock"):
         if not target.exists():
             tmp = target.with_name(target.name + f".tmp{os.getpid()}")
             shutil.rmtree(tmp, ignore_errors=True)
-            shutil.copytree(tree, tmp, symlinks=True)
-            for root, dirs, files in os.walk(tmp):
-                for n in dirs + files:
-                    p = Path(root, n)
-                    if not p.is_symlink():
-                        p.chmod(
-                            p.stat().st_mode
-                            | stat.S_IRGRP
-                            | stat.S_IROTH
-                            | (0o011 if p.is_dir() or os.access(p, os.X_OK) else 0)
-                        )
-            tmp.chmod(0o755)
+            for rel, source in parts.items():
+                shutil.copytree(source, tmp / rel, symlinks=True)
+            _open_up(tmp)
             tmp.rename(target)
-    copied = target / probe.relative_to(tree)
-    if not user.can_use(copied):
+    if not user.can_use(target / probe):
         raise ServerError(
-            f"user {user.name} cannot execute {copied}; set HARNESS_CACHE_DIR to a directory "
-            "every user can traverse"
+            f"user {user.name} cannot execute {target / probe}; set HARNESS_CACHE_DIR to a "
+            "directory every user can traverse"
         )
     return target
+
+
+def _open_up(tree: Path) -> None:
+    """Readable by all; directories and executables also traversable/executable by all."""
+    for root, dirs, files in os.walk(tree):
+        for path in [Path(root)] + [Path(root, n) for n in dirs + files]:
+            if path.is_symlink():
+                continue
+            mode = path.stat().st_mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+            if path.is_dir() or mode & stat.S_IXUSR:
+                mode |= stat.S_IXGRP | stat.S_IXOTH
+            path.chmod(mode)
 
 
 def run_as(user: RunAs, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:

