@@ -158,6 +158,11 @@ def test_repro_says_when_a_verdict_does_not_reproduce(toy_audit: Path, tmp_path:
         ),
         (["repro", "TOY-1/no_such_scenario/prefix", "--from", "/nonexistent.json"], "no such file"),
         (["audit", "-n", "-1"], "--workers must be 0 or more"),
+        (["audit", "--fix", "TOY-4"], "no scenario matched the selection (fixes ['TOY-4'])"),
+        (
+            ["gate", "--variant", "nonsense"],
+            "no scenario matched the selection (variants ['nonsense'])",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(toy_audit: Path, argv: list[str], message: str) -> None:

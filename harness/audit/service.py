@@ -12,10 +12,12 @@ from harness.audit.progress import Display
 from harness.audit.runner import Selection, run_pytest
 from harness.audit.settings import Settings
 from harness.catalog import Catalog, load_catalog
+from harness.errors import ConfigError
 from harness.ledger.claims import Claim, load_claims
 
 # Jepsen's convention for the gate: valid, invalid, unknown.
 EXIT_OK, EXIT_REGRESSED, EXIT_UNDECIDED = 0, 1, 2
+NO_TESTS_COLLECTED = 5  # pytest's exit code
 
 
 def load_inputs(settings: Settings) -> tuple[Catalog, list[Claim]]:
@@ -30,6 +32,14 @@ def run_scenarios(settings: Settings, sel: Selection, command: str, display: Dis
     sel.fixes = catalog.check_fix_ids(sel.fixes)
     with display:
         out = run_pytest(settings, sel, on_event=display.on_event)
+    if not out.results and (out.exit_code == NO_TESTS_COLLECTED or sel.fixes or sel.variants):
+        wanted = ", ".join(
+            f"{k} {v}" for k, v in (("fixes", sel.fixes), ("variants", sel.variants)) if v
+        )
+        raise ConfigError(
+            f"no scenario matched the selection ({wanted or 'everything'}); "
+            "'harness list' shows the fixes, scenarios and variants that exist"
+        )
     header = meta.collect(
         settings.root,
         command,

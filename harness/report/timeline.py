@@ -131,11 +131,12 @@ def render_svg(history: History, title: str = "") -> str:
             continue
         cx = x(slot) + step // 2
         tip = f"fault #{op.index}: {op.f} {_short(op.value)} t={op.time_ns / 1e6:.3f} ms"
+        label = op.f if op.value in (None, "", {}) else f"{op.f} {_short(op.value, 40)}"
         out.append(
             f'<g class="fault"><title>{escape(tip)}</title>'
             f'<line x1="{cx}" y1="{TOP - 4}" x2="{cx}" y2="{bottom}" stroke="#b71c1c" '
             f'stroke-width="2" stroke-dasharray="5,3"/>'
-            f'<text x="{cx + 3}" y="{TOP - 8}" fill="#b71c1c">⚡ {escape(_short(op.f, 28))}</text></g>'
+            f'<text x="{cx + 3}" y="{TOP - 8}" fill="#b71c1c">⚡ {escape(label)}</text></g>'
         )
     note = f" (first {MAX_EVENTS} of {len(history.ops)} events)" if truncated else ""
     out.append(
