@@ -8,6 +8,7 @@ Invariant: a never-acknowledged command is delivered at most 1 + 5 times, then i
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from datetime import timedelta
 
 from harness.history import History, OpType
@@ -123,4 +124,39 @@ def test_unacknowledged_command_is_bounded(ctx, pg_database_factory) -> None:
         for name in ("a", "b")
     }
     count = racing.schedules(ctx, dsn=dsn, workers=workers, setup=setup, check=judge)
-    ctx.explored(leases=ROUNDS, schedules=count, processes=2)
+
+    # Eight pollers at once over many stuck commands: each re-delivered once, counted once.
+    def setup_many() -> None:
+        fixtures_sql.with_commands(
+            dsn, pending=0, stuck=ctx.rng.randint(10, 30), expired=0, stuck_sent_at=agtdb.T0
+        )
+
+    def judge_many(history: History) -> Verdict:
+        rows = agtdb.snapshot(dsn)["commands"]
+        history.snapshot("final", rows)
+        got = Counter(
+            c for o in history if o.type is OpType.OK and o.f == "poll_op" for c in o.value or []
+        )
+        wrong = [r for r in rows if r["retry_count"] != got[r["id"]]]
+        return compose(
+            "stuck_redelivery",
+            [
+                invariants.at_most_once_within_lease(history),
+                Verdict.violated(
+                    "counter_counts_redeliveries",
+                    f"{len(wrong)} command(s) whose retry_count differs from its re-deliveries",
+                    rows=wrong,
+                )
+                if wrong
+                else Verdict.ok(
+                    "counter_counts_redeliveries",
+                    f"{len(rows)} command(s), counters match re-deliveries",
+                ),
+            ],
+        )
+
+    step = child_ops.PollStep(dsn, variants, later, agent_id=fixtures_sql.AGENT)
+    racing.hammering(
+        ctx, rounds=2, step=step, setup=setup_many, check=judge_many, ops=2, f="poll_op"
+    )
+    ctx.explored(leases=ROUNDS, schedules=count)

@@ -15,11 +15,13 @@ from harness.history import History, OpType
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
 from reference_impl.agt import issue_registration_token, tokens
-from scenarios.agt import agtdb, child_ops, fixtures_sql, invariants
+from scenarios.agt import agtdb, child_ops, faultcases, fixtures_sql, invariants
 
 FIX = "AGT-9"
 NOW = agtdb.T0.isoformat()
 LOST_AT = ("agt.register.after_commit", "agt.register.after_mint")
+BLACKHOLE_AT = "agt.register.before_commit"  # the next thing sent is COMMIT
+REPLY_WAIT_S = 1.5  # how long the agent waits for a reply that never comes
 
 
 def _last(history: History, process: str):
@@ -28,13 +30,13 @@ def _last(history: History, process: str):
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
-def test_recover_after_lost_reply(ctx, pg_database_factory) -> None:
+def test_recover_after_lost_reply(ctx, pg_database_factory, pg_link) -> None:
     """Killed after COMMIT: a retry with the same token and secret recovers the same agent;
     a stranger with the token is refused; the database stays consistent."""
     variants = f"{FIX}={ctx.variant}"
     db = agtdb.fresh(pg_database_factory)
-    for point in LOST_AT:
-        case = f"crash@{point}"
+    for fault, point in [("crash", p) for p in LOST_AT] + [("reply_lost", BLACKHOLE_AT)]:
+        case = f"{fault}@{point}"
         if not ctx.selected(case):
             continue
         fixtures_sql.reset(db.dsn)
@@ -45,7 +47,28 @@ def test_recover_after_lost_reply(ctx, pg_database_factory) -> None:
         register = functools.partial(
             child_ops.register_op, db.dsn, variants, NOW, reg_token, secret
         )
-        run_case(register, kill_at=point, history=history, process="agent")
+        if fault == "crash":
+            run_case(register, kill_at=point, history=history, process="agent")
+        else:
+            # COMMIT reaches the server, its reply is swallowed; the agent gives up and dies.
+            via_link = functools.partial(
+                child_ops.register_op,
+                faultcases.dsn_via(db, pg_link),
+                variants,
+                NOW,
+                reg_token,
+                secret,
+            )
+            try:
+                run_case(
+                    via_link,
+                    pause_at={point: pg_link.blackhole},
+                    history=history,
+                    process="agent",
+                    timeout_s=REPLY_WAIT_S,
+                )
+            finally:
+                pg_link.clear()
         after_crash = agtdb.snapshot(db.dsn)
         history.snapshot("after_crash", after_crash)
         run_case(register, history=history, process="agent_retry")
@@ -94,5 +117,12 @@ def test_recover_after_lost_reply(ctx, pg_database_factory) -> None:
                 op=other.to_json() if other else None,
             )
         )
-        ctx.record(case, compose(case, parts), history=history, detail={"point": point})
-    ctx.explored(crash_points=len(LOST_AT), points=list(LOST_AT), processes=3)
+        ctx.record(
+            case, compose(case, parts), history=history, detail={"fault": fault, "point": point}
+        )
+    ctx.explored(
+        crash_points=len(LOST_AT),
+        points=[*LOST_AT, BLACKHOLE_AT],
+        faults=["crash", "blackhole reply"],
+        processes=3,
+    )
