@@ -160,7 +160,7 @@ def test_repro_says_when_a_verdict_does_not_reproduce(toy_audit: Path, tmp_path:
         (["audit", "-n", "-1"], "--workers must be 0 or more"),
         (["audit", "--fix", "TOY-4"], "no scenario matched the selection (fixes ['TOY-4'])"),
         (
-            ["gate", "--variant", "nonsense"],
+            ["gate", "-q", "--variant", "nonsense"],
             "no scenario matched the selection (variants ['nonsense'])",
         ),
     ],
