@@ -101,3 +101,13 @@ def expect(name: str, ok: bool, summary: str, **evidence: Any) -> Verdict:
     if ok:
         return Verdict.ok(name, summary, **evidence)
     return Verdict.violated(name, f"NOT {summary}", **evidence)
+
+
+def staged(stage: str, verdict: Verdict) -> Verdict:
+    """The same verdict, its summary prefixed with when it was taken."""
+    return Verdict(
+        f"{stage}:{verdict.checker}",
+        verdict.validity,
+        f"{stage}: {verdict.summary}",
+        {"stage": stage, **dict(verdict.evidence)},
+    )

@@ -7,7 +7,7 @@ from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
 from reference_impl.que import KeyScheme
 from scenarios.que import linkfaults, ops, server, wrongtype
-from scenarios.que.checks import no_partial_job, queue_invariants
+from scenarios.que.checks import no_partial_job, queue_invariants, staged
 from scenarios.que.points import at_points, discover
 
 TARGETS = ("queue", "old_job", "new_job")
@@ -33,7 +33,10 @@ def test_command_error_in_transaction(ctx: ScenarioContext, que) -> None:
         history.snapshot("final", final)
         verdict = compose(
             case,
-            [no_partial_job(after_error), queue_invariants(final, history)],
+            [
+                staged("after error", no_partial_job(after_error)),
+                staged("after the retry", queue_invariants(final, history)),
+            ],
         )
         ctx.record(case, verdict, history=history, detail={"wrongtype_key": key})
     ctx.explored(faults=[f"wrongtype@{t}" for t in TARGETS])
@@ -78,7 +81,13 @@ def test_server_restart_mid_enqueue(ctx: ScenarioContext, que, redis_server) -> 
         final = que.snapshot()
         history.snapshot("after_restart", after_restart)
         history.snapshot("final", final)
-        verdict = compose(case, [no_partial_job(after_restart), queue_invariants(final, history)])
+        verdict = compose(
+            case,
+            [
+                staged("after restart", no_partial_job(after_restart)),
+                staged("after the retry", queue_invariants(final, history)),
+            ],
+        )
         ctx.record(case, verdict, history=history, detail={"restart_at": point})
     ctx.explored(restart_points=points)
 
@@ -105,6 +114,12 @@ def test_link_cut_around_exec(ctx: ScenarioContext, que, que_link) -> None:
             final = que.snapshot()
             history.snapshot("after_fault", after_fault)
             history.snapshot("final", final)
-            verdict = compose(case, [no_partial_job(after_fault), queue_invariants(final, history)])
+            verdict = compose(
+                case,
+                [
+                    staged("after fault", no_partial_job(after_fault)),
+                    staged("after the retry", queue_invariants(final, history)),
+                ],
+            )
             ctx.record(case, verdict, history=history, detail={"fault": kind, "at": point})
     ctx.explored(points=points, faults=list(linkfaults.KINDS))
