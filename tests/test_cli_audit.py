@@ -38,10 +38,13 @@ def test_audit_writes_a_dated_folder_and_points_latest_at_it(toy_audit: Path) ->
 
 def test_audit_of_selected_fixes_passes(toy_project: Path, tmp_path: Path) -> None:
     out = tmp_path / "rep"
-    code, stdout, _ = run_cli(
-        toy_project, "audit", "-q", "--fix", "toy-1", "--fix", "TOY-3", "--out", str(out)
+    code, stdout, progress = run_cli(
+        toy_project, "audit", "--fix", "toy-1", "--fix", "TOY-3", "--out", str(out)
     )
     assert code == 0, stdout
+    # Progress as it goes, one line per item (stderr is not a terminal here).
+    assert "[1/9] FAIL    TOY-1  crash_every_step[prefix] caught (2 cases)" in progress
+    assert "PASS    TOY-3  retry_applies_once[fixed] as expected (1 cases)" in progress
     assert "OK: 4 fixed variant(s) pass, 3 pre-fix variant(s) caught (9 scenario runs)" in stdout
     md = (out / "VERIFICATION.md").read_text()
     assert "`harness audit --fix TOY-1 --fix TOY-3`" in md
