@@ -43,7 +43,7 @@ def test_audit_of_selected_fixes_passes(toy_project: Path, tmp_path: Path) -> No
     )
     assert code == 0, stdout
     # Progress as it goes, one line per item (stderr is not a terminal here).
-    assert "[1/9] FAIL    TOY-1  crash_every_step[prefix] caught (2 cases)" in progress
+    assert "[1/9] FAIL    TOY-1  race_two_writers[prefix] caught (3 cases)" in progress
     assert "PASS    TOY-3  retry_applies_once[fixed] as expected (1 cases)" in progress
     assert "OK: 4 fixed variant(s) pass, 3 pre-fix variant(s) caught (9 scenario runs)" in stdout
     md = (out / "VERIFICATION.md").read_text()
