@@ -100,7 +100,7 @@ def test_pg_blackhole_runs_the_statement_but_loses_the_reply(pg) -> None:
         try:
             conn.execute("INSERT INTO t VALUES (7, 'sent')")
             outcome.append(None)
-        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+        except BaseException as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=insert)
