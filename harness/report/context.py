@@ -6,10 +6,12 @@ Markdown and HTML share this one context, so both formats say the same thing.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from harness.audit.analysis import Analysis, analyze
 from harness.audit.model import Run
+from harness.history import NEMESIS
 from harness.scenario import Case, ScenarioResult
 
 MAX_EVIDENCE_CHARS = 400
@@ -20,6 +22,60 @@ def evidence_text(case: Case, limit: int = MAX_EVIDENCE_CHARS) -> str:
         return ""
     text = json.dumps(case.verdict.evidence, default=str, sort_keys=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def evidence_lines(case: Case, limit: int = MAX_EVIDENCE_CHARS) -> list[str]:
+    """The evidence of a failing case: per failing check when the verdict is composed."""
+    parts = case.verdict.evidence.get("parts")
+    if not isinstance(parts, list):
+        text = evidence_text(case, limit)
+        return [text] if text else []
+    lines = []
+    for part in parts:
+        if not isinstance(part, dict) or part.get("validity") == "valid":
+            continue
+        text = json.dumps(part.get("evidence", {}), default=str, sort_keys=True)
+        if len(text) > limit:
+            text = text[: limit - 1] + "…"
+        lines.append(f"{part.get('checker')}: {part.get('summary')}: {text}")
+    return lines
+
+
+def checks(result: ScenarioResult) -> list[str]:
+    """The names of the invariant checks that judged this result's cases."""
+    names: dict[str, None] = {}
+    for case in result.cases:
+        parts = case.verdict.evidence.get("parts")
+        if isinstance(parts, list):
+            for part in parts:
+                if isinstance(part, dict) and part.get("checker"):
+                    names[str(part["checker"])] = None
+        else:
+            names[case.verdict.checker] = None
+    return list(names)
+
+
+def injected_text(result: ScenarioResult) -> str:
+    """Faults and processes as the histories recorded them (not as the scenario said)."""
+    faults: Counter[str] = Counter()
+    most = 0
+    for case in result.cases:
+        if case.history is None:
+            continue
+        procs = set()
+        for op in case.history.ops:
+            if op.process == NEMESIS:
+                faults[op.f] += 1
+            else:
+                procs.add(op.process)
+        most = max(most, len(procs))
+    if not faults and not most:
+        return "no history recorded"
+    kinds = ", ".join(f"{f} {n}" for f, n in sorted(faults.items()))
+    text = f"nemesis operations (faults and heals): {sum(faults.values())}" + (
+        f" ({kinds})" if kinds else ""
+    )
+    return text + f"; up to {most} process(es) in one case"
 
 
 def expectation(result: ScenarioResult) -> str:
@@ -61,6 +117,9 @@ def build(run: Run, analysis: Analysis | None = None) -> dict[str, Any]:
             for s in ("CONFIRMED", "REFUTED", "UNTESTED")
         },
         "evidence_text": evidence_text,
+        "evidence_lines": evidence_lines,
+        "checks": checks,
+        "injected_text": injected_text,
         "expectation": expectation,
         "explored_text": explored_text,
         "md_cell": md_cell,
