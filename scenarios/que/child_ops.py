@@ -18,7 +18,7 @@ import redis
 from harness import crashpoints
 from harness.crash.child import record
 from reference_impl.que import QueueError
-from scenarios.que.clients import build_queue, connect
+from scenarios.que.clients import REPLY_TIMEOUT_S, build_queue, connect
 from scenarios.que.ops import JOB
 
 #: Errors after which the op certainly did not happen, as the client sees it.
@@ -32,7 +32,7 @@ def enqueue(
     db: int,
     job_id: str,
     request: str,
-    timeout_s: float = 2.0,
+    timeout_s: float = REPLY_TIMEOUT_S,
 ) -> dict[str, Any]:
     client = connect(host, port, db, timeout_s=timeout_s)
     try:

@@ -70,7 +70,7 @@ class QueueMachine(RuleBasedStateMachine):
         env = self.env
         self.admin = connect(*env.direct, timeout_s=5.0)
         self.admin.flushdb()
-        self.client = connect(*env.via, timeout_s=0.2)
+        self.client = connect(*env.via)
         self.queues = {
             flag: build_queue(env.variant, self.client, new_schema=flag) for flag in (False, True)
         }
