@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from harness.crash.child import Fail, record, report_backend_pid
+from harness.crash.explore import CrashCase, explore_crashes, explore_faults
 from harness.crash.runner import CaseRun, Outcome, discover, run_case
 from harness.crash.spawn import default_spawner, make_spawner, shutdown
 
 __all__ = [
     "CaseRun",
+    "CrashCase",
     "Fail",
     "Outcome",
     "default_spawner",
     "discover",
+    "explore_crashes",
+    "explore_faults",
     "make_spawner",
     "record",
     "report_backend_pid",

@@ -63,10 +63,15 @@ class SqliteBusy:
         before = self._switches(worker.pid)
         deadline = time.monotonic() + _CONFIRM_LIMIT_S
         while time.monotonic() < deadline:
+            # Count first, then look: a sleep seen now after the count grew began after
+            # ``before`` (the sleep under way then had to end first), so it follows a
+            # retry that failed after the release. The other order could pair an old
+            # sleep with the count of a later I/O wait of a worker that got the lock.
+            switched = self._switches(worker.pid) > before
             if not self._sleeping(worker.pid):
                 return False  # awake: it got the lock (or is retrying); the caller waits
-            if self._switches(worker.pid) > before:
-                return True  # it retried after the release and went back to sleep
+            if switched:
+                return True
             time.sleep(0.001)
         return True
 

@@ -1,0 +1,53 @@
+"""The public surface others code against, pinned (as trio pins its exports)."""
+
+from __future__ import annotations
+
+import harness.checkers
+import harness.crash
+import harness.races
+
+
+def test_crash_exports():
+    assert sorted(harness.crash.__all__) == [
+        "CaseRun",
+        "CrashCase",
+        "Fail",
+        "Outcome",
+        "default_spawner",
+        "discover",
+        "explore_crashes",
+        "explore_faults",
+        "make_spawner",
+        "record",
+        "report_backend_pid",
+        "run_case",
+        "shutdown",
+    ]
+
+
+def test_races_exports():
+    assert sorted(harness.races.__all__) == [
+        "BlockingDetector",
+        "Schedule",
+        "ScheduleCase",
+        "ScheduleRun",
+        "SearchResult",
+        "WorkerView",
+        "count_interleavings",
+        "detector_kinds",
+        "discover_steps",
+        "enumerate_schedules",
+        "explore_schedules",
+        "find_failing_schedule",
+        "hammer",
+        "make_detector",
+        "run_schedule",
+        "schedules",
+    ]
+
+
+def test_checkers_exports():
+    for name in ("check", "checkers", "get_checker", "register", "check_safe", "snapshot_tables"):
+        assert name in harness.checkers.__all__
+    for name in harness.checkers.__all__:
+        assert hasattr(harness.checkers, name)
