@@ -161,6 +161,7 @@ def test_repro_says_when_a_verdict_does_not_reproduce(toy_audit: Path, tmp_path:
         ),
         (["repro", "TOY-1/no_such_scenario/prefix", "--from", "/nonexistent.json"], "no such file"),
         (["audit", "-n", "-1"], "--workers must be 0 or more"),
+        (["gate", "--backend", "cloud9"], "unknown backend 'cloud9'; known: external, local"),
         (["audit", "--fix", "TOY-4"], "no scenario matched the selection (fixes ['TOY-4'])"),
         (
             ["gate", "-q", "--variant", "nonsense"],

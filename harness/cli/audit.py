@@ -41,9 +41,22 @@ def _selection_args(p: argparse.ArgumentParser, run: bool = True) -> None:
     p.add_argument("--seed", type=int, default=None, help="base seed of every random choice")
 
 
+def _check_backend(name: str | None) -> None:
+    """An unknown backend fails here, in one line, not in every scenario of the child run."""
+    if name is None:
+        return
+    try:
+        import harness.backends  # noqa: F401  (registers the backends)
+        from harness.backends.registry import get
+    except ImportError:
+        return
+    get(name)
+
+
 def _selection(args: argparse.Namespace) -> Selection:
     if args.workers < 0:
         raise ConfigError(f"--workers must be 0 or more, got {args.workers}")
+    _check_backend(args.backend)
     return Selection(
         fixes=[f.upper() for f in _csv_list(args.fix)],
         variants=_csv_list(args.variant),
