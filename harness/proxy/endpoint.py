@@ -28,8 +28,7 @@ def toxiproxy_session(external: str | None = None, seed: int = 0) -> Iterator[To
     if external:
         host, port = parse_address(external)
         client = ToxiproxyClient(host, port)
-        client.call("reach the external Toxiproxy", lambda: client.version())
-        if not client.running():
+        if not client.call("reach the external Toxiproxy", client.running):
             raise ConfigError(
                 f"no Toxiproxy answers at {host}:{port} ({ENV}); start it or unset {ENV}"
             )

@@ -64,6 +64,32 @@ class ToxiproxyClient(Toxiproxy):
         return Link.create(self, upstream_host, upstream_port, name)
 
 
+def _bound(name: str) -> Callable[..., Any]:
+    method = getattr(Toxiproxy, name)
+
+    def call(self: ToxiproxyClient, *args: Any, **kwargs: Any) -> Any:
+        self.use()  # the client's address is global: point it here first
+        return method(self, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = method.__doc__
+    return call
+
+
+for _name in (
+    "proxies",
+    "destroy_all",
+    "get_proxy",
+    "running",
+    "version",
+    "reset",
+    "create",
+    "destroy",
+    "populate",
+):
+    setattr(ToxiproxyClient, _name, _bound(_name))
+
+
 def _detail(exc: BaseException) -> str:
     text = exc.args[0] if exc.args else exc
     if isinstance(text, bytes):
