@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from harness.history import History, OpType
+from harness.checkers import get_checker
+from harness.history import History
 from harness.verdict import Verdict, compose
 from scenarios.que.store import request_of
 
@@ -56,40 +57,35 @@ def jobs_by_request(snap: dict[str, Any]) -> dict[str | None, list[str]]:
 
 
 def exactly_once(snap: dict[str, Any], history: History) -> Verdict:
-    """QUE-1: a request that got a successful response has exactly one job queued;
-    one whose every attempt failed or is unknown has at most one."""
-    by_request = jobs_by_request(snap)
-    acked: set[str] = set()
-    tried: set[str] = set()
-    pending: dict[str, str | None] = {}  # process -> request of its open enqueue
-    for op in history:
-        if op.f != "enqueue":
-            continue
-        if op.type is OpType.INVOKE:
-            request = op.value.get("request") if isinstance(op.value, dict) else None
-            pending[op.process] = request
-            if request is not None:
-                tried.add(request)
-            continue
-        request = pending.pop(op.process, None)
-        if request is not None and op.type is OpType.OK:
-            acked.add(request)
-    problems = []
-    for request in sorted(tried):
-        jobs = by_request.get(request, [])
-        if request in acked and not jobs:
-            problems.append(f"request {request}: a successful response, yet no job queued")
-        if len(jobs) > 1:
-            problems.append(f"request {request}: {len(jobs)} jobs queued {jobs}")
-    if problems:
-        return Verdict.violated(
-            "que.exactly_once", problems[0], problems=problems, jobs_by_request=by_request
-        )
-    return Verdict.ok(
-        "que.exactly_once",
-        f"{len(tried)} requests, each queued once at most, every acknowledged one present",
-        jobs_by_request={str(k): v for k, v in by_request.items()},
+    """QUE-1, judged by the harness's ``idempotent`` checker: a request acknowledged
+    (ok) has exactly one job queued, one whose every attempt certainly failed has
+    none, one of unknown outcome at most one. The queued jobs it judged are kept in
+    the history as snapshot ``queued_jobs``."""
+    rows = [
+        {"job_id": job_id, "request": request}
+        for request, jobs in jobs_by_request(snap).items()
+        for job_id in jobs
+    ]
+    history.snapshot("queued_jobs", {"jobs": rows})
+    verdict = get_checker("idempotent")(
+        history, f="enqueue", key="request", table="jobs", column="request", snapshot="queued_jobs"
     )
+    if verdict.valid:
+        return verdict
+    # The same verdict, said in the queue's words, naming the requests and their jobs.
+    ev = verdict.evidence
+    by_request = {str(r): jobs for r, jobs in jobs_by_request(snap).items()}
+    said = [
+        f"request {r}: {n} jobs queued {by_request.get(r, [])}"
+        for r, n in ev.get("duplicated", {}).items()
+    ]
+    said += [
+        f"request {r}: a successful response, yet no job queued" for r in ev.get("missing", [])
+    ]
+    said += [
+        f"request {r}: every attempt failed, yet a job is queued" for r in ev.get("phantom", [])
+    ]
+    return Verdict(verdict.checker, verdict.validity, "; ".join(said) or verdict.summary, dict(ev))
 
 
 def queue_invariants(snap: dict[str, Any], history: History, new_schema: bool = True) -> Verdict:
