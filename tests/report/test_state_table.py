@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from harness.audit.model import Run
 from harness.scenario import FIXED
 
@@ -19,20 +21,17 @@ def _table(markdown: str, heading: str) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in body]
 
 
-def test_state_change_table_equals_the_recorded_results(toy_audit: Path, toy_run: Run) -> None:
-    md = (toy_audit / "VERIFICATION.md").read_text()
+def check_state_table(md: str, run: Run) -> None:
     rows = _table(md, "### State-change table")
     expected: dict[tuple[str, str], dict[str, str]] = {}
-    for r in toy_run.results:
+    for r in run.results:
         expected.setdefault((r.fix_id, r.scenario), {})[r.variant] = r.outcome
     parsed = {(row["Fix"], row["Scenario"]): row for row in rows}
     assert set(parsed) == set(expected)
-    variants = {r.variant for r in toy_run.results}
-    measured = {
-        (r.fix_id, r.scenario, r.variant) for r in toy_run.results if r.expects_pass is None
-    }
+    variants = {r.variant for r in run.results}
+    measured = {(r.fix_id, r.scenario, r.variant) for r in run.results if r.expects_pass is None}
     measured_everywhere = {v for (_, _, v) in measured} - {
-        r.variant for r in toy_run.results if r.expects_pass is not None
+        r.variant for r in run.results if r.expects_pass is not None
     }
     for key, outcomes in expected.items():
         row = parsed[key]
@@ -49,6 +48,18 @@ def test_state_change_table_equals_the_recorded_results(toy_audit: Path, toy_run
             assert row["Flipped"] == "undecided"
         else:
             assert row["Flipped"] == ("yes" if caught and outcomes[FIXED] == "PASS" else "NO")
+
+
+def test_state_change_table_equals_the_recorded_results(toy_audit: Path, toy_run: Run) -> None:
+    check_state_table((toy_audit / "VERIFICATION.md").read_text(), toy_run)
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "reports" / "latest"
+
+
+@pytest.mark.skipif(not (EXAMPLE / "results.json").exists(), reason="no committed example report")
+def test_the_committed_example_report_matches_its_results() -> None:
+    check_state_table((EXAMPLE / "VERIFICATION.md").read_text(), Run.load(EXAMPLE / "results.json"))
 
 
 def test_counts_equal_the_recorded_results(toy_audit: Path, toy_run: Run) -> None:
