@@ -19,7 +19,7 @@ from harness.audit.service import default_folder, gate_verdict, load_inputs, run
 from harness.audit.settings import load_settings
 from harness.cli import Command, register
 from harness.errors import ConfigError
-from harness.report.folder import LATEST, write_report
+from harness.report.folder import LATEST, check_target, write_report
 from harness.report.junit import render as render_junit
 
 
@@ -95,8 +95,8 @@ def _setup_audit(p: argparse.ArgumentParser) -> None:
 
 def _run_audit(args: argparse.Namespace) -> int:
     settings = load_settings()
-    if args.out is not None:
-        _check_writable(args.out)
+    # Fail before a long run, not after it, when the report could not be written there.
+    check_target(args.out if args.out is not None else settings.reports / "new-report")
     run = run_scenarios(
         settings, _selection(args), _command("audit", args), Display(quiet=args.quiet)
     )
@@ -107,23 +107,6 @@ def _run_audit(args: argparse.Namespace) -> int:
     for line in lines:
         print(line)
     return code
-
-
-def _check_writable(out: Path) -> None:
-    """Fail before a long run, not after it, when the report could not be written."""
-    parent = out.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not _can_write(parent):
-        raise ConfigError(f"cannot write the report to {out}: {parent} is not writable")
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"output folder {out} exists and is a file; choose another --out")
-
-
-def _can_write(folder: Path) -> bool:
-    import os
-
-    return os.access(folder, os.W_OK | os.X_OK)
 
 
 # ---- gate -----------------------------------------------------------------------

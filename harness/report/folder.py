@@ -33,14 +33,27 @@ def render_all(run: Run) -> dict[str, str]:
     return {name: make() for name, make in renderers.items()}
 
 
-def write_folder(files: dict[str, str], target: Path) -> Path:
-    """Write ``files`` as the folder ``target``, replacing an earlier report folder there."""
+def check_target(target: Path) -> Path:
+    """The folder to write, resolved; one clear error if a report cannot go there."""
     # Through a symlink (reports/latest): replace the folder it points to, not the link.
     target = target.resolve() if target.is_symlink() else target.absolute()
-    if target.exists() and not (target.is_dir() and _replaceable(target)):
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"output folder {target} exists and is a file; choose another --out")
+    if target.exists() and not _replaceable(target):
         raise ConfigError(
             f"output folder {target} exists and is not a report folder; choose another --out"
         )
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write the report to {target}: {parent} is not a writable folder")
+    return target
+
+
+def write_folder(files: dict[str, str], target: Path) -> Path:
+    """Write ``files`` as the folder ``target``, replacing an earlier report folder there."""
+    target = check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
