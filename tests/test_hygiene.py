@@ -34,6 +34,7 @@ def state(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("HARNESS_CACHE_DIR", raising=False)
     (path / "pg-templates").symlink_to(subdir("pg-templates"))
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(path))
+    monkeypatch.setenv("HARNESS_WORK_DIR", str(path / "work"))
     yield path
     for proc in harness_processes(path):  # never leak, even when an assertion failed
         proc.kill()
@@ -69,7 +70,7 @@ def run_script(body: str, state: Path) -> subprocess.Popen[str]:
         cwd=state,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "HARNESS_CACHE_DIR": str(state)},
+        env=dict(os.environ),
     )
 
 
@@ -135,10 +136,9 @@ def test_reap_spares_a_live_owner_and_a_reused_pid(state: Path) -> None:
 
 
 def test_sigterm_stops_everything_tracked(state: Path) -> None:
-    proc = run_script(
-        SLEEPER + "procs.install_signal_handlers()\ntime.sleep(300)\n",
-        state,
-    )
+    # Handlers installed before the line that tells the test to send the signal.
+    body = SLEEPER.replace("print(", "procs.install_signal_handlers()\nprint(")
+    proc = run_script(body + "time.sleep(300)\n", state)
     assert proc.stdout is not None
     _pid, work = proc.stdout.readline().split()
     proc.send_signal(signal.SIGTERM)
@@ -187,7 +187,7 @@ def test_quick(pg_server, redis_db):
 
 
 def _pytest(test_dir: Path, state: Path, *extra: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HARNESS_CACHE_DIR": str(state), "READY_FILE": str(test_dir / "ready")}
+    env = {**os.environ, "READY_FILE": str(test_dir / "ready")}
     env.pop("PYTEST_XDIST_WORKER", None)
     return subprocess.Popen(
         [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *extra],

@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,9 @@ def _template(bindir: Path, version: str, user: RunAs) -> Path:
         if (target / "PG_VERSION").exists():
             return target
         shutil.rmtree(target, ignore_errors=True)
-        work = Path(state.make_temp_dir("initdb-"))
+        # Beside the target (not in the work dir, maybe another filesystem): rename is atomic.
+        work = Path(tempfile.mkdtemp(prefix="initdb-", dir=root))
+        work.chmod(0o711)
         try:
             data = work / "data"
             data.mkdir(mode=0o700)

@@ -91,7 +91,9 @@ def reachable_copy(parts: dict[str, Path], probe: str, user: RunAs) -> Path:
     """
     # Keyed by content (the probe's size and mtime, which copies keep), not by place:
     # every copy of the same wheel shares one cache entry.
-    source = next(v / Path(probe).relative_to(k) for k, v in parts.items() if probe.startswith(k + "/"))
+    source = next(
+        v / Path(probe).relative_to(k) for k, v in parts.items() if probe.startswith(k + "/")
+    )
     st = source.stat()
     digest = hashlib.sha1(repr((sorted(parts), st.st_size, st.st_mtime_ns)).encode())
     target = state.subdir("bin", 0o755) / f"{Path(probe).parts[0]}-{digest.hexdigest()[:12]}"

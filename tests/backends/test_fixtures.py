@@ -68,6 +68,25 @@ def _dead(conn) -> bool:
     return False
 
 
+@pytest.mark.parametrize("reset", ["delete", "truncate"])
+def test_both_resets_empty_every_table_and_sequence(pg_server, reset: str) -> None:
+    from harness.backends.isolation import PgDatabaseFactory
+
+    factory = PgDatabaseFactory(pg_server, prefix=f"r{reset[0]}", reset=reset)
+    db = factory("both", make_schema)
+    with db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO jobs (name) VALUES ('x')")
+        conn.execute("INSERT INTO runs (job_id) VALUES (1)")  # a foreign key into jobs
+        conn.execute("SELECT nextval('ticket')")
+    db = factory("both", make_schema)
+    with db.connect() as conn:
+        assert conn.execute(
+            "SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM runs)"
+        ).fetchone() == (0,)
+        assert conn.execute("SELECT nextval('ticket'), nextval('jobs_id_seq')").fetchone() == (1, 1)
+    factory.close()
+
+
 def test_factory_keeps_rows_that_setup_inserted(pg_database_factory) -> None:
     db = pg_database_factory("fixtures-seeded", seeded)
     with db.connect(autocommit=True) as conn:
