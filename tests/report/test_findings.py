@@ -1,0 +1,53 @@
+"""Findings and final status are derived from the results, with a severity and an action."""
+
+import json
+from pathlib import Path
+
+from harness.audit.analysis import analyze
+from harness.audit.model import Run
+
+
+def _edited(toy_audit: Path, change) -> Run:
+    data = json.loads((toy_audit / "results.json").read_text())
+    change(data)
+    return Run.from_json(data)
+
+
+def test_a_failing_fixed_variant_is_critical_with_its_replay(toy_audit: Path) -> None:
+    def break_fixed(d):
+        for r in d["results"]:
+            if r["scenario"] == "crash_every_step" and r["variant"] == "fixed":
+                r["cases"][1]["verdict"].update(validity="invalid", summary="torn value")
+
+    a = analyze(_edited(toy_audit, break_fixed))
+    critical = [f for f in a.findings if f.severity == "CRITICAL"]
+    assert len(critical) == 1
+    assert "TOY-1/crash_every_step/fixed: the fixed variant fails 1 of 2 cases: torn value" in (
+        critical[0].finding
+    )
+    assert "harness repro TOY-1/crash_every_step/fixed:crash@toy.incr.write --seed" in (
+        critical[0].action
+    )
+    assert a.findings[0] is critical[0]  # most severe first
+    assert a.status == "NOT VERIFIED"
+    assert next(p for p in a.parts if p.fix.id == "TOY-1").status == "FAIL"
+
+
+def test_all_good_is_verified_and_counts_what_was_not_exercised(toy_audit: Path) -> None:
+    def only_good(d):
+        d["results"] = [r for r in d["results"] if r["fix_id"] in ("TOY-1", "TOY-3")]
+        d["tests"] = [t for t in d["tests"] if t["fix_id"] in ("TOY-1", "TOY-3")]
+
+    a = analyze(_edited(toy_audit, only_good))
+    assert a.status == "VERIFIED"
+    assert a.status_detail.startswith("2 of 2 exercised fixes verified")
+    assert "3 of 5 fixes in the catalog not exercised" in a.status_detail
+    assert {f.severity for f in a.findings} == {"MEDIUM", "LOW"}  # refuted claim, not exercised
+
+
+def test_two_scenarios_with_one_name_are_a_finding(toy_audit: Path) -> None:
+    def duplicate(d):
+        d["results"].append(dict(d["results"][0]))
+
+    a = analyze(_edited(toy_audit, duplicate))
+    assert any("was reported 2 times" in f.finding for f in a.findings)
