@@ -1,6 +1,8 @@
 """The child side: a job, the controller armed at crash points, and the child's main.
 
-A child says hello (its pid), waits for the parent's first ``go``, runs its
+A child says hello (its pid, and a pidfd of itself so the parent can signal
+it without a pid-reuse race), waits for the parent's first ``go`` if the job
+says so (race workers start paused; a crash case starts at once), runs its
 target and reports how it ended, then leaves with ``os._exit``: never pytest's
 atexit hooks, fixtures or buffered output of the parent it was forked from.
 """
@@ -39,6 +41,8 @@ class Job:
     #: record the whole call as one history op named so (None: the target records its own)
     record_as: str | None = None
     fail_on: tuple[type[BaseException], ...] = ()
+    #: wait for the parent's ``go`` before running (False: start at once)
+    wait_start: bool = True
 
 
 class _Controller:
@@ -93,8 +97,11 @@ def prepare_after_fork() -> None:
 def main(channel: Channel, job: Job) -> NoReturn:
     code = 0
     try:
-        channel.send(("hello", os.getpid()))
-        _wait_go(channel)
+        pidfd = os.pidfd_open(os.getpid())
+        channel.send_with_fd(("hello", os.getpid()), pidfd)
+        os.close(pidfd)
+        if job.wait_start:
+            _wait_go(channel)
         child._bind(channel, job.process, job.fail_on)
         if job.stop is not None:
             crashpoints.arm(_Controller(channel, job.stop))

@@ -127,6 +127,7 @@ def run_case(
         stop=stops,
         record_as=op_name(op) if record_as == "" else record_as,
         fail_on=tuple(fail_on),
+        wait_start=False,
     )
     recorder = Recorder(history)
     t0 = time.perf_counter()
@@ -149,7 +150,6 @@ def _drive(
 ) -> CaseRun:
     history = recorder.history
     run = CaseRun(Outcome.INFO, [], history, 0.0, pid=child.pid)
-    child.go()
     deadline = time.monotonic() + timeout_s
     while True:
         try:

@@ -42,7 +42,7 @@ class Child:
         self.channel = channel
         self.backend_pids: list[int] = []
         try:
-            hello = channel.recv(start_timeout_s)
+            hello = channel.recv(start_timeout_s, with_fds=True)
         except EOFError:
             channel.close()
             raise ServerError(
@@ -58,8 +58,9 @@ class Child:
                 "importable module or capture only picklable values (a DSN, not a connection)"
             )
         self.pid: int = hello[1]
-        # The child waits for our first ``go``, so this pid cannot have been reused yet.
-        self.pidfd = os.pidfd_open(self.pid)
+        # The child sent a pidfd of itself: signals go to it and nothing else, even
+        # once it is dead and its pid reused.
+        self.pidfd = channel.fds.pop(0)
         self.reap: Callable[[], None] | None = None
         _live.add(self)
 
