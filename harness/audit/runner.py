@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,6 +60,17 @@ class PytestRun:
     exit_code: int
     wall_s: float
     log: str  # pytest's own output
+
+    @property
+    def summary(self) -> str:
+        """pytest's own last line (``3 failed, 60 passed in 90.1s``), to set beside our counts."""
+        for line in reversed(self.log.splitlines()):
+            text = line.strip().strip("=").strip()
+            if re.search(
+                r"\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b", text
+            ) and re.search(r" in [\d.]+s", text):
+                return text
+        return ""
 
 
 def pytest_argv(settings: Settings, sel: Selection, results: Path) -> list[str]:

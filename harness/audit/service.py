@@ -49,6 +49,7 @@ def run_scenarios(settings: Settings, sel: Selection, command: str, display: Dis
         wall_s=round(out.wall_s, 2),
         selection={"fixes": sel.fixes, "variants": sel.variants},
         pytest_exit=out.exit_code,
+        pytest_summary=out.summary,
     )
     return Run(meta=header, results=out.results, catalog=catalog, claims=claims, tests=out.tests)
 

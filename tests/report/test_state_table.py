@@ -1,5 +1,6 @@
 """The report's numbers are the run's numbers: parse the tables back and compare."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,22 @@ def test_counts_equal_the_recorded_results(toy_audit: Path, toy_run: Run) -> Non
     assert f"cases explored: **{cases}**" in md
     assert f"{fails} FAIL" in md
     assert f"pytest items: **{len(toy_run.tests)}**" in md
+
+
+def test_test_counts_equal_pytests_own_summary(toy_audit: Path, toy_run: Run) -> None:
+    """Our count of pytest items against pytest's own last line, from the same run."""
+    summary = toy_run.meta["pytest_summary"]
+    words = dict(
+        (w, int(n)) for n, w in re.findall(r"(\d+) (passed|failed|errors?|skipped)", summary)
+    )
+    outcomes = [t.outcome for t in toy_run.tests]
+    assert words.get("passed", 0) == outcomes.count("passed")
+    assert words.get("failed", 0) == outcomes.count("failed")
+    assert words.get("error", words.get("errors", 0)) == outcomes.count("error")
+    assert (
+        f"pytest's own summary of the same run: `{summary}`"
+        in (toy_audit / "VERIFICATION.md").read_text()
+    )
 
 
 def test_every_failure_carries_its_replay_command(toy_audit: Path, toy_run: Run) -> None:
