@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,13 +57,18 @@ def discover_steps(
     setup: Callable[[], object] | None = None,
     spawner: Spawner | None = None,
     timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
+    points: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Run each worker alone (after ``setup``) and count its steps: its points + 1."""
+    """Run each worker alone (after ``setup``) and count its steps: its points + 1
+    (only the ``points`` given, when a schedule stops at those alone)."""
     out = {}
     for name, fn in workers.items():
         if setup is not None:
             setup()
-        out[name] = len(run_case(fn, timeout_s=timeout_s, spawner=spawner).points) + 1
+        passed = run_case(fn, timeout_s=timeout_s, spawner=spawner).points
+        if points is not None:
+            passed = [p for p in passed if p in set(points)]
+        out[name] = len(passed) + 1
     return out
 
 
@@ -127,7 +132,9 @@ def explore_schedules(
         schedules = [replay]  # a replay runs its schedule, enumerated or not
     if schedules is None:
         if steps is None:
-            steps = discover_steps(workers, setup=setup, spawner=spawner)
+            steps = discover_steps(
+                workers, setup=setup, spawner=spawner, points=run_kwargs.get("points")
+            )
         schedules = enumerate_schedules(steps, max_preemptions=max_preemptions, limit=limit)
     kwargs = {
         "blocking": blocking,
@@ -186,7 +193,9 @@ def find_failing_schedule(
         failed = case.verdict.validity is Validity.INVALID
         return SearchResult(1, case if failed else None)
     if steps is None:
-        steps = discover_steps(workers, setup=setup, spawner=spawner)
+        steps = discover_steps(
+            workers, setup=setup, spawner=spawner, points=run_kwargs.get("points")
+        )
     result = SearchResult(0, None)
     t0 = time.perf_counter()
 

@@ -15,7 +15,7 @@ schedule is total and replays the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,9 +131,10 @@ class _Execution:
                 return False
             kind = message[0]
             if kind == "point":
-                w.at, w.state = message[1], "paused"
                 w.result.points.append(message[1])
-                return True
+                if message[2]:  # it waits there: a step boundary
+                    w.at, w.state = message[1], "paused"
+                    return True
             if kind == "op":
                 self.recorder.child_op(w.name, message)
             elif kind == "backend_pid":
@@ -253,8 +254,12 @@ def run_schedule(
     record_as: str | None = "",
     fail_on: tuple[type[BaseException], ...] = (),
     spawner: Spawner | None = None,
+    points: Collection[str] | None = None,
 ) -> ScheduleRun:
-    """Run each worker in its own child and interleave their steps as ``schedule`` says."""
+    """Run each worker in its own child and interleave their steps as ``schedule`` says.
+
+    ``points``: the crash points that bound steps (default: every point); others
+    are passed without stopping, which makes steps coarser and schedules fewer."""
     if isinstance(schedule, str):
         schedule = Schedule.parse(schedule)
     if not isinstance(workers, Mapping) or not workers:
@@ -268,6 +273,10 @@ def run_schedule(
         raise ConfigError(
             f"schedule {schedule} names worker(s) {', '.join(unknown)} not in {sorted(workers)}"
         )
+    if points is not None and (
+        isinstance(points, str) or not all(isinstance(p, str) for p in points)
+    ):
+        raise ConfigError(f"points must be a collection of crash point names, got {points!r}")
     if not step_timeout_s > 0:
         raise ConfigError(f"step_timeout_s must be > 0, got {step_timeout_s!r}")
     history = history if history is not None else History()
@@ -280,7 +289,7 @@ def run_schedule(
             job = Job(
                 fn,
                 process=name,
-                stop=EVERY_POINT,
+                stop=EVERY_POINT if points is None else frozenset(points),
                 record_as=op_name(fn) if record_as == "" else record_as,
                 fail_on=tuple(fail_on),
             )

@@ -245,3 +245,19 @@ def test_explore_schedules_records_cases_and_replays_one(tmp_path):
     replay = ScenarioContext(spec, "prefix", seed=1, only_case="schedule:a,b,b,a")
     explore_schedules(workers(path), check=interleaved(path), ctx=replay)
     assert [c.case_id for c in replay.result.cases] == ["schedule:a,b,b,a"]
+
+
+def test_steps_bounded_by_chosen_points_only(tmp_path):
+    from harness.races import discover_steps
+
+    path = str(tmp_path / "log")
+    ws = workers(path, points=2)  # points w.step, w.step#2
+    assert discover_steps(ws) == {"a": 3, "b": 3}
+    assert discover_steps(ws, points=["w.step#2"]) == {"a": 2, "b": 2}
+    open(path, "w").close()
+    run = run_schedule(ws, "a,b,a,b", points=["w.step#2"])
+    assert lines(path) == ["a0", "a1", "b0", "b1", "aend", "bend"]
+    assert run.results["a"].points == ["w.step", "w.step#2"]
+    assert "  1  a        start -> w.step#2" in run.program()
+    with pytest.raises(ConfigError, match="collection of crash point names"):
+        run_schedule(ws, "a", points="w.step")
