@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 
 import psutil
 import pytest
@@ -35,11 +34,13 @@ def test_stop_closes_every_socket_and_joins(echo) -> None:
     for sock in open_conns:
         assert round_trip(sock, b"x") == b"x"
     link.blackhole("upstream")
+    thread = server._thread
+    assert thread is not None and thread.is_alive()
     server.stop()
     server.stop()  # idempotent
     for sock in open_conns:
         sock.close()
-    assert not [t for t in threading.enumerate() if t.name.startswith("harness-proxy")]
+    assert not thread.is_alive()
     # Our client sockets may linger in TIME_WAIT; none of the server's remain.
     assert _open_sockets() <= before
     with pytest.raises(requests.ConnectionError):
