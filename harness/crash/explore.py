@@ -99,6 +99,13 @@ def _explore(
 ) -> list[CrashCase]:
     if not callable(check):
         raise ConfigError(f"check must be a callable returning a Verdict, got {check!r}")
+    if points is not None and (
+        isinstance(points, str) or not all(isinstance(p, str) for p in points)
+    ):
+        raise ConfigError(f"points must be a list of crash point names, got {points!r}")
+    for name, fn in (("setup", setup), ("recover", recover), ("restore", restore)):
+        if fn is not None and not callable(fn):
+            raise ConfigError(f"{name} must be a callable taking no arguments, got {fn!r}")
     cases: list[CrashCase] = []
 
     def record(case: CrashCase) -> None:

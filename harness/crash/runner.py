@@ -117,6 +117,10 @@ def run_case(
     function's name, None = the op records its own ops with ``harness.crash.child.record``)."""
     pause_at = dict(pause_at or {})
     _check_args(op, timeout_s, pause_at)
+    if kill_at is not None and (not isinstance(kill_at, str) or not kill_at):
+        raise ConfigError(
+            f"kill_at is a crash point name like 'app.op.after_insert', got {kill_at!r}"
+        )
     if kill_at is not None and kill_at in pause_at:
         raise ConfigError(f"point {kill_at!r} is both kill_at and in pause_at; choose one")
     history = history if history is not None else History()

@@ -59,3 +59,16 @@ def test_detectors_unknown_kind_and_bad_dsn():
     with pytest.raises(ConfigError, match="needs the DSN") as e:
         make_detector("postgres", dsn="")
     one_line(e)
+
+
+def test_explore_and_run_case_reject_malformed_points_and_hooks():
+    from harness.crash import run_case
+
+    ok = lambda run: Verdict.ok("c", "x")  # noqa: E731
+    with pytest.raises(ConfigError, match="points must be a list") as e:
+        explore_crashes(ops.three_points, check=ok, points="t.a")
+    one_line(e)
+    with pytest.raises(ConfigError, match="setup must be a callable"):
+        explore_crashes(ops.three_points, check=ok, setup="reset")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="kill_at is a crash point name"):
+        run_case(ops.three_points, kill_at=3)  # type: ignore[arg-type]
