@@ -59,8 +59,22 @@ class ToxiproxyClient(Toxiproxy):
         except (InvalidToxic, NotFound, ProxyExists) as exc:
             raise ProxyApiError(f"{what}: {_detail(exc)}") from None
 
-    def link(self, upstream_host: str, upstream_port: int, name: str | None = None) -> Link:
-        """Create a proxy to ``upstream_host:upstream_port`` on a free loopback port."""
+    def link(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        name: str | None = None,
+        replace: bool = False,
+    ) -> Link:
+        """Create a proxy to ``upstream_host:upstream_port`` on a free loopback port.
+
+        ``replace``: delete a proxy of that name first (one a killed run left on
+        an external Toxiproxy); otherwise an existing name is an error.
+        """
+        if replace and name is not None:
+            existing = self.call(f"look up {name!r}", lambda: self.get_proxy(name))
+            if existing is not None:
+                self.call(f"replace {name!r}", existing.destroy)
         return Link.create(self, upstream_host, upstream_port, name)
 
 

@@ -8,7 +8,9 @@ import time
 import pytest
 
 from harness.proxy import ProxyServer
+from harness.proxy.chain import ToxicChain, ToxicSpec
 from harness.proxy.link_control import ToxiproxyClient
+from harness.proxy.toxics import toxic_class
 from tests.proxy.conftest import (
     closed_by_peer,
     connect,
@@ -46,23 +48,28 @@ def test_latency_does_not_throttle(echo_link) -> None:
         assert time.perf_counter() - start < 1.0
 
 
-def test_jitter_replays_with_the_seed(echo) -> None:
-    def delays(seed: int) -> list[float]:
-        with ProxyServer(seed=seed) as server:
-            client = ToxiproxyClient(server.api_host, server.api_port, server)
-            link = client.link(*echo, name="jitter")
-            link.add_toxic("latency", latency=60, jitter=50)
-            out = []
-            with connect(link) as sock:
-                for _ in range(6):
-                    _, elapsed = timed(round_trip, sock, b"x")
-                    out.append(elapsed)
-            return out
+def test_jitter_draws_replay_with_the_seed() -> None:
+    # Each toxic on each connection draws from its own generator, derived from the
+    # server seed and stable names: same seed, same delays; another seed, others.
+    latency = toxic_class("latency").parse({"latency": 100, "jitter": 50})
+    spec = ToxicSpec("l", "latency", "downstream", 1.0, latency, serial=1)
 
-    a, b = delays(7), delays(7)
-    # Same seed, same draws: each round trip within scheduling noise of its twin.
-    assert all(abs(x - y) < 0.03 for x, y in zip(a, b, strict=True)), (a, b)
-    assert max(a) - min(a) > 0.02  # and jitter does vary the delay
+    def delays(seed: int, conn: int) -> list[float]:
+        rng = ToxicChain("p", seed).rng_for(conn, "downstream", spec)
+        return [latency.delay_s(rng) for _ in range(20)]
+
+    assert delays(7, 1) == delays(7, 1)
+    assert delays(7, 1) != delays(8, 1)
+    assert delays(7, 1) != delays(7, 2)
+    assert all(0.05 <= d < 0.15 for d in delays(7, 1))
+
+
+def test_jitter_through_the_proxy_stays_in_bounds(echo_link) -> None:
+    echo_link.add_toxic("latency", latency=80, jitter=40)
+    with connect(echo_link) as sock:
+        for _ in range(5):
+            data, elapsed = timed(round_trip, sock, b"j")
+            assert data == b"j" and 0.04 <= elapsed < 2.0
 
 
 def test_bandwidth_limits_rate_exactly(echo_link) -> None:
@@ -159,21 +166,26 @@ def test_toxicity_zero_and_one(echo_link) -> None:
 
 
 def test_toxicity_draws_replay_with_the_seed(echo) -> None:
+    # limit_data 0 closes a connection it acts on before any byte: no timing involved.
     def pattern(seed: int) -> list[bool]:
         with ProxyServer(seed=seed) as server:
             client = ToxiproxyClient(server.api_host, server.api_port, server)
             link = client.link(*echo, name="coin")
-            link.add_toxic("latency", toxicity=0.5, latency=150)
+            link.add_toxic("limit_data", toxicity=0.5, bytes=0)
             hits = []
-            for _ in range(12):
+            for _ in range(16):
                 with connect(link) as sock:
-                    _, elapsed = timed(round_trip, sock, b"?")
-                    hits.append(elapsed > 0.1)
+                    sock.sendall(b"?")
+                    try:
+                        hits.append(sock.recv(1) == b"")
+                    except ConnectionResetError:
+                        hits.append(True)
             return hits
 
     first = pattern(11)
     assert first == pattern(11)
-    assert 0 < sum(first) < 12
+    assert 0 < sum(first) < 16
+    assert first != pattern(12)
 
 
 def test_stream_selects_the_direction(echo_link) -> None:

@@ -44,7 +44,9 @@ class Slicer(Toxic):
     async def pipe(self, stub: Stub) -> None:
         delay_s = self["delay"] / 1e6
         while (chunk := await stub.recv()) is not None:
-            for size in self.sizes(len(chunk.data), stub.rng):
+            for i, size in enumerate(self.sizes(len(chunk.data), stub.rng)):
                 stub.forward(size)
                 if delay_s:
                     await stub.sleep(delay_s)
+                elif i % 256 == 255:
+                    await stub.sleep(0)  # tiny pieces of a big chunk: let the API run too
