@@ -208,6 +208,14 @@ class Stage:
             self.held = Chunk(held.data[n:], held.ts)
         self.next.put(out)
 
+    def replace(self, data: bytes) -> None:
+        """Rewrite the held chunk's bytes (a toxic that alters data), keeping its time."""
+        held = self.held
+        if not isinstance(held, Chunk):
+            raise RuntimeError(f"toxic {self.spec.type} replaced data without holding a chunk")
+        self.link.account(len(data) - len(held.data))
+        self.held = Chunk(bytes(data), held.ts)
+
     def drop(self) -> None:
         if isinstance(self.held, Chunk):
             self.link.account(-len(self.held.data))
