@@ -21,14 +21,23 @@ from reference_impl.que import DualWriteMetrics, JobQueue, KeyScheme, QueueConfi
 REPLY_TIMEOUT_S = 5.0
 
 
-def connect(host: str, port: int, db: int = 0, timeout_s: float = REPLY_TIMEOUT_S) -> redis.Redis:
+def connect(
+    host: str, port: int, db: int = 0, timeout_s: float = REPLY_TIMEOUT_S, retries: int = 0
+) -> redis.Redis:
+    """``retries``: redis-py's own re-sends after a connection error (0: none; its
+    default is 3, with jittered backoff; here without backoff, so runs replay)."""
     return redis.Redis(
         host=host,
         port=port,
         db=db,
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
-        retry=Retry(NoBackoff(), 0),
+        retry=Retry(NoBackoff(), retries),
+        # RESP2 and no CLIENT SETINFO: a (re)connection sends nothing before the
+        # command itself (redis-py 8 defaults to a HELLO 3 handshake), so a
+        # reply-dropping toxic hits the commands, not the handshake.
+        protocol=2,
+        driver_info=None,
         decode_responses=True,
     )
 

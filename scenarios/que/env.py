@@ -25,10 +25,12 @@ class QueEnv:
         new_schema: bool = True,
         via: tuple[str, int] | None = None,
         metrics: DualWriteMetrics | None = None,
+        retries: int = 0,
     ) -> JobQueue:
-        """A queue of ``variant``; ``via`` is a proxy's (host, port) to reach Redis through."""
+        """A queue of ``variant``; ``via`` is a proxy's (host, port) to reach Redis through;
+        ``retries``: redis-py's transparent re-sends (off unless a scenario tests them)."""
         host, port = via or (self.host, self.port)
-        client = connect(host, port, self.db)
+        client = connect(host, port, self.db, retries=retries)
         self._clients.append(client)
         # A warm pooled connection, as a running service has: a fault at a crash point
         # then hits the command itself, not redis-py's connection handshake.

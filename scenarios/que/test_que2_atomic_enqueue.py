@@ -123,3 +123,35 @@ def test_link_cut_around_exec(ctx: ScenarioContext, que, que_link) -> None:
             )
             ctx.record(case, verdict, history=history, detail={"fault": kind, "at": point})
     ctx.explored(points=points, faults=list(linkfaults.KINDS))
+
+
+CLIENT_RETRIES = 3  # redis-py's default count
+
+
+@scenario("QUE-2", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def test_client_transparent_retry(ctx: ScenarioContext, que, que_link) -> None:
+    """redis-py's own retry left on (3 re-sends, as by default): every reply is lost
+    from a crash point on, so each command or MULTI/EXEC after it is applied and sent
+    again. One enqueue call must still leave one whole job, or none."""
+    points = _first_attempt_points(que, ctx.variant)
+    via = (que_link.host, que_link.port)
+    for point in points:
+        case = f"lost_replies@{point}"
+        if not ctx.selected(case):
+            continue
+        que.reset()
+        history = History()
+        queue = que.queue(ctx.variant, via=via, retries=CLIENT_RETRIES)
+        with at_points({point: linkfaults.action(que_link, "lost_reply", history, point)}):
+            ops.enqueue(history, queue, "job-1", "req-1")
+        linkfaults.heal(que_link, history)
+        final = que.snapshot()
+        history.snapshot("final", final)
+        verdict = compose(case, [queue_invariants(final, history)])
+        ctx.record(
+            case,
+            verdict,
+            history=history,
+            detail={"lost_replies_from": point, "client_retries": CLIENT_RETRIES},
+        )
+    ctx.explored(points=points, client_retries=CLIENT_RETRIES)
