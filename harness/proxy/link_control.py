@@ -22,6 +22,7 @@ from toxiproxy.proxy import Proxy
 from harness.errors import ConfigError, HarnessError
 
 STREAMS = ("upstream", "downstream")
+_TIMEOUT_S = 30.0  # our own requests; the python client sets none
 _T = TypeVar("_T")
 
 
@@ -37,6 +38,10 @@ class ToxiproxyClient(Toxiproxy):
     """
 
     def __init__(self, host: str, port: int, server: Any = None) -> None:
+        if not isinstance(host, str) or not host:
+            raise ConfigError(f"proxy API host must be a host name or address, got {host!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ConfigError(f"proxy API port must be an integer 1..65535, got {port!r}")
         self.api_host, self.api_port, self.server = host, port, server
 
     def use(self) -> None:
@@ -58,6 +63,8 @@ class ToxiproxyClient(Toxiproxy):
             ) from None
         except (InvalidToxic, NotFound, ProxyExists) as exc:
             raise ProxyApiError(f"{what}: {_detail(exc)}") from None
+        except requests.RequestException as exc:
+            raise ProxyApiError(f"{what}: {type(exc).__name__}: {exc}") from None
 
     def link(
         self,
@@ -170,7 +177,9 @@ class Link:
         body = {"name": name, "upstream": f"{host}:{upstream_port}", "listen": "127.0.0.1:0"}
 
         def create() -> Proxy:
-            response = validate_response(requests.post(f"{_base(client)}/proxies", json=body))
+            response = validate_response(
+                requests.post(f"{_base(client)}/proxies", json=body, timeout=_TIMEOUT_S)
+            )
             if response.status_code != 201:
                 raise ProxyApiError(f"create link {name!r}: {response.text.strip()}")
             return Proxy(**response.json())
@@ -224,7 +233,7 @@ class Link:
         # The python client has no update call; PATCH is Toxiproxy's (>= 2.6) verb for it.
         self.client.call(
             f"update toxic {name!r} of {self.name}",
-            lambda: validate_response(requests.patch(url, json=body)),
+            lambda: validate_response(requests.patch(url, json=body, timeout=_TIMEOUT_S)),
         )
 
     def remove_toxic(self, name: str) -> None:

@@ -101,6 +101,12 @@ def test_link_bad_arguments(toxiproxy, echo, proxied) -> None:
     assert isinstance(ProxyApiError("x"), HarnessError)
 
 
+@pytest.mark.parametrize(("host", "port"), [("", 8474), (None, 8474), ("h", 0), ("h", "8474")])
+def test_bad_client_address(host, port) -> None:
+    with pytest.raises(ConfigError):
+        ToxiproxyClient(host, port)
+
+
 def test_link_context_forms(echo_link) -> None:
     with echo_link.blackholed("upstream") as name:
         assert name in echo_link.toxics()
