@@ -17,7 +17,10 @@ from harness.cli import main
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("HARNESS_") and name != "HARNESS_CACHE_DIR":
+        if name.startswith("HARNESS_") and name not in (
+            "HARNESS_CACHE_DIR",
+            "HARNESS_NO_SYSTEM_BINARIES",
+        ):
             monkeypatch.delenv(name)
 
 

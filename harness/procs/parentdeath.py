@@ -3,8 +3,9 @@
 ``preexec_fn=die_with_parent(os.getpid())`` asks Linux (``PR_SET_PDEATHSIG``) to
 SIGKILL the child when the thread that started it ends, including by SIGKILL
 or ``os._exit`` (as pytest-xdist workers end when their controller is killed),
-so a server does not even wait for the next run's reaping. Start such children
-from a thread that outlives them (the main thread). Elsewhere it is a no-op.
+so a server does not even wait for the next run's reaping. The signal follows
+the starting *thread*, so it is only armed from the main thread (a worker
+thread's end would kill a server still in use); elsewhere it is a no-op.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 
 _PR_SET_PDEATHSIG = 1
@@ -20,7 +22,10 @@ _PR_SET_PDEATHSIG = 1
 
 def die_with_parent(parent_pid: int) -> Callable[[], None] | None:
     """A ``preexec_fn`` for ``subprocess.Popen`` (None where the OS has no such thing)."""
-    if not sys.platform.startswith("linux"):
+    if (
+        not sys.platform.startswith("linux")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         return None
     libc = ctypes.CDLL(None, use_errno=True)
 

