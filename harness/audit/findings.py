@@ -1,0 +1,186 @@
+"""Findings (severity, finding, action) and edge cases, derived from a run's results."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness.audit.table import StateRow, is_plain
+from harness.history import NEMESIS, OpType
+from harness.ledger.verdicts import ClaimStatus, ClaimVerdict
+from harness.scenario import ScenarioResult
+
+if TYPE_CHECKING:
+    from harness.audit.analysis import FixPart
+    from harness.audit.model import Run
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    finding: str
+    action: str
+    refs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "finding": self.finding,
+            "action": self.action,
+            "refs": list(self.refs),
+        }
+
+
+@dataclass(frozen=True)
+class EdgeCase:
+    ref: str
+    note: str
+
+
+def edge_cases(results: list[ScenarioResult], claims: list[ClaimVerdict]) -> list[EdgeCase]:
+    """The edge cases the seeds name (claims from an edge-case section) with their verdicts,
+    cases a scenario flagged (detail ``edge_case``), and where outcomes were uncertain."""
+    out: list[EdgeCase] = []
+    for cv in claims:
+        if "edge case" in cv.claim.section.lower():
+            out.append(
+                EdgeCase(
+                    f"{cv.claim.id} ({cv.claim.seed}, {cv.claim.section})",
+                    f"{cv.claim.claim} {cv.status}: {cv.reason}",
+                )
+            )
+    for r in results:
+        for c in r.cases:
+            note = c.detail.get("edge_case")
+            if note:
+                out.append(EdgeCase(f"{r.ref}:{c.case_id}", f"{note} ({c.verdict.validity})"))
+    uncertain: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in results:
+        infos = sum(
+            1
+            for c in r.cases
+            if c.history is not None
+            for op in c.history.ops
+            if op.type is OpType.INFO and op.process != NEMESIS
+        )
+        if infos:
+            uncertain[(r.fix_id, r.scenario)].append(f"{r.variant} {infos}")
+    for (fix_id, scen), counts in uncertain.items():
+        out.append(
+            EdgeCase(
+                f"{fix_id}/{scen}",
+                "operations whose outcome could not be known (info: a killed process or a "
+                f"cut link), per variant: {', '.join(counts)}; the verdicts above account for them",
+            )
+        )
+    return out
+
+
+def findings(
+    run: Run, rows: list[StateRow], claims: list[ClaimVerdict], parts: list[FixPart]
+) -> list[Finding]:
+    out: list[Finding] = []
+    fixed_broken = {r.fix_id for r in run.results if r.expects_pass is True and r.outcome == "FAIL"}
+    for r in run.results:
+        if r.expects_pass is True and r.outcome == "FAIL":
+            bad = r.failing_cases()
+            out.append(
+                Finding(
+                    "CRITICAL",
+                    f"{r.ref}: the fixed variant fails {len(bad)} of {len(r.cases)} cases: "
+                    f"{bad[0].verdict.summary if bad else ''}",
+                    f"The fix does not hold. Replay: {r.replay(bad[0].case_id if bad else None)}",
+                    (r.ref,),
+                )
+            )
+        elif r.outcome == "UNKNOWN":
+            out.append(
+                Finding(
+                    "HIGH",
+                    f"{r.ref}: the harness could not decide: {r.error or 'no case explored'}",
+                    f"Fix the scenario or its fixtures, then replay: {r.replay()}",
+                    (r.ref,),
+                )
+            )
+    refs = Counter(r.ref for r in run.results)
+    for ref, n in sorted(refs.items()):
+        if n > 1:
+            out.append(
+                Finding(
+                    "HIGH",
+                    f"{ref} was reported {n} times: two scenarios of {ref.split('/')[0]} share "
+                    "one name, so the table merges them",
+                    "Give each @scenario a distinct name (name=... or a distinct function name).",
+                    (ref,),
+                )
+            )
+    for row in rows:
+        if row.flipped is False:
+            stuck = [v for v in row.expected_fail if row.outcomes[v] != "FAIL"]
+            if stuck:
+                out.append(
+                    Finding(
+                        "HIGH",
+                        f"{row.fix_id}/{row.scenario} did not flip: pre-fix variant(s) "
+                        f"{', '.join(stuck)} not caught, so the scenario proves nothing",
+                        "Make the scenario reach the bug on the pre-fix code (a crash point, "
+                        "a schedule or a fault it does not yet try).",
+                        tuple(f"{row.fix_id}/{row.scenario}/{v}" for v in stuck),
+                    )
+                )
+    for cv in claims:
+        if cv.status is ClaimStatus.REFUTED:
+            severity = "HIGH" if set(cv.claim.fixes) & fixed_broken else "MEDIUM"
+            replays = [
+                c["replay"]
+                for e in cv.evidence
+                if e["outcome"] != e["holds_if"]
+                for c in e["failing_cases"][:1]
+            ]
+            action = (
+                "The seed's claim is wrong; the reference fix does not rely on it."
+                if severity == "MEDIUM"
+                else "The claim is wrong and the fixed variant fails too: fix the reference."
+            )
+            if replays:
+                action += f" Replay: {replays[0]}"
+            out.append(
+                Finding(
+                    severity,
+                    f"Seed claim {cv.claim.id} refuted ({cv.claim.seed}, {cv.claim.section}): "
+                    f'"{cv.claim.claim}" {cv.reason}',
+                    action,
+                    tuple(e["scenario"] for e in cv.evidence),
+                )
+            )
+    for t in run.tests:
+        if t.outcome in ("failed", "error") and is_plain(t):
+            out.append(
+                Finding(
+                    "HIGH",
+                    f"test {t.nodeid} {t.outcome}: {t.message}",
+                    "Investigate the test.",
+                    (t.nodeid,),
+                )
+            )
+    not_run: dict[str, list[str]] = defaultdict(list)
+    for part in parts:
+        if not part.exercised:
+            not_run[part.fix.system].append(part.fix.id)
+    for system, ids in sorted(not_run.items()):
+        sysinfo = run.catalog.system(system)
+        name = f" ({sysinfo.name})" if sysinfo else ""
+        out.append(
+            Finding(
+                "LOW",
+                f"{len(ids)} fix(es) of {system}{name} not exercised in this run: {', '.join(ids)}",
+                "Build their reference code and scenarios, or select them with --fix; "
+                "their claims stay UNTESTED.",
+                tuple(ids),
+            )
+        )
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(out, key=lambda f: order.get(f.severity, len(order)))
