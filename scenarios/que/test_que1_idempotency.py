@@ -11,9 +11,9 @@ import itertools
 
 from harness.crash import discover, run_case
 from harness.history import History
-from harness.races import hammer
+from harness.races import ScheduleRun, explore_schedules, hammer
 from harness.scenario import ScenarioContext, scenario
-from harness.verdict import compose
+from harness.verdict import Verdict, compose
 from reference_impl.que import KeyScheme
 from scenarios.que import child_ops, linkfaults, ops, wrongtype
 from scenarios.que.checks import exactly_once, expect, no_partial_job
@@ -22,6 +22,8 @@ from scenarios.que.points import at_points
 VARIANTS = ("prefix", "seed", "fixed")
 HAMMER_PROCESSES = 4
 HAMMER_OPS = 12
+#: Every interleaving of A's and B's steps with at most this many preemptions.
+MAX_PREEMPTIONS = 1
 
 
 def _retry_verdict(case: str, history: History, snap: dict, retry_out: object):
@@ -125,17 +127,37 @@ def _enqueue_op(ctx: ScenarioContext, que, job_id: str, request: str):
 
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))
 def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
-    """Two processes send the same request: A pauses at each crash point while B runs
-    whole; then the same with A killed at its next point after B answered. Then seeded
+    """Two processes send the same request: every interleaving of their steps with at
+    most one preemption (harness.races); then A paused at each crash point while B
+    runs whole, and A SIGKILLed at its next point after B answered. Then seeded
     hammering: 4 processes, 6 request ids, one step in 4 killed mid-enqueue."""
     op_a = _enqueue_op(ctx, que, "job-a", "req-1")
     op_b = _enqueue_op(ctx, que, "job-b", "req-1")
+
+    def judge(run: ScheduleRun) -> Verdict:
+        snap = que.snapshot()
+        run.history.snapshot("final", snap)
+        return exactly_once(snap, run.history)
+
     que.reset()
     points = [p for p in discover(op_a) if p.startswith("que.enqueue.")]
-    schedules: list[tuple[str, str | None]] = [(p, None) for p in points]
-    schedules += list(itertools.pairwise(points))
-    for pause, kill in schedules:
-        case = f"A@{pause}>B" + (f">kill A@{kill}" if kill else ">A")
+    # Steps bounded by the points after a write or before the atomic one; "start"
+    # (nothing sent yet) would only add schedules equal to others.
+    bounds = [p for p in points if not p.endswith(".start")]
+    interleavings = explore_schedules(
+        {"a": op_a, "b": op_b},
+        check=judge,
+        setup=que.reset,
+        max_preemptions=MAX_PREEMPTIONS,
+        ctx=ctx,
+        points=bounds,
+        steps={"a": len(bounds) + 1, "b": len(bounds) + 1},  # the two run the same code
+        record_as=None,
+        fail_on=child_ops.FAIL_ON,
+    )
+    kills = list(itertools.pairwise(points))
+    for pause, kill in kills:
+        case = f"A@{pause}>B>kill A@{kill}"
         if not ctx.selected(case):
             continue
         que.reset()
@@ -183,7 +205,9 @@ def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
             detail={"processes": HAMMER_PROCESSES, "ops": HAMMER_OPS, "requests": 6},
         )
     ctx.explored(
-        schedules=len(schedules),
+        schedules=len(interleavings),
+        max_preemptions=MAX_PREEMPTIONS,
+        kill_schedules=len(kills),
         points=points,
         processes=2,
         hammer={"processes": HAMMER_PROCESSES, "ops": HAMMER_OPS, "kill_one_in": 4},
