@@ -130,3 +130,21 @@ def test_hammering_the_fixed_claim_delivers_each_job_once(dsn):
     )
     assert sum(1 for o in history if o.type.value == "ok") == 24
     assert check("at_most_once", history, f="claim").valid
+
+
+@pytest.mark.parametrize(("variant", "orphans"), [("racy", 2), ("fixed", 0)])
+def test_server_killed_at_a_point_then_restarted(dsn, pg_server, variant, orphans):
+    """The action at a point may be the database's own crash: kill -9 the server while
+    the client waits between its INSERTs and COMMIT, restart it, look at what survived."""
+    if not pg_server.owned:
+        pytest.skip("the harness kills only servers it started")
+    from harness.crash import Outcome, run_case
+
+    case = run_case(
+        functools.partial(toy.place_order, dsn, variant),
+        pause_at={"toy.order.after_items": pg_server.kill},
+    )
+    pg_server.restart()
+    assert case.outcome is Outcome.INFO  # the connection died under it
+    state = toy.tables(dsn)
+    assert len(state["order_items"]) == orphans and state["orders"] == []
