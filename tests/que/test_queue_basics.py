@@ -139,3 +139,27 @@ def test_unknown_variant(client):
         ValueError, match="unknown queue variant 'nope'; known: fixed, prefix, seed"
     ):
         make_queue("nope", client)
+
+
+def test_fixed_refuses_wrong_typed_idempotency_key(make, client):
+    client.hset("ai:idempotency:ws-1:r1", mapping={"x": "1"})
+    q = make("fixed")
+    with pytest.raises(SchemaWriteError) as err:
+        enqueue(q, "j1", req="r1")
+    assert err.value.schema == "idempotency"
+    assert sorted(client.keys("*")) == ["ai:idempotency:ws-1:r1"]
+
+
+def test_fixed_dedupes_with_the_flag_off(make, client):
+    q = make("fixed", new_schema=False)
+    first = enqueue(q, "j1", req="r1")
+    again = enqueue(q, "j2", req="r1")
+    assert first.created and not again.created and again.job_id == "j1"
+    assert client.lrange("ai:queue:pending", 0, -1) == ["j1"]
+
+
+def test_metrics_registry_is_per_queue(make):
+    a, b = make("fixed"), make("fixed")
+    enqueue(a, "j1", req="r1")
+    assert a.metrics.counts() == {"enqueue/succeeded": 1}
+    assert b.metrics.counts() == {}
