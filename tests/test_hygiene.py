@@ -215,13 +215,22 @@ def test_sigkilled_pytest_leaves_nothing_after_the_next_run(state: Path, tmp_pat
     assert [p.name for p in (state / "runs").iterdir() if p.is_dir()] == []
 
 
-def test_sigterm_to_pytest_stops_its_servers(state: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_to_pytest_stops_its_servers(state: Path, tmp_path: Path, sig: int) -> None:
     (tmp_path / "test_hold.py").write_text(HOLD)
     run = _pytest(tmp_path, state, "test_hold.py")
     try:
         assert wait_until(lambda: (tmp_path / "ready").exists(), 120), "the servers never started"
     finally:
-        run.send_signal(signal.SIGTERM)
+        run.send_signal(sig)
         run.wait(timeout=60)
+    assert wait_until(lambda: not harness_processes(state), 5)
+    assert list((state / "work").iterdir()) == []
+
+
+def test_a_failing_run_stops_its_servers(state: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_fail.py").write_text(QUICK + "    raise AssertionError('boom')\n")
+    run = _pytest(tmp_path, state, "test_fail.py")
+    assert run.wait(timeout=180) == 1
     assert wait_until(lambda: not harness_processes(state), 5)
     assert list((state / "work").iterdir()) == []
