@@ -331,7 +331,7 @@ def test_api_answers_while_traffic_flows(api, echo_link) -> None:
             start = time.perf_counter()
             assert api("GET", "/version").status_code == 200
             worst = max(worst, time.perf_counter() - start)
-        assert worst < 0.5
+        assert worst < 1.0  # blocked by traffic, it would wait for the whole stream
     finally:
         stop.set()
         thread.join(10)
