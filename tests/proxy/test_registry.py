@@ -83,3 +83,15 @@ def test_update_toxic_errors(echo_link) -> None:
     echo_link.update_toxic("l", toxicity=0.25, jitter=1)
     toxic = echo_link.toxics()["l"]
     assert toxic.toxicity == 0.25 and toxic.attributes == {"latency": 1, "jitter": 1}
+
+
+def test_public_surface() -> None:
+    import harness.proxy
+
+    assert sorted(harness.proxy.__all__) == [
+        "Link",
+        "ProxyApiError",
+        "ProxyServer",
+        "ToxiproxyClient",
+        "toxiproxy_session",
+    ]
