@@ -1,8 +1,8 @@
 """The ``testcontainers`` backend: the same servers in containers on a Docker engine.
 
 Needs the optional extra (``pip install 'fault-harness[containers]'``) and an
-engine that answers. Each container's port is bound to a free loopback port
-chosen here, so ``restart`` after ``kill`` comes back on the same port; data
+engine that answers. Each container's port is published on a host port that
+is free here (with a remote ``DOCKER_HOST`` it is only checked locally), so ``restart`` after ``kill`` comes back on the same port; data
 lives in the container and survives a kill, as on a real host. testcontainers'
 own reaper (Ryuk) removes containers of a killed run.
 """
@@ -73,6 +73,8 @@ class _Container:
             self._container.start()
             self._started = True
             self.generation += 1
+            # Not always loopback: DOCKER_HOST may name another machine.
+            self.host = self._container.get_container_host_ip()
             self._after_start()
 
     def _after_start(self) -> None: ...
