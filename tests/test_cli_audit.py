@@ -243,3 +243,53 @@ def test_a_file_where_the_report_folder_must_go_fails_cleanly(
     )
     assert code == 2 and "cannot write the report" in err
     assert blocker.read_text() == "a file, not a folder"
+
+
+def test_a_terminated_audit_stops_its_scenario_run_and_writes_nothing(
+    toy_project: Path, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    marker = tmp_path / "started"
+    env = {**os.environ, "TOY_BLOCK": str(marker)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    audit = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "audit",
+            "-q",
+            "--fix",
+            "TOY-6",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        cwd=toy_project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() or not marker.read_text():
+            assert audit.poll() is None, audit.communicate()
+            assert time.monotonic() < deadline, "the toy scenario never started"
+            time.sleep(0.05)
+        scenario_pid = int(marker.read_text())
+        audit.send_signal(signal.SIGTERM)
+        _, err = audit.communicate(timeout=60)
+    finally:
+        if audit.poll() is None:
+            audit.kill()
+            audit.wait()
+    assert audit.returncode == 2
+    assert "terminated (SIGTERM)" in err and err.count("\n") == 1
+    assert not psutil.pid_exists(scenario_pid) or psutil.Process(scenario_pid).status() == "zombie"
+    assert not (tmp_path / "r").exists()

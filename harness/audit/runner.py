@@ -9,6 +9,7 @@ parent tails the events to show progress.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,11 +17,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from harness.audit.events import ENV as EVENTS_ENV
 from harness.audit.model import TestOutcome
@@ -154,17 +156,11 @@ def run_pytest(
                 stdin=subprocess.DEVNULL,
             )
             try:
-                while True:
-                    done = proc.poll() is not None
-                    for line in tail:  # only whole lines: the writer appends a line at once
-                        if line.endswith("\n"):
-                            event = json.loads(line)
-                            events.append(event)
-                            if on_event is not None:
-                                on_event(event)
-                    if done:
-                        break
-                    time.sleep(0.1)
+                with _sigterm_raises():
+                    _follow(proc, tail, events, on_event)
+            except _Terminated:
+                _stop(proc, child_was_told=False)
+                raise RunFailed("terminated (SIGTERM); the scenario run was stopped") from None
             except BaseException:
                 _stop(proc)
                 raise
@@ -230,16 +226,74 @@ def _unfinished(
     return out
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Interrupted: let pytest tear its servers down (SIGINT), then insist."""
-    if proc.poll() is not None:
+def _follow(
+    proc: subprocess.Popen[bytes],
+    tail: TextIO,
+    events: list[dict[str, Any]],
+    on_event: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    """Tail the events file until the child exits, handing each event on as it comes."""
+    pending = ""  # a line caught half-written waits for its end
+    while True:
+        done = proc.poll() is not None
+        for chunk in tail:
+            line, pending = pending + chunk, ""
+            if not line.endswith("\n"):
+                pending = line
+                continue
+            event = json.loads(line)
+            events.append(event)
+            if on_event is not None:
+                on_event(event)
+        if done:
+            return
+        time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen[bytes], child_was_told: bool = True) -> None:
+    """Interrupted: give pytest time to tear its servers down, then insist.
+
+    A Ctrl-C reaches the child too (same process group), so first just wait;
+    a second SIGINT now would cut its teardown short. Then SIGTERM (the server
+    fixtures stop everything on it), then SIGKILL. A SIGTERM sent to the audit
+    alone is passed on at once.
+    """
+    steps: list[tuple[signal.Signals | None, float]] = [
+        (signal.SIGTERM, 15.0),
+        (signal.SIGKILL, 15.0),
+    ]
+    if child_was_told:
+        steps.insert(0, (None, 30.0))
+    for action, wait_s in steps:
+        if proc.poll() is not None:
+            return
+        if action is not None:
+            proc.send_signal(action)
+        try:
+            proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            continue
         return
-    proc.send_signal(signal.SIGINT)
+
+
+class _Terminated(Exception):
+    """The audit itself got SIGTERM (a CI timeout): stop the child, then leave."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_)
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _last_line(text: str) -> str:

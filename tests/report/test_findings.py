@@ -41,7 +41,7 @@ def test_all_good_is_verified_and_counts_what_was_not_exercised(toy_audit: Path)
     a = analyze(_edited(toy_audit, only_good))
     assert a.status == "VERIFIED"
     assert a.status_detail.startswith("2 of 2 exercised fixes verified")
-    assert "3 of 5 fixes in the catalog not exercised" in a.status_detail
+    assert "4 of 6 fixes in the catalog not exercised" in a.status_detail
     assert {f.severity for f in a.findings} == {"MEDIUM", "LOW"}  # refuted claim, not exercised
 
 

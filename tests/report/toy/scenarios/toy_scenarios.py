@@ -1,5 +1,9 @@
 """Toy scenarios: each records real histories and verdicts, with no server behind them."""
 
+import os
+import threading
+from pathlib import Path
+
 import pytest
 
 from harness.history import History
@@ -115,3 +119,14 @@ def test_prefix_only_measured(ctx: ScenarioContext) -> None:
     h = History()
     h.ok(h.invoke("p1", "incr", 1), 1)
     ctx.record("single", Verdict.ok("counted", "count 1", count=1), history=h)
+
+
+@scenario("TOY-6", variants=("fixed",))
+def test_blocks_when_asked(ctx: ScenarioContext) -> None:
+    """Passes at once, unless TOY_BLOCK names a file: then it says so there and waits (to be
+    interrupted by the test of the audit's own interruption)."""
+    marker = os.environ.get("TOY_BLOCK")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+        threading.Event().wait()  # until the run is stopped from outside
+    ctx.record("quick", Verdict.ok("done", "nothing to wait for"))
