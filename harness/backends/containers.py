@@ -110,7 +110,10 @@ class ContainerPostgres(_Container, PostgresServer):
     internal_port = 5432
 
     def __init__(self) -> None:
-        from testcontainers.postgres import PostgresContainer
+        try:  # testcontainers >= 4.15 moved the modules
+            from testcontainers.community.postgres import PostgresContainer
+        except ImportError:
+            from testcontainers.postgres import PostgresContainer
 
         self._setup(
             PostgresContainer(PG_IMAGE, username="postgres", password="postgres", dbname="postgres")
@@ -137,7 +140,10 @@ class ContainerRedis(_Container, RedisServer):
     internal_port = 6379
 
     def __init__(self) -> None:
-        from testcontainers.redis import RedisContainer
+        try:
+            from testcontainers.community.redis import RedisContainer
+        except ImportError:
+            from testcontainers.redis import RedisContainer
 
         self._setup(RedisContainer(REDIS_IMAGE))
         self.version = REDIS_IMAGE.split(":")[-1]
