@@ -18,7 +18,7 @@ from harness.history import NEMESIS, History, Op, OpType
 MAX_EVENTS = 300  # beyond this a picture stops being readable; the JSON has the rest
 LANE_H = 26
 LABEL_W = 110
-TOP = 22
+TOP = 36  # room for two staggered rows of fault labels
 STEP_MIN, STEP_MAX, WIDTH_GOAL = 12, 70, 1000
 
 COLOURS = {
@@ -91,7 +91,7 @@ def render_svg(history: History, title: str = "") -> str:
         return ""
     step = max(STEP_MIN, min(STEP_MAX, WIDTH_GOAL // max(len(ops), 1)))
     width = max(LABEL_W + step * len(ops) + 20, 640)  # room for the legend
-    height = TOP + LANE_H * len(lanes) + 24
+    height = TOP + LANE_H * len(lanes) + 38  # lanes, then the time ticks, then the legend
     y_of = {p: TOP + i * LANE_H for i, p in enumerate(lanes)}
 
     def x(slot: int) -> int:
@@ -126,17 +126,26 @@ def render_svg(history: History, title: str = "") -> str:
             "</g>"
         )
     bottom = TOP + LANE_H * len(lanes)
-    for slot, op in enumerate(ops):
-        if op.process != NEMESIS:
-            continue
+    faults = [(slot, op) for slot, op in enumerate(ops) if op.process == NEMESIS]
+    for k, (slot, op) in enumerate(faults):
         cx = x(slot) + step // 2
+        label_y = TOP - 8 - 13 * (k % 2)  # alternate rows, so close faults do not overlap
         tip = f"fault #{op.index}: {op.f} {_short(op.value)} t={op.time_ns / 1e6:.3f} ms"
         label = op.f if op.value in (None, "", {}) else f"{op.f} {_short(op.value, 40)}"
         out.append(
             f'<g class="fault"><title>{escape(tip)}</title>'
-            f'<line x1="{cx}" y1="{TOP - 4}" x2="{cx}" y2="{bottom}" stroke="#b71c1c" '
+            f'<line x1="{cx}" y1="{label_y + 4}" x2="{cx}" y2="{bottom}" stroke="#b71c1c" '
             f'stroke-width="2" stroke-dasharray="5,3"/>'
-            f'<text x="{cx + 3}" y="{TOP - 8}" fill="#b71c1c">⚡ {escape(label)}</text></g>'
+            f'<text x="{cx + 3}" y="{label_y}" fill="#b71c1c">⚡ {escape(label)}</text></g>'
+        )
+    # When: the time of the first event, of every fault and of the last event.
+    t0 = ops[0].time_ns
+    ticks = {0, len(ops) - 1} | {i for i, op in enumerate(ops) if op.process == NEMESIS}
+    for slot in sorted(ticks):
+        ms = (ops[slot].time_ns - t0) / 1e6
+        out.append(
+            f'<text class="tick" x="{x(slot) + step // 2}" y="{bottom + 12}" fill="#616161" '
+            f'text-anchor="middle">{"0" if slot == 0 else f"+{ms:.1f}"} ms</text>'
         )
     note = f" (first {MAX_EVENTS} of {len(history.ops)} events)" if truncated else ""
     out.append(
