@@ -129,6 +129,10 @@ def test_repro_reproduces_the_recorded_verdict(
     assert code == 0, out
     assert "REPRODUCED: invalid" in out
     assert "nemesis" in out and "kill" in out  # the case's history is printed
+    # A whole scenario variant, every case, with the recorded seed as it is.
+    code, out, _ = run_cli(project, "repro", "TOY-1/race_two_writers/prefix")
+    assert code == 0 and "REPRODUCED: invalid" in out
+    assert "schedule-0: valid" in out and "schedule-1: invalid" in out
 
 
 def test_repro_says_when_a_verdict_does_not_reproduce(toy_audit: Path, tmp_path: Path) -> None:
