@@ -21,7 +21,7 @@ from scenarios.que.points import at_points
 
 VARIANTS = ("prefix", "seed", "fixed")
 HAMMER_PROCESSES = 4
-HAMMER_OPS = 12
+HAMMER_OPS = 8
 #: Every interleaving of A's and B's steps with at most this many preemptions.
 MAX_PREEMPTIONS = 1
 

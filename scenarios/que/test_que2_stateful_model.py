@@ -15,8 +15,8 @@ from scenarios.que import ops
 from scenarios.que.model import Env, QueueMachine
 from scenarios.que.points import discover
 
-MAX_EXAMPLES = 12
-STEPS = 12
+MAX_EXAMPLES = 10
+STEPS = 10
 
 
 def _points(que, variant: str) -> dict[str, list[str]]:
