@@ -128,9 +128,9 @@ def _enqueue_op(ctx: ScenarioContext, que, job_id: str, request: str):
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))
 def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
     """Two processes send the same request: every interleaving of their steps with at
-    most one preemption (harness.races); then A paused at each crash point while B
-    runs whole, and A SIGKILLed at its next point after B answered. Then seeded
-    hammering: 4 processes, 6 request ids, one step in 4 killed mid-enqueue."""
+    most one preemption (harness.races); A paused at each crash point while B runs
+    whole, then SIGKILLed at its next point; seeded hammering: 4 processes, 6 request
+    ids, one step in 4 killed mid-enqueue."""
     op_a = _enqueue_op(ctx, que, "job-a", "req-1")
     op_b = _enqueue_op(ctx, que, "job-b", "req-1")
 
