@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", action="store_true", help="also list every failing case")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print docs/que.md's two tables"
+    )
     args, extra = parser.parse_known_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-que-") as tmp:
         results = Path(tmp) / "results.jsonl"
@@ -67,10 +70,48 @@ def main(argv: list[str] | None = None) -> int:
                         f"  {r['fix_id']}/{r['scenario']}/{r['variant']}:{c['case_id']}: "
                         f"{c['verdict']['summary'][:150]}"
                     )
+    if args.markdown:
+        print(markdown_tables(rows))
     print(f"pytest exit {proc.returncode}; {len(rows)} scenario results; wall time {wall:.2f} s")
     if proc.returncode != 0:
         print(proc.stdout[-4000:])
     return proc.returncode
+
+
+def markdown_tables(rows: list[dict]) -> str:
+    """The state-change table and the claim verdicts, as docs/que.md shows them."""
+    from harness.ledger.claims import load_claims
+    from harness.ledger.verdicts import judge_all
+    from harness.scenario import ScenarioResult
+
+    cells: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in rows:
+        bad = sum(1 for c in r["cases"] if c["verdict"]["validity"] != "valid")
+        cells[f"{r['fix_id']} `{r['scenario']}`"][r["variant"]] = (
+            f"{r['outcome']} {bad}/{len(r['cases'])}"
+        )
+    out = ["| scenario | prefix | seed (measured) | fixed |", "|---|---|---|---|"]
+    for name in sorted(cells):
+        out.append(f"| {name} | " + " | ".join(cells[name].get(v, "-") for v in VARIANTS) + " |")
+    claims = [c for c in load_claims(ROOT / "scenarios" / "claims") if c.system == "QUE"]
+    results = [ScenarioResult.from_json(r) for r in rows]
+    out += [
+        "",
+        "| id | seed section | claim (our words) | verdict | evidence |",
+        "|---|---|---|---|---|",
+    ]
+    for cv in judge_all(claims, results):
+        evidence = []
+        for e in cv.evidence:
+            text = f"`{e['scenario']}` {e['outcome']} ({e.get('failing_total', 0)}/{e['cases']} cases fail)"
+            failing = e.get("failing_cases") or []
+            if failing:
+                text += f"; e.g. `{failing[0]['case_id']}`: {failing[0]['summary'][:120]}"
+            evidence.append(text)
+        said = "<br>".join(evidence) or cv.claim.untested_reason or cv.reason
+        section = cv.claim.section.split(":")[0]
+        out.append(f"| {cv.claim.id} | {section} | {cv.claim.claim} | **{cv.status}** | {said} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
