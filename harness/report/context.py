@@ -79,7 +79,11 @@ def injected_text(result: ScenarioResult) -> str:
 
 
 def expectation(result: ScenarioResult) -> str:
-    return {True: "PASS", False: "FAIL (caught)", None: "measured"}[result.expects_pass]
+    return {
+        True: "expected PASS",
+        False: "expected FAIL (caught)",
+        None: "measured (no expectation)",
+    }[result.expects_pass]
 
 
 def explored_text(explored: dict[str, Any]) -> str:
