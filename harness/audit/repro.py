@@ -114,8 +114,9 @@ def repro(
             print_history(c.history, out)
     if keep:
         out.write(
-            "servers were left running (HARNESS_KEEP_SERVERS=1); the server fixtures printed "
-            "how to connect above. Stop them with the command they printed.\n"
+            "--keep: the run had HARNESS_KEEP_SERVERS=1; server fixtures that honour it left "
+            "their servers up and printed how to connect above (fixtures that do not stopped "
+            "them as usual)\n"
         )
     now_case = cases[0] if case_id is not None and cases else None
     now = _validity(result, now_case)
