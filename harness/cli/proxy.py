@@ -30,6 +30,12 @@ def setup(parser: argparse.ArgumentParser) -> None:
         help="address of the HTTP API (default 127.0.0.1:8474, as Toxiproxy)",
     )
     serve.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="event loop implementation (uvloop if installed)",
+    )
+    serve.add_argument(
         "--seed", type=int, default=0, help="seed of toxicity and jitter draws (default 0)"
     )
 
@@ -58,7 +64,16 @@ def run(args: argparse.Namespace) -> int:
     if args.action != "serve":
         raise ConfigError("say what to do: 'harness proxy serve --listen 127.0.0.1:8474'")
     host, port = args.listen
-    asyncio.run(_serve(host, port, args.seed))
+    if args.loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            raise ConfigError(
+                "--loop uvloop: uvloop is not installed (pip install uvloop)"
+            ) from None
+        uvloop.run(_serve(host, port, args.seed))
+    else:
+        asyncio.run(_serve(host, port, args.seed))
     return 0
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+WRITE_HIGH_WATER = 1024 * 1024
 _LINGER_RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
 
 
@@ -116,8 +117,11 @@ class Connection(Endpoint):
             if side.lost:
                 self.side_lost(side)
                 return
-        self.client.hold("wiring", False)
-        self.server.hold("wiring", False)
+        for side in (self.client, self.server):
+            if side.transport is not None:
+                # Bulk data: fewer pause/resume round trips than asyncio's 64 KiB default.
+                side.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+            side.hold("wiring", False)
 
     def links(self) -> tuple[ToxicLink, ToxicLink]:
         return self.upstream, self.downstream

@@ -200,6 +200,19 @@ def test_cli_bad_input_is_one_line(args, message) -> None:
     assert len(err.strip().splitlines()) == 1
 
 
+def test_cli_uvloop_missing_is_one_line() -> None:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("uvloop is installed here")
+    proc = _harness("proxy", "serve", "--listen", "127.0.0.1:0", "--loop", "uvloop")
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "uvloop is not installed" in err and "Traceback" not in err
+
+
 def test_cli_port_in_use_is_one_line() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
