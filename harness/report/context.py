@@ -78,6 +78,16 @@ def injected_text(result: ScenarioResult) -> str:
     return text + f"; up to {most} process(es) in one case"
 
 
+def verdict_summary(result: ScenarioResult, shown: int = 3) -> str:
+    """The scenario's verdict in one line: how many cases failed and their distinct reasons."""
+    bad = result.failing_cases()
+    if not bad or result.error:
+        return result.verdict.summary
+    reasons = list(dict.fromkeys(c.verdict.summary for c in bad))
+    more = f" (+{len(reasons) - shown} more)" if len(reasons) > shown else ""
+    return f"{len(bad)} of {len(result.cases)} cases: " + "; ".join(reasons[:shown]) + more
+
+
 def expectation(result: ScenarioResult) -> str:
     return {
         True: "expected PASS",
@@ -124,6 +134,7 @@ def build(run: Run, analysis: Analysis | None = None) -> dict[str, Any]:
         "evidence_lines": evidence_lines,
         "checks": checks,
         "injected_text": injected_text,
+        "verdict_summary": verdict_summary,
         "expectation": expectation,
         "explored_text": explored_text,
         "md_cell": md_cell,
