@@ -29,3 +29,10 @@ class QueueConfig:
     keys: KeyScheme = field(default_factory=KeyScheme)
     idempotency_ttl_s: int = DEFAULT_IDEMPOTENCY_TTL_S
     clock: Callable[[], datetime] = utc_now
+
+    def __post_init__(self) -> None:
+        # Checked here, not left to Redis: a bad TTL makes SET ... EX fail *after*
+        # the job was written (a script does not roll back).
+        ttl = self.idempotency_ttl_s
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+            raise ValueError(f"idempotency_ttl_s must be a positive integer, got {ttl!r}")

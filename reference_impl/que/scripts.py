@@ -28,6 +28,9 @@ local ttl = tonumber(ARGV[4])
 local queue, old = KEYS[1], KEYS[2]
 local new = has_new and KEYS[3] or nil
 local idem = has_idem and KEYS[#KEYS] or nil
+if idem and not (ttl and ttl > 0) then
+  return redis.error_reply('QUE_SCHEMA idempotency ' .. idem .. ' bad-ttl:' .. tostring(ARGV[4]))
+end
 
 local function kind(key) return redis.call('TYPE', key).ok end
 local function bad(schema, key, t)

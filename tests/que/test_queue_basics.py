@@ -163,3 +163,11 @@ def test_metrics_registry_is_per_queue(make):
     enqueue(a, "j1", req="r1")
     assert a.metrics.counts() == {"enqueue/succeeded": 1}
     assert b.metrics.counts() == {}
+
+
+@pytest.mark.parametrize("ttl", [0, -5, 1.5, True, "60"])
+def test_config_refuses_a_ttl_redis_would_refuse_after_the_writes(ttl):
+    from reference_impl.que import QueueConfig
+
+    with pytest.raises(ValueError, match="idempotency_ttl_s"):
+        QueueConfig(idempotency_ttl_s=ttl)
