@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from scenarios.que import server
+from scenarios.que import linkfaults, server
 from scenarios.que.env import QueEnv
+from scenarios.que.model import FAULTS, Faults
 
 
 @pytest.fixture
@@ -25,9 +26,6 @@ def que(redis_db) -> Iterator[QueEnv]:
 def que_faults(redis_server, que, que_link):
     """(via, Faults, kinds) for the stateful model: the link cut, a reply lost, the
     server SIGKILLed; healing restores the link and restarts the server."""
-    from scenarios.que import linkfaults
-    from scenarios.que.model import FAULTS, Faults
-
     state = {"down": False}
 
     def kill() -> None:
