@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Flaky
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -74,12 +75,19 @@ def test_stateful_model(ctx: ScenarioContext, que, que_faults) -> None:
     try:
         with with_reporter(note):
             run_state_machine_as_test(machine, settings=config)
-    except AssertionError as exc:
+    except (AssertionError, Flaky) as exc:
+        # A failure whose replay went differently (e.g. a lost reply that once came
+        # before the command ran) is still a real violation, if an assertion made it;
+        # anything else is the harness's problem: raise, and the result is UNKNOWN.
+        violation = _assertion_in(exc)
+        if violation is None:
+            raise
         verdict = Verdict.violated(
             "que.model",
-            f"model violated: {str(exc).splitlines()[0]}",
-            failing_program="\n".join([*getattr(exc, "__notes__", []), *report]),
+            f"model violated: {str(violation).splitlines()[0]}",
+            failing_program="\n".join([*getattr(violation, "__notes__", []), *report]),
             shrunk=ctx.only_case is not None,
+            replayed_identically=not isinstance(exc, Flaky),
             log_tail=env.log[-30:],
         )
     else:
@@ -90,3 +98,19 @@ def test_stateful_model(ctx: ScenarioContext, que, que_faults) -> None:
         )
     ctx.record(case, verdict, detail={"fault_kinds": list(kinds), "points": env.points})
     ctx.explored(examples=MAX_EXAMPLES, steps=STEPS, fault_kinds=list(kinds), seed=ctx.seed)
+
+
+def _assertion_in(exc: BaseException) -> AssertionError | None:
+    """The AssertionError that ``exc`` is, groups, or was caused by; None if none."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, AssertionError):
+            return e
+        todo += list(getattr(e, "exceptions", ()))
+        todo += [c for c in (e.__cause__, e.__context__) if c is not None]
+    return None
