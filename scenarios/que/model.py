@@ -36,7 +36,7 @@ FAULTS = ("none", "none", "cut", "lost_reply", "restart")
 class Faults:
     """What the machine can do at a crash point, bound by the scenario to real faults.
 
-    ``actions``: fault kind -> what to do at the point (cut the link, blackhole its
+    ``actions``: fault kind -> what to do at the point (cut the link, drop its
     replies, SIGKILL the server). ``heal`` runs after the call: restore the link,
     restart the server if it is down.
     """

@@ -1,7 +1,7 @@
 """Faults placed at an exact crash point of the queue code, in this process.
 
 A small adapter over ``harness.crashpoints``: the controller runs an action
-(cut the link, blackhole it, kill the server) the first time the named point
+(cut the link, lose its replies, kill the server) the first time the named point
 is reached, then lets the code go on into the fault. Killing the *client*
 process at a point is the harness's crash runner's job, not this.
 """

@@ -55,8 +55,9 @@ def _first_attempt_points(que, variant: str) -> list[str]:
 
 @scenario("QUE-2", variants=("prefix", "seed", "fixed"), measured=("seed",))
 def test_server_restart_mid_enqueue(ctx: ScenarioContext, que, redis_server) -> None:
-    """The Redis server SIGKILLed and restarted at each step of an enqueue (AOF with
-    fsync always: what was acknowledged survives); then a retry with the same request id."""
+    """The Redis server SIGKILLed at each step of an enqueue and restarted after it (AOF
+    on: what Redis wrote before replying survives a process kill); then a retry with
+    the same request id."""
     points = _first_attempt_points(que, ctx.variant)
     for point in points:
         case = f"restart@{point}"
