@@ -26,7 +26,7 @@ HAMMER_OPS = 8
 MAX_PREEMPTIONS = 1
 
 
-def _retry_verdict(case: str, history: History, snap: dict, retry_out: object):
+def _retry_verdict(case: str, history: History, snap: dict, retry_out: object) -> Verdict:
     return compose(
         case,
         [
@@ -44,8 +44,8 @@ def _retry_verdict(case: str, history: History, snap: dict, retry_out: object):
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))
 def test_retry_after_failed_attempt(ctx: ScenarioContext, que, que_link) -> None:
     """First attempt killed at each crash point, its link cut at each point, or failing
-    on a WRONGTYPE command;
-    then a retry with the same request id (and a new job id, as a re-sent API call gets)."""
+    on a WRONGTYPE command; then a retry with the same request id (and a new job id, as
+    a re-sent API call gets)."""
     op = functools.partial(
         child_ops.enqueue, ctx.variant, que.host, que.port, que.db, "job-1", "req-1"
     )
