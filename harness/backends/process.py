@@ -94,6 +94,9 @@ class ProcessServer(Server):
 
     def restart(self) -> None:
         """Start again after a kill or stop: the same port (kept fixed), the same data."""
+        if not self._prepared:
+            self.start()  # never started: nothing to come back to
+            return
         if self.is_running():
             self.stop()
         self._spawn_and_wait(fixed=True)

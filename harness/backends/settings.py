@@ -89,7 +89,8 @@ class Settings:
         return port
 
     def _where(self, name: str) -> str:
-        return f"{SPEC_BY_NAME[name].env} ({self.source(name)})"
+        env, source = SPEC_BY_NAME[name].env, self.source(name)
+        return env if source == env else f"{env} ({source})"
 
 
 def load_config(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -35,7 +35,7 @@ def test_an_explicit_empty_value_is_kept() -> None:
 
 
 def test_bad_flag_is_one_line() -> None:
-    with pytest.raises(ConfigError, match=r"HARNESS_PG_FSYNC \(HARNESS_PG_FSYNC\) must be 1 or 0"):
+    with pytest.raises(ConfigError, match=r"^HARNESS_PG_FSYNC must be 1 or 0, got 'maybe'$"):
         resolve({}, env={"HARNESS_PG_FSYNC": "maybe"}).flag("pg_fsync")
 
 
