@@ -20,12 +20,17 @@ from harness.proxy.link_control import Link, ProxyApiError, ToxiproxyClient
 from tests.proxy.conftest import connect, round_trip
 
 
-def _open_sockets() -> int:
-    return len(psutil.Process().net_connections(kind="tcp"))
+def _proxy_sockets(ports: set[int], upstream_port: int) -> list[object]:
+    """This process's TCP sockets that belong to the proxy: listening or accepted on
+    its ports, or connected to the upstream (the echo server's own sockets excluded)."""
+    return [
+        c
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.laddr.port in ports or (c.raddr and c.raddr.port == upstream_port)
+    ]
 
 
 def test_stop_closes_every_socket_and_joins(echo) -> None:
-    before = _open_sockets()
     server = ProxyServer(seed=1).start()
     client = ToxiproxyClient(server.api_host, server.api_port, server)
     link = client.link(*echo, name="leak")
@@ -36,13 +41,14 @@ def test_stop_closes_every_socket_and_joins(echo) -> None:
     link.blackhole("upstream")
     thread = server._thread
     assert thread is not None and thread.is_alive()
+    server_port = server.api_port
     server.stop()
     server.stop()  # idempotent
+    assert not thread.is_alive()
+    ports = {server_port, link.port}
     for sock in open_conns:
         sock.close()
-    assert not thread.is_alive()
-    # Our client sockets may linger in TIME_WAIT; none of the server's remain.
-    assert _open_sockets() <= before
+    assert _proxy_sockets(ports, echo[1]) == []
     with pytest.raises(requests.ConnectionError):
         requests.get(server.url + "/version", timeout=2)
 
