@@ -41,6 +41,14 @@ class Server(ABC):
     @abstractmethod
     def is_running(self) -> bool: ...
 
+    @abstractmethod
+    def answers(self, timeout_s: float = 2.0) -> bool:
+        """Whether it answers over the network now (is_running of servers not started here)."""
+
+    @abstractmethod
+    def query_version(self, timeout_s: float = 10.0) -> str:
+        """The version the server itself reports."""
+
     def close(self) -> None:
         if self.owned:
             self.stop()

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
-
+from harness.backends.base import Server
 from harness.backends.ports import LOOPBACK, free_port
 from harness.backends.postgres import PostgresServer, conninfo
 from harness.backends.redis import RedisServer
@@ -55,7 +54,7 @@ def engine_problem() -> str | None:
     return None
 
 
-class _Container:
+class _Container(Server):
     """Start/kill/restart on a container bound to a fixed host port."""
 
     owned = True
@@ -75,12 +74,10 @@ class _Container:
             self.generation += 1
             # Not always loopback: DOCKER_HOST may name another machine.
             self.host = self._container.get_container_host_ip()
-            self._after_start()
-
-    def _after_start(self) -> None: ...
+            self.version = self.query_version()
 
     def is_running(self) -> bool:
-        raise NotImplementedError
+        return self.answers()
 
     def _docker(self) -> Any:
         return self._container.get_wrapped_container()
@@ -106,7 +103,7 @@ class _Container:
             self._started = False
 
 
-class ContainerPostgres(_Container, PostgresServer):
+class ContainerPostgres(PostgresServer, _Container):
     internal_port = 5432
 
     def __init__(self) -> None:
@@ -123,20 +120,8 @@ class ContainerPostgres(_Container, PostgresServer):
     def dsn(self, dbname: str = "postgres") -> str:
         return conninfo(self.host, self.port, self.user, dbname, password="postgres")
 
-    def _after_start(self) -> None:
-        with self.connect() as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-        self.version = str(row[0]).split()[0] if row else self.version
 
-    def is_running(self) -> bool:
-        try:
-            with self.connect(connect_timeout=2):
-                return True
-        except psycopg.Error:
-            return False
-
-
-class ContainerRedis(_Container, RedisServer):
+class ContainerRedis(RedisServer, _Container):
     internal_port = 6379
 
     def __init__(self) -> None:
@@ -150,15 +135,6 @@ class ContainerRedis(_Container, RedisServer):
 
     def url(self, db: int = 0) -> str:
         return f"redis://{self.host}:{self.port}/{db}"
-
-    def _after_start(self) -> None:
-        self.version = str(self.client().info("server").get("redis_version", self.version))
-
-    def is_running(self) -> bool:
-        try:
-            return bool(self.client(socket_connect_timeout=2).ping())
-        except Exception:
-            return False
 
 
 class ContainersBackend(Backend):

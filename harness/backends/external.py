@@ -38,8 +38,11 @@ class _External(Server):
     def close(self) -> None:
         """Nothing to stop: the server is not ours."""
 
+    def is_running(self) -> bool:
+        return self.answers()
 
-class ExternalPostgres(_External, PostgresServer):
+
+class ExternalPostgres(PostgresServer, _External):
     def __init__(self, dsn: str) -> None:
         try:
             params = conninfo_to_dict(dsn)
@@ -56,24 +59,15 @@ class ExternalPostgres(_External, PostgresServer):
 
     def start(self) -> None:
         try:
-            with self.connect(connect_timeout=CONNECT_TIMEOUT_S) as conn:
-                row = conn.execute("SHOW server_version").fetchone()
+            self.version = self.query_version(CONNECT_TIMEOUT_S)
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or ["no answer"])[0]
             raise ServerError(
                 f"external PostgreSQL {self.host}:{self.port} does not answer: {first}"
             ) from None
-        self.version = str(row[0]).split()[0] if row else ""
-
-    def is_running(self) -> bool:
-        try:
-            with self.connect(connect_timeout=2):
-                return True
-        except psycopg.Error:
-            return False
 
 
-class ExternalRedis(_External, RedisServer):
+class ExternalRedis(RedisServer, _External):
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
@@ -88,18 +82,11 @@ class ExternalRedis(_External, RedisServer):
 
     def start(self) -> None:
         try:
-            info = self.client(socket_connect_timeout=CONNECT_TIMEOUT_S).info("server")
+            self.version = self.query_version(CONNECT_TIMEOUT_S)
         except redis_client.RedisError as exc:
             raise ServerError(
                 f"external Redis {self.host}:{self.port} does not answer: {exc}"
             ) from None
-        self.version = str(info.get("redis_version", ""))
-
-    def is_running(self) -> bool:
-        try:
-            return bool(self.client(socket_connect_timeout=2).ping())
-        except redis_client.RedisError:
-            return False
 
 
 class ExternalBackend(Backend):

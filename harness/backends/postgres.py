@@ -25,6 +25,18 @@ class PostgresServer(Server):
         kwargs.setdefault("connect_timeout", 10)
         return psycopg.connect(self.dsn(dbname), **kwargs)
 
+    def answers(self, timeout_s: float = 2.0) -> bool:
+        try:
+            with self.connect(connect_timeout=max(1, round(timeout_s))):
+                return True
+        except psycopg.Error:
+            return False
+
+    def query_version(self, timeout_s: float = 10.0) -> str:
+        with self.connect(connect_timeout=max(1, round(timeout_s))) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]).split()[0] if row else ""
+
     def create_database(self, name: str, template: str | None = None) -> None:
         """Create ``name`` (empty, or a copy of ``template``, which must have no sessions)."""
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))

@@ -20,3 +20,14 @@ class RedisServer(Server):
     def client(self, db: int = 0, **kwargs: Any) -> redis_client.Redis:
         kwargs.setdefault("socket_timeout", 10)
         return redis_client.Redis.from_url(self.url(db), **kwargs)
+
+    def answers(self, timeout_s: float = 2.0) -> bool:
+        try:
+            with self.client(socket_connect_timeout=timeout_s) as client:
+                return bool(client.ping())
+        except redis_client.RedisError:
+            return False
+
+    def query_version(self, timeout_s: float = 10.0) -> str:
+        with self.client(socket_connect_timeout=timeout_s) as client:
+            return str(client.info("server").get("redis_version", ""))
