@@ -21,6 +21,27 @@ from harness.scenario import ScenarioResult
 
 AUDIT_SCHEMA = "fault-harness/audit/1"
 
+# The header every report prints; a results.json without one of these is corrupt.
+META_REQUIRED = (
+    "date",
+    "commit",
+    "machine",
+    "versions",
+    "packages",
+    "command",
+    "seed",
+    "backend",
+    "workers",
+    "wall_s",
+)
+# Added to the header over time: an older results.json still renders.
+META_OPTIONAL: dict[str, Any] = {
+    "argv": [],
+    "selection": {},
+    "pytest_exit": None,
+    "pytest_summary": "",
+}
+
 
 @dataclass(frozen=True)
 class TestOutcome:
@@ -82,9 +103,15 @@ class Run:
                 f"{source} has schema {data['schema']!r}, this harness reads {AUDIT_SCHEMA!r}; "
                 "re-run 'harness audit' to write a current one"
             )
+        meta = data.get("meta")
+        if not isinstance(meta, dict):
+            raise ConfigError(f"{source} is corrupt: no meta header")
+        missing = [k for k in META_REQUIRED if k not in meta]
+        if missing:
+            raise ConfigError(f"{source} is corrupt: its meta header lacks {', '.join(missing)}")
         try:
             return cls(
-                meta=dict(data["meta"]),
+                meta={**meta, **{k: v for k, v in META_OPTIONAL.items() if k not in meta}},
                 results=[ScenarioResult.from_json(r) for r in data["results"]],
                 catalog=Catalog.from_json(data["catalog"]),
                 claims=[Claim.from_json(c) for c in data["claims"]],
