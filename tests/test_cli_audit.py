@@ -297,3 +297,12 @@ def test_a_terminated_audit_stops_its_scenario_run_and_writes_nothing(
     assert "terminated (SIGTERM)" in err and err.count("\n") == 1
     assert not psutil.pid_exists(scenario_pid) or psutil.Process(scenario_pid).status() == "zombie"
     assert not (tmp_path / "r").exists()
+
+
+def test_a_scenario_module_that_cannot_be_collected_stops_the_audit(toy_project: Path) -> None:
+    (toy_project / "scenarios" / "toy_broken.py").write_text("def test_x(:\n")
+    code, _, err = run_cli(toy_project, "audit", "-q")
+    assert code == 2
+    assert "pytest could not run the scenarios" in err and "ERROR scenarios/toy_broken.py" in err
+    assert err.count("\n") == 1
+    assert not (toy_project / "reports").exists()

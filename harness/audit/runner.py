@@ -297,7 +297,12 @@ def _sigterm_raises() -> Iterator[None]:
 
 
 def _last_line(text: str) -> str:
+    """The line that says why pytest could not run: its ERROR summary line if it has one."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for prefix in ("ERROR ", "E   "):
+        hits = [ln for ln in lines if ln.startswith(prefix)]
+        if hits:
+            return (hits[0][1:] if prefix == "E   " else hits[0]).strip()[:300]
     for ln in reversed(lines):
         if "error" in ln.lower():
             return ln[:300]
