@@ -208,6 +208,9 @@ def test_sigkilled_pytest_leaves_nothing_after_the_next_run(state: Path, tmp_pat
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
+    # The killed run could clean nothing: its records and work directories are left.
+    assert [p for p in (state / "runs").iterdir() if p.is_dir()]
+    assert list((state / "work").iterdir())
     second = _pytest(tmp_path, state, "test_quick.py")
     assert second.wait(timeout=180) == 0
     assert wait_until(lambda: not harness_processes(state)), harness_processes(state)
