@@ -143,12 +143,15 @@ class PgDatabaseFactory:
         setup(self.server.dsn(name))
         with psycopg.connect(self.server.dsn(name), autocommit=True) as conn:
             probes = [row[0] for row in conn.execute(ANY_ROWS).fetchall()]
-            has_rows = (
-                bool(probes)
-                and conn.execute(" UNION ALL ".join(probes) + " LIMIT 1").fetchone() is not None
-            )
+            query = " UNION ALL ".join(probes) + " LIMIT 1"
+            has_rows = bool(probes) and conn.execute(query).fetchone() is not None
+            row = conn.execute(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
         if not has_rows:
-            return _Prepared(database(self.server, name), "truncate")
+            superuser = bool(row and row[0])
+            strategy = self.reset or ("delete" if superuser else "truncate")
+            return _Prepared(database(self.server, name), strategy)
         template = name[:55] + "_tpl"
         self.server.drop_database(template)
         with self.server.connect() as admin:

@@ -42,6 +42,7 @@ def test_pg_server_answers(pg_server) -> None:
 def test_factory_runs_setup_once_and_returns_clean_databases(pg_database_factory) -> None:
     before = len(calls)
     first: PgDatabase = pg_database_factory("fixtures-jobs", make_schema)
+    assert pg_database_factory._keys["fixtures-jobs"].strategy == "delete"  # we are superuser
     with first.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO jobs (name) VALUES ('x'), ('y')")
         conn.execute("SELECT nextval('ticket')")
@@ -74,6 +75,7 @@ def test_both_resets_empty_every_table_and_sequence(pg_server, reset: str) -> No
 
     factory = PgDatabaseFactory(pg_server, prefix=f"r{reset[0]}", reset=reset)
     db = factory("both", make_schema)
+    assert factory._keys["both"].strategy == reset
     with db.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO jobs (name) VALUES ('x')")
         conn.execute("INSERT INTO runs (job_id) VALUES (1)")  # a foreign key into jobs
@@ -89,6 +91,7 @@ def test_both_resets_empty_every_table_and_sequence(pg_server, reset: str) -> No
 
 def test_factory_keeps_rows_that_setup_inserted(pg_database_factory) -> None:
     db = pg_database_factory("fixtures-seeded", seeded)
+    assert pg_database_factory._keys["fixtures-seeded"].strategy == "clone"
     with db.connect(autocommit=True) as conn:
         conn.execute("DELETE FROM kinds WHERE name = 'a'")
         conn.execute("INSERT INTO kinds VALUES ('c')")
