@@ -8,6 +8,7 @@ from harness.verdict import compose
 from reference_impl.que import KeyScheme
 from scenarios.que import linkfaults, ops, server, wrongtype
 from scenarios.que.checks import no_partial_job, queue_invariants, staged
+from scenarios.que.model_run import run_model
 from scenarios.que.points import at_points, discover
 
 TARGETS = ("queue", "old_job", "new_job")
@@ -156,3 +157,11 @@ def test_client_transparent_retry(ctx: ScenarioContext, que, que_link) -> None:
             detail={"lost_replies_from": point, "client_retries": CLIENT_RETRIES},
         )
     ctx.explored(points=points, client_retries=CLIENT_RETRIES)
+
+
+@scenario("QUE-2", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def test_stateful_model(ctx: ScenarioContext, que, que_faults) -> None:
+    """A Hypothesis rule-based state machine (with QUE-1, QUE-3, QUE-5): random programs
+    of enqueue / status update / read with link cuts, lost replies and server kills at
+    the crash points, checked against a model after every step."""
+    run_model(ctx, que, que_faults)

@@ -1,7 +1,9 @@
-"""QUE-2 (with QUE-1, QUE-3, QUE-5): a Hypothesis rule-based state machine of enqueue,
-status update and read against a model, with real faults at the queue's crash points."""
+"""Running the queue's state machine (``model.py``) as one scenario case: bounded,
+seeded from the scenario, shrinking only when the case is replayed."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as hypothesis_seed
@@ -10,7 +12,7 @@ from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
 from harness.history import History
-from harness.scenario import ScenarioContext, scenario
+from harness.scenario import ScenarioContext
 from harness.verdict import Verdict
 from scenarios.que import ops
 from scenarios.que.model import Env, QueueMachine
@@ -34,10 +36,8 @@ def _points(que, variant: str) -> dict[str, list[str]]:
     return found
 
 
-@scenario("QUE-2", variants=("prefix", "seed", "fixed"), measured=("seed",))
-def test_stateful_model(ctx: ScenarioContext, que, que_faults) -> None:
-    """Random programs of enqueue / update / read with link cuts, lost replies and server
-    kills at the crash points; Hypothesis shrinks a failure to a minimal program."""
+def run_model(ctx: ScenarioContext, que: Any, que_faults: Any) -> None:
+    """Run the state machine on ``ctx.variant``; record one case, ``model``."""
     case = "model"
     if not ctx.selected(case):
         return
