@@ -48,11 +48,18 @@ def toy_project(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def toy_audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real audit of the toy project, shared: the folder of its report."""
-    project = copy_toy(tmp_path_factory.mktemp("audit") / "toy")
-    code, out, err = run_cli(project, "audit", "-q")
-    assert code == 1, (out, err)  # the toy's never_flips scenario is a regression
-    return (project / "reports" / "latest").resolve()
+    """One real audit of the toy project, shared: the folder of its report.
+
+    Two modules import this fixture (tests/report and tests/test_cli_audit.py), so pytest
+    holds two definitions; the folder under the session's base temp makes it one run.
+    """
+    project = tmp_path_factory.getbasetemp() / "toy-audit" / "toy"
+    latest = project / "reports" / "latest"
+    if not latest.exists():
+        copy_toy(project)
+        code, out, err = run_cli(project, "audit", "-q")
+        assert code == 1, (out, err)  # the toy's never_flips scenario is a regression
+    return latest.resolve()
 
 
 @pytest.fixture(scope="session")
