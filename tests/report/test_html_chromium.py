@@ -62,3 +62,14 @@ def test_chromium_screenshot_is_written(toy_audit: Path, tmp_path: Path) -> None
     )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 20_000  # a blank page is a few kB
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "reports" / "latest"
+
+
+@pytest.mark.skipif(not (EXAMPLE / "report.html").exists(), reason="no committed example report")
+def test_chromium_shows_the_committed_example(tmp_path: Path) -> None:
+    run = Run.load(EXAMPLE / "results.json")
+    dom = _chromium(tmp_path, "--dump-dom", (EXAMPLE / "report.html").as_uri()).stdout
+    assert dom.count('<tr class="state-row">') == len({(r.fix_id, r.scenario) for r in run.results})
+    assert dom.count("<svg") > 10
