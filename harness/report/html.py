@@ -23,7 +23,7 @@ class Timeline:
 
 
 def _timelines(run: Run) -> tuple[dict[str, list[Timeline]], dict[str, int]]:
-    """Pictures of race and crash cases: every failing one (bounded) and a few passing ones."""
+    """Pictures of race and crash cases: every one, up to a bound per scenario variant."""
     shown: dict[str, list[Timeline]] = {}
     omitted: dict[str, int] = {}
     for r in run.results:
