@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from harness.audit.table import StateRow, is_plain
 from harness.history import NEMESIS, OpType
 from harness.ledger.verdicts import ClaimStatus, ClaimVerdict
-from harness.scenario import ScenarioResult
+from harness.scenario import FIXED, ScenarioResult
 
 if TYPE_CHECKING:
     from harness.audit.analysis import FixPart
@@ -131,6 +131,38 @@ def findings(
                         tuple(f"{row.fix_id}/{row.scenario}/{v}" for v in stuck),
                     )
                 )
+    by_fix: dict[str, list[StateRow]] = defaultdict(list)
+    for row in rows:
+        by_fix[row.fix_id].append(row)
+    for row in rows:
+        if row.flip_text == "n/a" and row.measured and FIXED in row.outcomes:
+            seen = ", ".join(f"{v} {row.outcomes[v]}" for v in row.measured)
+            catchers = [r.scenario for r in by_fix[row.fix_id] if r.flipped]
+            out.append(
+                Finding(
+                    "INFO",
+                    f"{row.fix_id}/{row.scenario} does not flip by design: its pre-fix "
+                    f"variant is only measured ({seen}); it shows the fix holds, not that "
+                    "the old code was wrong",
+                    f"None: {', '.join(catchers)} catches the pre-fix code."
+                    if catchers
+                    else "Add a scenario that fails on the pre-fix variant.",
+                    (f"{row.fix_id}/{row.scenario}",),
+                )
+            )
+    for fix_id, fix_rows in sorted(by_fix.items()):
+        if any(r.flipped is None and r.flip_text == "undecided" for r in fix_rows):
+            continue  # an undecided scenario is its own finding
+        if not any(r.flipped for r in fix_rows):
+            out.append(
+                Finding(
+                    "HIGH",
+                    f"{fix_id}: no scenario catches its pre-fix code, so nothing shows the "
+                    "fix was needed",
+                    "Add a scenario that fails on the pre-fix variant.",
+                    (fix_id,),
+                )
+            )
     for cv in claims:
         if cv.status is ClaimStatus.REFUTED:
             severity = "HIGH" if set(cv.claim.fixes) & fixed_broken else "MEDIUM"

@@ -42,7 +42,26 @@ def test_all_good_is_verified_and_counts_what_was_not_exercised(toy_audit: Path)
     assert a.status == "VERIFIED"
     assert a.status_detail.startswith("2 of 2 exercised fixes verified")
     assert "4 of 6 fixes in the catalog not exercised" in a.status_detail
-    assert {f.severity for f in a.findings} == {"MEDIUM", "LOW"}  # refuted claim, not exercised
+    # A refuted claim, fixes not exercised, and a scenario whose pre-fix variant is only measured.
+    assert {f.severity for f in a.findings} == {"MEDIUM", "LOW", "INFO"}
+    (info,) = [f for f in a.findings if f.severity == "INFO"]
+    assert "TOY-1/prefix_only_measured does not flip by design" in info.finding
+    assert info.action == "None: crash_every_step, race_two_writers catches the pre-fix code."
+
+
+def test_a_fix_whose_scenarios_never_catch_the_old_code_is_a_finding(toy_audit: Path) -> None:
+    def only_measured(d):
+        d["results"] = [
+            r
+            for r in d["results"]
+            if r["fix_id"] != "TOY-1" or r["scenario"] == "prefix_only_measured"
+        ]
+
+    a = analyze(_edited(toy_audit, only_measured))
+    assert any(
+        f.severity == "HIGH" and f.finding.startswith("TOY-1: no scenario catches its pre-fix code")
+        for f in a.findings
+    )
 
 
 def test_two_scenarios_with_one_name_are_a_finding(toy_audit: Path) -> None:
