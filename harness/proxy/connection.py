@@ -8,7 +8,7 @@ import logging
 import socket
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from harness.proxy.link import Endpoint, ToxicLink
 
@@ -33,23 +33,46 @@ class Side(asyncio.Protocol):
         self.write_closed = False
         self.pause_reasons: set[object] = set()
         self.on_lost: Callable[[], None] | None = None
+        self.early: list[bytes] = []  # received before the side was wired
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.pause_reasons.add("wiring")
-        transport.pause_reading()
+        # A stream transport (uvloop's does not subclass asyncio.Transport).
+        self.transport = cast(asyncio.Transport, transport)
+        # Bulk data: fewer pause/resume round trips than asyncio's 64 KiB default.
+        self.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        if self.conn is None:
+            # Not wired to its other side yet. (uvloop may call this only after
+            # create_connection has returned and the side was wired.)
+            self.pause_reasons.add("wiring")
+            self.transport.pause_reading()
+            # uvloop starts reading after connection_made returns: pause again then.
+            asyncio.get_running_loop().call_soon(self._repause)
+
+    def _repause(self) -> None:
+        transport = self.transport
+        if self.pause_reasons and transport is not None and not transport.is_closing():
+            transport.pause_reading()
 
     def data_received(self, data: bytes) -> None:
         out = self.out
         if out is not None:
             out.feed(data)
+        else:
+            self.early.append(data)  # kept for the link: not a byte is lost
 
     def eof_received(self) -> bool:
         self.read_eof = True
         if self.out is not None:
             self.out.feed_end()
         return True  # keep the socket open for the other direction
+
+    def wire(self, conn: Connection, out: ToxicLink) -> None:
+        self.conn, self.out = conn, out
+        early, self.early = self.early, []
+        for data in early:
+            out.feed(data)
+        if self.read_eof:
+            out.feed_end()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -110,17 +133,14 @@ class Connection(Endpoint):
 
     def start(self) -> None:
         """Wire both sides and start reading (the caller holds the chain's current toxics)."""
-        self.client.conn, self.client.out = self, self.upstream
-        self.server.conn, self.server.out = self, self.downstream
         self.chain.attach(self)
+        self.client.wire(self, self.upstream)
+        self.server.wire(self, self.downstream)
         for side in (self.client, self.server):
             if side.lost:
                 self.side_lost(side)
                 return
         for side in (self.client, self.server):
-            if side.transport is not None:
-                # Bulk data: fewer pause/resume round trips than asyncio's 64 KiB default.
-                side.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
             side.hold("wiring", False)
 
     def links(self) -> tuple[ToxicLink, ToxicLink]:

@@ -111,7 +111,7 @@ class Proxy:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                _, server = await loop.create_connection(Side, host, port)
+                transport, server = await loop.create_connection(Side, host, port)
         except asyncio.CancelledError:
             if client.transport is not None:
                 client.transport.abort()
@@ -121,6 +121,8 @@ class Proxy:
             if client.transport is not None:
                 client.transport.close()
             return
+        if server.transport is None:  # uvloop: connection_made comes later
+            server.transport = transport
         conn = Connection(serial, client, server, self.chain, self.conns.discard)
         self.conns.add(conn)
         conn.start()
