@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from harness.proxy.addr import split_hostport
+from harness.proxy.addr import normalize_listen, split_hostport
 from harness.proxy.chain import ToxicSpec, check_name, parse_toxic
 from harness.proxy.errors import PROXY_EXISTS, PROXY_NOT_FOUND, ApiError, bad_request
 from harness.proxy.listener import Proxy
@@ -77,6 +77,25 @@ class ProxyCollection:
             self._lock = asyncio.Lock()
         return self._lock
 
+    def loops(self, start: Proxy) -> bool:
+        """Whether following upstreams through this server's proxies returns to ``start``."""
+        by_listen = {p.listen: p for p in self.proxies.values() if p.enabled}
+        seen: set[str] = set()
+        proxy = start
+        while proxy.name not in seen:
+            seen.add(proxy.name)
+            try:
+                target = normalize_listen(proxy.upstream)
+            except ApiError:
+                return False
+            next_proxy = by_listen.get(target)
+            if next_proxy is None:
+                return False
+            if next_proxy is start:
+                return True
+            proxy = next_proxy
+        return False
+
     def get(self, name: str) -> Proxy:
         try:
             return self.proxies[name]
@@ -84,7 +103,7 @@ class ProxyCollection:
             raise ApiError(404, PROXY_NOT_FOUND) from None
 
     def _new(self, spec: ProxyInput) -> Proxy:
-        proxy = Proxy(spec.name, spec.listen, spec.upstream, self.seed)
+        proxy = Proxy(spec.name, spec.listen, spec.upstream, self.seed, self.loops)
         for toxic in spec.toxics:
             proxy.chain.specs[toxic.name] = toxic
         proxy.chain.serial = len(spec.toxics)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from harness.proxy.addr import bind_host, format_addr, normalize_listen, split_hostport
@@ -28,8 +29,16 @@ class _ClientSide(Side):
 
 
 class Proxy:
-    def __init__(self, name: str, listen: str, upstream: str, seed: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        listen: str,
+        upstream: str,
+        seed: int,
+        loops: Callable[[Proxy], bool] = lambda proxy: False,
+    ) -> None:
         self.name = name
+        self._loops = loops  # does the upstream lead back to this proxy?
         self.listen = listen
         self.upstream = upstream
         self.enabled = False
@@ -100,6 +109,12 @@ class Proxy:
         if not self.enabled:
             if client.transport is not None:
                 client.transport.abort()
+            return
+        if self._loops(self):
+            # Dialling would accept a connection that dials again, without end.
+            log.warning("proxy %s: upstream %s leads back to it", self.name, self.upstream)
+            if client.transport is not None:
+                client.transport.close()
             return
         self._serial += 1
         task = asyncio.get_running_loop().create_task(self._connect(client, self._serial))

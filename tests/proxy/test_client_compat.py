@@ -71,3 +71,18 @@ def test_unreachable_upstream_closes_the_client(proxied) -> None:
     link = proxied("127.0.0.1", _free_port())
     with socket.create_connection((link.host, link.port), timeout=5) as sock:
         assert closed_by_peer(sock)
+
+
+def test_upstream_looping_back_is_refused_not_a_storm(toxiproxy, echo) -> None:
+    proxy = toxiproxy.create(upstream=f"{echo[0]}:{echo[1]}", name="loop")
+    try:
+        import requests
+
+        base = f"http://{toxiproxy.api_host}:{toxiproxy.api_port}"
+        requests.patch(f"{base}/proxies/loop", json={"upstream": proxy.listen}, timeout=5)
+        host, port = proxy.listen.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            assert closed_by_peer(sock)
+        assert json.loads(toxiproxy.version())["version"]  # still serving
+    finally:
+        toxiproxy.destroy(toxiproxy.get_proxy("loop"))
