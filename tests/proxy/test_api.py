@@ -335,3 +335,26 @@ def test_api_answers_while_traffic_flows(api, echo_link) -> None:
     finally:
         stop.set()
         thread.join(10)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=toxic_bodies, kind=st.sampled_from(["latency", "slicer", "limit_data"]))
+def test_fuzz_toxic_update_never_crashes_and_keeps_valid_state(api, upstream, kind, body) -> None:
+    if api("GET", "/proxies/api-fuzz3").status_code == 404:
+        api("POST", "/proxies", {"name": "api-fuzz3", "upstream": upstream})
+    start = {"latency": {"latency": 1}, "slicer": {"average_size": 5}, "limit_data": {"bytes": 9}}
+    api("DELETE", "/proxies/api-fuzz3/toxics/f")
+    created = api(
+        "POST", "/proxies/api-fuzz3/toxics", {"name": "f", "type": kind, "attributes": start[kind]}
+    )
+    assert created.status_code == 200
+    response = api("PATCH", "/proxies/api-fuzz3/toxics/f", raw=json.dumps(body).encode())
+    assert response.status_code in (200, 400), response.text
+    shown = api("GET", "/proxies/api-fuzz3/toxics/f").json()
+    if response.status_code == 400:
+        assert shown == created.json()  # a refused update changes nothing
+    else:
+        assert shown == response.json()
+        assert 0 <= shown["toxicity"] <= 1
