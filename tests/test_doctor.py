@@ -154,3 +154,15 @@ def test_command_line_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "cannot read config" in one_error_line(done.stderr)
+
+
+def test_external_server_that_does_not_answer(capsys, monkeypatch) -> None:
+    port = free_port()  # nothing listens there
+    code, _, err = doctor(capsys, "--backend", "external")
+    assert code == 2 and "neither HARNESS_PG_DSN nor HARNESS_REDIS_URL is set" in one_error_line(
+        err
+    )
+    monkeypatch.setenv("HARNESS_PG_DSN", f"host=127.0.0.1 port={port} user=postgres")
+    code, _, err = doctor(capsys, "--backend", "external")
+    assert code == 2
+    assert f"external PostgreSQL 127.0.0.1:{port} does not answer" in one_error_line(err)
