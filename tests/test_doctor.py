@@ -166,3 +166,18 @@ def test_external_server_that_does_not_answer(capsys, monkeypatch) -> None:
     code, _, err = doctor(capsys, "--backend", "external")
     assert code == 2
     assert f"external PostgreSQL 127.0.0.1:{port} does not answer" in one_error_line(err)
+
+
+def test_external_backend_with_one_server_only(capsys, monkeypatch) -> None:
+    from harness.backends import get, resolve
+
+    redis = get("local").redis(resolve({}))
+    redis.start()
+    try:
+        monkeypatch.setenv("HARNESS_REDIS_URL", redis.url())
+        code, out, err = doctor(capsys, "--backend", "external")
+    finally:
+        redis.close()
+    assert code == 0, err
+    assert "skipped: backend 'external' has no PostgreSQL: set HARNESS_PG_DSN" in out
+    assert f"reached redis {redis.version} on 127.0.0.1:{redis.port}" in out

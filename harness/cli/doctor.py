@@ -51,13 +51,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {line}")
     if not args.no_start:
         for make in (backend.postgres, backend.redis):
-            server = make(settings)
+            try:
+                server = make(settings)
+            except BackendUnavailable as exc:  # e.g. an external backend given only one DSN
+                print(f"  skipped: {exc}")
+                continue
             started = time.perf_counter()
             try:
                 server.start()
                 ready_s = time.perf_counter() - started
                 print(
-                    f"  started {server.kind} {server.version} on {server.host}:{server.port} in {ready_s:.2f} s"
+                    f"  {'started' if server.owned else 'reached'} {server.kind} {server.version} on {server.host}:{server.port} in {ready_s:.2f} s"
                 )
             finally:
                 server.close()
