@@ -35,4 +35,4 @@ def toxiproxy_session(external: str | None = None, seed: int = 0) -> Iterator[To
         yield client
         return
     with ProxyServer(seed=seed) as server:
-        yield ToxiproxyClient(server.api_host, server.api_port, server)
+        yield server.client()

@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.errors import ConfigError, ServerError
 from harness.proxy.app import ProxyApp
+from harness.proxy.link_control import ToxiproxyClient
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -45,6 +46,12 @@ class ProxyServer:
     @property
     def url(self) -> str:
         return f"http://{self.api_host}:{self.api_port}"
+
+    def client(self) -> ToxiproxyClient:
+        """The toxiproxy-python client bound to this server (``.link(host, port)`` and all)."""
+        if self._thread is None:
+            raise ServerError("the ProxyServer is not running; call start() first")
+        return ToxiproxyClient(self.api_host, self.api_port, self)
 
     def start(self) -> ProxyServer:
         if self._thread is not None:

@@ -73,6 +73,15 @@ def test_bad_server_arguments(kwargs) -> None:
         ProxyServer(**kwargs)
 
 
+def test_client_of_a_server(echo) -> None:
+    with pytest.raises(ServerError, match="not running"):
+        ProxyServer().client()
+    with ProxyServer() as server:
+        link = server.client().link(*echo, name="c")
+        with connect(link) as sock:
+            assert round_trip(sock, b"c") == b"c"
+
+
 def test_call_before_start() -> None:
     async def nothing() -> None:
         return None
