@@ -3,43 +3,26 @@
 With no active toxic the link is a straight call from the source's
 ``data_received`` to the destination's ``write``: no task, no copy, no queue.
 A toxic that is added, changed or removed while the connection is open is
-spliced in or out without losing or reordering a byte (see ``Stage``).
+spliced in or out without losing or reordering a byte (see ``harness.proxy.stage``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
-from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from harness.proxy.toxics.base import Chunk, Toxic
+from harness.proxy.stage import END, EndOfStream, Item, Receiver, Stage
+from harness.proxy.toxics.base import Chunk
 
 if TYPE_CHECKING:
     from harness.proxy.chain import ToxicSpec
-
-log = logging.getLogger(__name__)
 
 # Queued bytes in a link's stages above which reading from the source pauses,
 # and below which it resumes: TCP back-pressure instead of unbounded memory.
 HIGH_WATER = 4 * 1024 * 1024
 LOW_WATER = 1024 * 1024
-
-
-class _End:
-    """End-of-stream marker in a queue; ``abrupt`` when a toxic closed the connection."""
-
-    __slots__ = ("abrupt",)
-
-    def __init__(self, abrupt: bool) -> None:
-        self.abrupt = abrupt
-
-
-END = _End(False)
-CLOSE = _End(True)
-Item = Chunk | _End
 
 
 class Endpoint:
@@ -59,201 +42,11 @@ class Sink:
 
     def put(self, item: Item) -> None:
         link = self.link
-        if isinstance(item, _End):
+        if isinstance(item, EndOfStream):
             link.endpoint.end(link, item.abrupt)
         else:
             link.account(-len(item.data))
             link.endpoint.write(link, item.data)
-
-
-class Stage:
-    """One toxic on one link; the ``Stub`` a toxic's ``pipe`` talks to.
-
-    A cancelled ``pipe`` (update or removal) puts the chunk it held back at the
-    front of its queue, so the next configuration, or the next stage, gets it.
-    """
-
-    def __init__(self, link: ToxicLink, spec: ToxicSpec, rng: random.Random) -> None:
-        self.link = link
-        self.spec = spec
-        self.toxic: Toxic = spec.toxic
-        self.rng = rng
-        self.state: Any = spec.toxic.new_state()
-        self.next: Stage | Sink = link.sink
-        self.inbox: deque[Item] = deque()
-        self.held: Item | None = None
-        self.active = False  # the toxicity draw: does the toxic act on this link?
-        self.ended = False  # the toxic closed or reset the stream; input is discarded
-        self.holding = False  # being removed: queue input even with no toxic running
-        self._waiter: asyncio.Future[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._loop = asyncio.get_running_loop()
-
-    # -- the queue --------------------------------------------------------
-    def put(self, item: Item) -> None:
-        if self.ended:
-            if isinstance(item, Chunk):
-                self.link.account(-len(item.data))
-            return
-        if not self._tasks and not self.holding:
-            self.next.put(item)  # inactive: transparent
-            return
-        self.inbox.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _flush(self) -> None:
-        while self.inbox and not self.ended:
-            self.next.put(self.inbox.popleft())
-
-    # -- lifecycle --------------------------------------------------------
-    def start(self) -> None:
-        self._spawn(None)
-
-    def restart(self, spec: ToxicSpec) -> None:
-        """Apply a changed configuration; toxicity is drawn again, as Toxiproxy does."""
-        self.spec, self.toxic = spec, spec.toxic
-        previous = list(self._tasks)
-        for task in previous:
-            task.cancel()
-        self._spawn(previous)
-
-    def _spawn(self, previous: list[asyncio.Task[None]] | None) -> None:
-        task = self._loop.create_task(self._run(previous))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def stop(self) -> None:
-        """Cancel the toxic and wait until its held chunk is back in the queue."""
-        self.holding = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
-
-    def cancel(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-
-    async def _run(self, previous: list[asyncio.Task[None]] | None) -> None:
-        if previous:
-            await asyncio.wait(previous)
-        if self.ended:
-            return
-        self.active = self.rng.random() < self.spec.toxicity
-        if not self.active:
-            self._tasks.discard(asyncio.current_task())
-            self._flush()
-            return
-        try:
-            await self.toxic.pipe(self)
-        except asyncio.CancelledError:
-            if self.held is not None:
-                self.inbox.appendleft(self.held)
-                self.held = None
-            raise
-        except Exception:
-            log.exception("toxic %s failed; closing its connection", self.spec.name)
-            self.close()
-            return
-        if self.ended:
-            return
-        held, self.held = self.held, None
-        if isinstance(held, _End):
-            self.next.put(held)
-            return
-        # pipe returned early: the stage turns transparent rather than stall the stream.
-        if held is not None:
-            self.next.put(held)
-        self._tasks.discard(asyncio.current_task())
-        self._flush()
-
-    # -- the Stub interface used by toxics --------------------------------
-    async def recv(self) -> Chunk | None:
-        if self.held is not None:
-            raise RuntimeError(f"toxic {self.spec.type} must forward or drop a chunk before recv")
-        while not self.inbox:
-            await self._wait(None)
-        item = self.held = self.inbox.popleft()
-        return None if isinstance(item, _End) else item
-
-    async def wait_input(self, timeout: float | None) -> bool:
-        if not self.inbox:
-            await self._wait(timeout)
-        return bool(self.inbox)
-
-    async def _wait(self, timeout: float | None) -> None:
-        waiter = self._waiter = self._loop.create_future()
-        timer = None
-        if timeout is not None:
-            timer = self._loop.call_later(max(timeout, 0.0), _settle, waiter)
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-            if timer is not None:
-                timer.cancel()
-
-    def forward(self, n: int | None = None, ts: float | None = None) -> None:
-        held = self.held
-        if not isinstance(held, Chunk):
-            raise RuntimeError(f"toxic {self.spec.type} forwarded without holding a chunk")
-        if n is None or n >= len(held.data):
-            self.held = None
-            out = held if ts is None else Chunk(held.data, ts)
-        else:
-            out = Chunk(held.data[:n], held.ts if ts is None else ts)
-            self.held = Chunk(held.data[n:], held.ts)
-        self.next.put(out)
-
-    def replace(self, data: bytes) -> None:
-        """Rewrite the held chunk's bytes (a toxic that alters data), keeping its time."""
-        held = self.held
-        if not isinstance(held, Chunk):
-            raise RuntimeError(f"toxic {self.spec.type} replaced data without holding a chunk")
-        self.link.account(len(data) - len(held.data))
-        self.held = Chunk(bytes(data), held.ts)
-
-    def drop(self) -> None:
-        if isinstance(self.held, Chunk):
-            self.link.account(-len(self.held.data))
-            self.held = None
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-    def now(self) -> float:
-        return self._loop.time()
-
-    def close(self) -> None:
-        """End the stream here and close the connection once what went ahead is delivered."""
-        if self.ended:
-            return
-        self._discard_input()
-        self.next.put(CLOSE)
-
-    def reset(self) -> None:
-        """Close both peers' sockets with a TCP RST, dropping what is in flight."""
-        if self.ended:
-            return
-        self._discard_input()
-        self.link.endpoint.reset()
-
-    def _discard_input(self) -> None:
-        self.ended = True
-        self.drop()
-        self.held = None
-        while self.inbox:
-            item = self.inbox.popleft()
-            if isinstance(item, Chunk):
-                self.link.account(-len(item.data))
-
-
-def _settle(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 class ToxicLink:
@@ -269,7 +62,7 @@ class ToxicLink:
         self.stream = stream
         self.sink = Sink(self)
         self.stages: list[Stage] = []
-        self.head: Stage | Sink = self.sink
+        self.head: Receiver = self.sink
         self.pending = 0  # bytes inside stages
         self.paused = False
         self._rng_for = rng_for
