@@ -160,11 +160,10 @@ async def _read_request(first: bytes, reader: asyncio.StreamReader) -> Request:
 
 async def _send(writer: asyncio.StreamWriter, response: Response, keep_alive: bool) -> None:
     body = response.body()
-    reason = (
-        HTTPStatus(response.status).phrase
-        if response.status in HTTPStatus._value2member_map_
-        else ""
-    )
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
     lines = [f"HTTP/1.1 {response.status} {reason}"]
     if response.status != 204:
         lines.append(f"Content-Type: {response.content_type}")
