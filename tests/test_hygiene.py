@@ -8,6 +8,8 @@ lies under it.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -237,3 +239,93 @@ def test_a_failing_run_stops_its_servers(state: Path, tmp_path: Path) -> None:
     assert run.wait(timeout=180) == 1
     assert wait_until(lambda: not harness_processes(state), 5)
     assert list((state / "work").iterdir()) == []
+
+
+KEEP = """
+def _schema(dsn):
+    import psycopg
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (v text)")
+
+def test_leaves_data(pg_database_factory, redis_db):
+    db = pg_database_factory("keep", _schema)
+    with db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO t VALUES ('left for inspection')")
+    redis_db.client().set("k", "left for inspection")
+"""
+KEPT_LINE = re.compile(
+    r"harness: kept (?P<role>\w+) \(pid (?P<pid>\d+)\) on [\d.]+:\d+: "
+    r"connect: (?P<connect>[^;]+); stop: (?P<stop>harness doctor --stop-kept) \(or kill -\w+ \d+\)"
+)
+
+
+def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, **env}
+    full.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.run(argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=180)
+
+
+def test_kept_servers_outlive_the_run_and_the_reaper_until_stopped(
+    state: Path, tmp_path: Path
+) -> None:
+    """HARNESS_KEEP_SERVERS=1 (harness repro --keep): servers stay up until the documented stop."""
+    (tmp_path / "test_keep.py").write_text(KEEP)
+    (tmp_path / "test_quick.py").write_text(QUICK)
+    # Not -q: that hides the report header, where the next run names kept servers.
+    pytest_argv = [PY, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist"]
+    done = _run([*pytest_argv, "test_keep.py"], tmp_path, HARNESS_KEEP_SERVERS="1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = {m["role"]: m for m in KEPT_LINE.finditer(done.stdout)}
+    assert set(kept) == {"postgres", "redis"}, done.stdout
+    pids = {int(m["pid"]) for m in kept.values()}
+
+    # The printed commands reach the servers, with the scenario's data (psql names its database).
+    psql = shlex.split(kept["postgres"]["connect"])
+    assert psql[0] == "psql" and psql[psql.index("-d") + 1].startswith("hf_keep_")
+    out = _run([*psql, "-At", "-c", "SELECT v FROM t"], tmp_path)
+    assert out.stdout.strip() == "left for inspection", out.stderr
+    redis_cli = shlex.split(kept["redis"]["connect"])
+    assert _run([*redis_cli, "GET", "k"], tmp_path).stdout.strip() == "left for inspection"
+
+    # The next run (its reaper) leaves them alone and names them in its header.
+    again = _run([*pytest_argv, "test_quick.py"], tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "kept server(s) still running" in again.stdout
+    assert all(psutil.pid_exists(pid) for pid in pids)
+    doctor = _run([PY, "-m", "harness.cli", "doctor", "--no-start"], tmp_path)
+    assert doctor.returncode == 0, doctor.stderr
+    assert sum(f"(pid {pid})" in doctor.stdout for pid in pids) == 2, doctor.stdout
+
+    # The documented stop: every kept process gone, its work directory removed.
+    stop = _run([PY, "-m", "harness.cli", *kept["redis"]["stop"].split()[1:]], tmp_path)
+    assert stop.returncode == 0 and "2 kept server(s) stopped" in stop.stdout, stop.stderr
+    assert wait_until(lambda: not harness_processes(state)), harness_processes(state)
+    assert list((state / "work").iterdir()) == []
+    assert list((state / "kept").iterdir()) == []
+
+
+def test_a_killed_kept_server_leaves_no_files(state: Path) -> None:
+    """A user who stops a kept server with kill: the next run removes its files and record."""
+    proc = run_script(
+        """
+        import harness.backends as b
+        from harness import procs
+        s = b.resolve({"keep_servers": "1"})
+        rd = b.get("local").redis(s)
+        rd.start()
+        print(rd.keep(rd.connect_command()).pid, flush=True)
+        """,
+        state,
+    )
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    pid = int(out)
+    assert psutil.pid_exists(pid) and list((state / "work").iterdir())
+    from harness import procs
+
+    procs.reap_stale()
+    assert psutil.pid_exists(pid)  # kept: the reaper leaves it running
+    os.kill(pid, signal.SIGTERM)
+    assert wait_until(lambda: not harness_processes(state))
+    procs.reap_stale()
+    assert list((state / "work").iterdir()) == [] and list((state / "kept").iterdir()) == []

@@ -125,6 +125,8 @@ class PgDatabaseFactory:
     prefix: str = "hf"
     #: force "truncate" (or "delete") for schema-only keys; None picks by privilege.
     reset: str | None = None
+    #: told the name of every database handed out (the last one is worth inspecting)
+    on_use: Callable[[str], None] | None = None
     _keys: dict[str, _Prepared] = field(default_factory=dict)
 
     def __call__(self, key: str, setup: Callable[[str], None]) -> PgDatabase:
@@ -134,6 +136,8 @@ class PgDatabaseFactory:
             prepared = self._keys[key] = self._prepare(key, setup)
         else:
             self._reset(prepared)
+        if self.on_use is not None:
+            self.on_use(prepared.db.name)
         return prepared.db
 
     def _prepare(self, key: str, setup: Callable[[str], None]) -> _Prepared:

@@ -23,6 +23,7 @@ class LocalBackend(Backend):
             find_redis(settings)
             server_user(settings.pg_user)
             settings.port("pg_port"), settings.port("redis_port"), settings.flag("pg_fsync")
+            settings.flag("keep_servers")
         except HarnessError as exc:
             return str(exc)
         return None
@@ -42,10 +43,16 @@ class LocalBackend(Backend):
             fsync=settings.flag("pg_fsync"),
             workdir=workdir,
             port=settings.port("pg_port"),
+            outlive_owner=settings.flag("keep_servers"),
         )
 
     def redis(self, settings: Settings, workdir: Path | None = None) -> LocalRedis:
-        return LocalRedis(find_redis(settings), workdir=workdir, port=settings.port("redis_port"))
+        return LocalRedis(
+            find_redis(settings),
+            workdir=workdir,
+            port=settings.port("redis_port"),
+            outlive_owner=settings.flag("keep_servers"),
+        )
 
 
 register(LocalBackend())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from abc import abstractmethod
 from typing import Any, ClassVar
 
@@ -24,6 +25,11 @@ class PostgresServer(Server):
         kwargs.setdefault("autocommit", True)
         kwargs.setdefault("connect_timeout", 10)
         return psycopg.connect(self.dsn(dbname), **kwargs)
+
+    def connect_command(self, dbname: str = "postgres") -> str:
+        """A shell command that opens ``psql`` on ``dbname`` (for a user inspecting it)."""
+        argv = ["psql", "-h", self.host, "-p", str(self.port), "-U", self.user, "-d", dbname]
+        return shlex.join(argv)
 
     def answers(self, timeout_s: float = 2.0) -> bool:
         try:

@@ -27,6 +27,7 @@ from harness.procs.parentdeath import die_with_parent
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 PORT_ATTEMPTS = 5
+_KEPT: list[subprocess.Popen[bytes]] = []
 
 
 class ProcessServer(Server):
@@ -41,11 +42,15 @@ class ProcessServer(Server):
         workdir: Path | None = None,
         port: int | None = None,
         choose_port: Callable[[], int] = free_port,
+        outlive_owner: bool = False,
     ) -> None:
         self.host = LOOPBACK
         self._fixed_port = port
         self.port = port or 0
         self._choose_port = choose_port
+        # A server that may be kept (HARNESS_KEEP_SERVERS) must not die with its owner:
+        # PR_SET_PDEATHSIG cannot be cleared from outside once the child runs.
+        self.outlive_owner = outlive_owner
         self._own_workdir = workdir is None
         self.workdir = workdir if workdir is not None else procs.temp_dir(f"{self.kind}-")
         self._proc: subprocess.Popen[bytes] | None = None
@@ -114,7 +119,7 @@ class ProcessServer(Server):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=self.workdir,
-                preexec_fn=die_with_parent(os.getpid()),
+                preexec_fn=None if self.outlive_owner else die_with_parent(os.getpid()),
                 **self._popen_kwargs(),
             )
         self._record = procs.track(proc, self.kind, stop_signal=self.stop_signal)
@@ -181,6 +186,24 @@ class ProcessServer(Server):
         self.stop()
         if self._own_workdir:
             procs.remove_path(self.workdir)
+
+    def keep(self, connect: str, run: str = "") -> procs.KeptRecord | None:
+        """Leave it running past this run (``harness.procs.keep``); ``close`` then does nothing.
+
+        None if it is not running. ``connect`` (a command line) goes into the kept record.
+        """
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return None
+        paths: list[str | os.PathLike[str]] = [self.workdir] if self._own_workdir else []
+        record = procs.keep(
+            proc.pid, paths, connect=connect, address=f"{self.host}:{self.port}", run=run
+        )
+        if record is not None:
+            # Held until exit: a Popen collected while its process runs warns (ResourceWarning).
+            _KEPT.append(proc)
+            self._proc, self._record, self._own_workdir = None, None, False
+        return record
 
     def _log_lines(self, offset: int) -> list[str]:
         try:

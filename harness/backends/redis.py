@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from abc import abstractmethod
 from typing import Any, ClassVar
 
@@ -20,6 +21,11 @@ class RedisServer(Server):
     def client(self, db: int = 0, **kwargs: Any) -> redis_client.Redis:
         kwargs.setdefault("socket_timeout", 10)
         return redis_client.Redis.from_url(self.url(db), **kwargs)
+
+    def connect_command(self, db: int = 0) -> str:
+        """A shell command that opens ``redis-cli`` on database ``db`` (for a user inspecting it)."""
+        argv = ["redis-cli", "-h", self.host, "-p", str(self.port)]
+        return shlex.join(argv + (["-n", str(db)] if db else []))
 
     def answers(self, timeout_s: float = 2.0) -> bool:
         try:

@@ -41,6 +41,11 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("pg_user", "unprivileged user that runs PostgreSQL when the harness is root"),
     SettingSpec("pg_dsn", "external backend: DSN of a PostgreSQL server the harness does not own"),
     SettingSpec("redis_url", "external backend: URL of a Redis server the harness does not own"),
+    SettingSpec(
+        "keep_servers",
+        "1: leave the session servers running at the end and print how to connect",
+        "0",
+    ),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 _TRUE = {"1", "true", "yes", "on"}
@@ -63,6 +68,7 @@ class Settings:
     pg_user: str | None = None
     pg_dsn: str | None = None
     redis_url: str | None = None
+    keep_servers: str = "0"
     sources: tuple[tuple[str, str], ...] = ()
 
     def source(self, name: str) -> str:

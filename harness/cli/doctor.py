@@ -4,6 +4,10 @@ Prints every place checked for binaries (with versions), every backend and
 whether it can serve, the backend it would use and why, then starts and stops
 that backend's servers once (``--no-start`` skips that). Exits non-zero with
 one line when the selected backend cannot serve.
+
+It also lists the servers kept by ``HARNESS_KEEP_SERVERS`` / ``harness repro
+--keep`` (which no run stops by itself); ``--stop-kept`` stops them and removes
+their files, and does nothing else.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from harness import procs
 from harness.backends import all_backends, resolve, selected
 from harness.backends.binaries import Candidate, postgres_candidates, redis_candidates
 from harness.backends.settings import SPEC_BY_NAME, Settings
@@ -29,9 +34,20 @@ def setup(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-start", action="store_true", help="only look; do not start the servers"
     )
+    parser.add_argument(
+        "--stop-kept",
+        action="store_true",
+        help="stop the servers kept by --keep / HARNESS_KEEP_SERVERS=1, remove their files",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.stop_kept:
+        stopped = procs.stop_kept()
+        for record in stopped:
+            print(f"stopped kept {record.role} (pid {record.pid}) on {record.address}")
+        print(f"{len(stopped)} kept server(s) stopped")
+        return 0
     settings = resolve({name: getattr(args, name) for name in _FLAGS})
     backend = selected(settings)  # an unknown name is one line, before anything is printed
     print("PostgreSQL binaries (in order of preference):")
@@ -43,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         problem = each.problem(settings)
         state = "can serve" if problem is None else f"cannot serve: {problem}"
         print(f"  {each.name:<15} {state}")
+    _print_kept()
     print(f"selected backend: {backend.name} ({_why(settings)})")
     problem = backend.problem(settings)
     if problem is not None:
@@ -67,6 +84,14 @@ def run(args: argparse.Namespace) -> int:
                 server.close()
     print(f"ok: backend {backend.name!r} can serve")
     return 0
+
+
+def _print_kept() -> None:
+    running = procs.kept()
+    if running:
+        print("kept servers (left up by --keep; no run stops them by itself):")
+    for record in running:
+        print(f"  {record.describe()}")
 
 
 def _print_candidates(candidates: list[Candidate]) -> None:

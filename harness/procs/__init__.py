@@ -10,6 +10,9 @@ disk under ``<state>/runs/<owner>/`` and stopped/removed:
   every run whose owner is gone, after checking via the start time that each
   pid is still the recorded process, and removes its paths.
 
+A session server may be *kept* instead (``keep``; ``HARNESS_KEEP_SERVERS=1``):
+it then outlives its run and the reaper, until ``stop_kept`` (see ``keeping.py``).
+
 Usage::
 
     proc = subprocess.Popen([...], start_new_session=True)
@@ -27,27 +30,36 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
 import filelock
 
+from harness.procs import keeping as _kept
 from harness.procs import records
+from harness.procs.keeping import STOP_COMMAND as STOP_KEPT_COMMAND
+from harness.procs.keeping import KeptRecord, stop_kept
 from harness.procs.parentdeath import die_with_parent
 from harness.procs.records import PathRecord, ProcRecord
 from harness.procs.state import make_temp_dir, state_dir
 from harness.procs.stopping import stop
 
 __all__ = [
+    "STOP_KEPT_COMMAND",
+    "KeptRecord",
     "ProcRecord",
     "die_with_parent",
     "install_signal_handlers",
+    "keep",
+    "kept",
     "make_temp_dir",
     "reap_stale",
     "remove_path",
     "state_dir",
     "stop",
     "stop_all",
+    "stop_kept",
     "temp_dir",
     "track",
     "track_path",
@@ -122,6 +134,47 @@ def tracked() -> list[tuple[int, str]]:
         return [(r.pid, r.role) for r in _procs.values()]
 
 
+def keep(
+    pid: int,
+    paths: list[str | os.PathLike[str]],
+    *,
+    connect: str,
+    address: str,
+    run: str = "",
+) -> KeptRecord | None:
+    """Hand a tracked process (and its paths) over to the kept records: it outlives this run.
+
+    Neither this run's exit nor the next run's reaper stops it; ``stop_kept`` (``harness
+    doctor --stop-kept``) does. The kept record is written before the run's records are
+    dropped, so a kill in between leaves it reapable, never untracked.
+    """
+    with _lock:
+        record = _procs.get(pid)
+        if record is None or not records.same_process(pid, record.create_time):
+            return None
+        kept_record = KeptRecord(
+            pid,
+            record.create_time,
+            record.role,
+            record.stop_signal,
+            tuple(str(Path(p).absolute()) for p in paths),
+            connect,
+            address,
+            time.time(),
+            run,
+        )
+        _kept.write(kept_record)
+        untrack(pid)
+        for path in paths:
+            untrack_path(path)
+        return kept_record
+
+
+def kept() -> list[KeptRecord]:
+    """The kept servers still running (records of those that are not are dropped)."""
+    return [r for r in _kept.read_all() if r.running()]
+
+
 def track_path(path: str | os.PathLike[str]) -> None:
     """Record a file or directory to remove at exit (or by the next run)."""
     with _lock:
@@ -177,7 +230,8 @@ def stop_all(timeout_s: float = 5.0) -> None:
 def reap_stale() -> int:
     """Kill the processes and remove the paths of every run whose owner is gone.
 
-    Returns the number of live processes killed.
+    Kept servers (``keep``) are not in any run's records, so they are left running;
+    the files of those no longer running are removed. Returns the number of live processes killed.
     """
     runs = records.runs_dir()
     killed = 0
@@ -195,6 +249,7 @@ def reap_stale() -> int:
                 if isinstance(r, PathRecord):
                     _remove(r.path)
             records.remove_run(run)
+        _kept.prune()  # kept servers are the user's to stop; only the files of dead ones go
     return killed
 
 
