@@ -4,6 +4,8 @@ Persistence: append-only file with ``appendfsync no`` by default, so ``restart``
 after ``kill`` finds the data a real Redis with AOF would find: Redis writes the
 AOF before it replies, and a SIGKILL does not lose what reached the OS page
 cache. ``persistence=False`` runs it as a pure cache (nothing survives a kill).
+``start`` and ``restart`` return once the AOF is loaded (``loading:0``), so the
+first command after them never meets ``-LOADING``.
 """
 
 from __future__ import annotations
@@ -60,18 +62,47 @@ class LocalRedis(RedisServer, ProcessServer):
         ]  # fmt: skip
 
     def _ready(self) -> bool:
-        # A raw INFO, cheaper than a client. The pid check matters: another Redis that
-        # won the race for this port would answer too. "-LOADING" (AOF replay) is not ready.
+        # Raw INFO, cheaper than a client. Two checks: the pid (another Redis that won
+        # the race for this port would answer too), and loading:0. While it replays its
+        # AOF, Redis answers INFO between every 1024 commands but refuses data commands
+        # with -LOADING (BusyLoadingError, which redis-py's default retry hides).
         try:
             with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
-                sock.sendall(b"INFO server\r\n")
-                reply = b""
-                while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
-                    chunk = sock.recv(65536)
-                    if not chunk or reply.startswith(b"-"):
-                        return False
-                    reply += chunk
+                sock.sendall(b"INFO server\r\nINFO persistence\r\n")
+                replies = _read_bulks(sock, 2)
         except OSError:
             return False
-        match = re.search(rb"process_id:(\d+)", reply)
-        return match is not None and int(match.group(1)) == self.pid
+        if replies is None:
+            return False
+        info = b"".join(replies)
+        pid = re.search(rb"\bprocess_id:(\d+)", info)
+        loading = re.search(rb"\bloading:(\d+)", info)
+        return (
+            pid is not None
+            and int(pid.group(1)) == self.pid
+            and loading is not None
+            and loading.group(1) == b"0"
+        )
+
+
+def _read_bulks(sock: socket.socket, count: int) -> list[bytes] | None:
+    """Read ``count`` RESP bulk-string replies; None on an error reply or a closed socket."""
+    buffer, out = b"", list[bytes]()
+    while len(out) < count:
+        header_end = buffer.find(b"\r\n")
+        if header_end >= 0:
+            if not buffer.startswith(b"$"):
+                return None  # "-LOADING ..." or another error: not ready
+            size = int(buffer[1:header_end]) if buffer[1:header_end].isdigit() else -1
+            if size < 0:
+                return None  # not the bulk string INFO answers: not a Redis ready for us
+            end = header_end + 2 + size
+            if len(buffer) >= end + 2:
+                out.append(buffer[header_end + 2 : end])
+                buffer = buffer[end + 2 :]
+                continue
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        buffer += chunk
+    return out

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scenarios.que import linkfaults, server
+from scenarios.que import linkfaults
 from scenarios.que.env import QueEnv
 from scenarios.que.model import FAULTS, Faults
 
@@ -39,7 +39,7 @@ def que_faults(redis_server, que, que_link):
         que_link.clear()
         que_link.restore()
         if state["down"]:
-            server.restart(redis_server)
+            redis_server.restart()
             state["down"] = False
 
     faults = Faults({"cut": que_link.cut, "lost_reply": lose_reply, "restart": kill}, heal)

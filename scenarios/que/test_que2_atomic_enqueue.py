@@ -6,7 +6,7 @@ from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
 from reference_impl.que import KeyScheme
-from scenarios.que import linkfaults, ops, server, wrongtype
+from scenarios.que import linkfaults, ops, wrongtype
 from scenarios.que.checks import no_partial_job, queue_invariants, staged
 from scenarios.que.model_run import run_model
 from scenarios.que.points import at_points, discover
@@ -76,7 +76,7 @@ def test_server_restart_mid_enqueue(ctx: ScenarioContext, que, redis_server) -> 
         with at_points({point: kill}):
             ops.enqueue(history, que.queue(ctx.variant), "job-1", "req-1", process="attempt-1")
         history.fault("server_restart")
-        server.restart(redis_server)
+        redis_server.restart()
         que.reset_clients()
         after_restart = que.snapshot()
         ops.enqueue(history, que.queue(ctx.variant), "job-2", "req-1", process="retry")

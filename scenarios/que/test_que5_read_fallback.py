@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
-from scenarios.que import linkfaults, ops, server
+from scenarios.que import linkfaults, ops
 from scenarios.que.checks import expect
 from scenarios.que.points import at_points
 
@@ -43,7 +43,7 @@ def test_read_during_migration_lag(ctx: ScenarioContext, que, redis_server, que_
         if case == "lagged_across_server_restart":
             history.fault("server_restart")
             redis_server.kill()
-            server.restart(redis_server)
+            redis_server.restart()
             que.reset_clients()
         via = (que_link.host, que_link.port)
         reader = que.queue(ctx.variant, via=via)
