@@ -5,6 +5,10 @@ The state snapshot is the evidence a verdict carries: the rows, as JSON.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +31,17 @@ def migrate_to_head(dsn: str) -> None:
 
 def fresh(factory: Any) -> Any:
     """A clean database at the newest schema (cloned from a template, fast)."""
-    return factory(TEMPLATE_KEY, migrate_to_head)
+    return fresh_from(factory, TEMPLATE_KEY, migrate_to_head)
+
+
+def fresh_from(factory: Any, key: str, setup: Callable[[str], None]) -> Any:
+    """``factory(key, setup)``, after closing this process's kept connections: the factory
+    re-clones by ``DROP DATABASE ... WITH (FORCE)``, which would end them under our feet
+    (and, on first use of ``key``, ends the sessions ``setup`` left before the rename)."""
+    release()
+    db = factory(key, setup)
+    release()
+    return db
 
 
 def deployment(fix_id: str, variant: str, now: datetime = T0) -> Deployment:
@@ -35,8 +49,40 @@ def deployment(fix_id: str, variant: str, now: datetime = T0) -> Deployment:
     return Deployment(SIGNING_KEY, clock=ManualClock(now), variants=Variants.only(fix_id, variant))
 
 
-def connect(dsn: str) -> psycopg.Connection:
-    return psycopg.connect(dsn, autocommit=True, connect_timeout=3)
+#: The parent's connections, one per (process, DSN), kept for the whole test. A scenario
+#: snapshots, resets and seeds its database hundreds of times; a new connection each
+#: time (a backend fork, ~4-9 ms on 2 loaded cores) was a fifth of the AGT run. They are
+#: autocommit and idle between uses, so they hold no lock a case could wait on. Keyed by
+#: pid and thread: a child forked from this process (``HARNESS_SPAWN=fork``) or a test's
+#: concurrent threads never share one.
+_kept: dict[tuple[int, int, str], psycopg.Connection] = {}
+
+
+@contextlib.contextmanager
+def connect(dsn: str) -> Iterator[psycopg.Connection]:
+    """This process's kept autocommit connection to ``dsn`` (opened on first use).
+
+    A connection that broke (its server ended it) is dropped, and the next use opens
+    another. ``release()`` closes them all (test teardown, before a re-clone)."""
+    key = (os.getpid(), threading.get_ident(), str(dsn))
+    conn = _kept.get(key)
+    if conn is None or conn.closed or conn.broken:
+        # prepare_threshold=None: no server-side prepared plans, which a migration scenario's
+        # ALTER TABLE between two snapshots could otherwise invalidate.
+        conn = psycopg.connect(str(dsn), autocommit=True, connect_timeout=3, prepare_threshold=None)
+        _kept[key] = conn
+    try:
+        yield conn
+    finally:
+        if conn.closed or conn.broken:
+            _kept.pop(key, None)
+
+
+def release() -> None:
+    """Close every kept connection of this process."""
+    pid = os.getpid()
+    for key in [k for k in _kept if k[0] == pid]:
+        _kept.pop(key).close()
 
 
 def registered_agent(dsn: str, dep: Deployment, hostname: str = "agent-0") -> tuple[str, str]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from scenarios.agt import agtdb
 
 
 @pytest.fixture
@@ -15,3 +19,10 @@ def pg_link(pg_server, proxied):
 def redis_link(redis_db, proxied):
     """A proxy link to the scenario Redis (the rate limiter's store)."""
     return proxied(redis_db.host, redis_db.port)
+
+
+@pytest.fixture(autouse=True)
+def _agt_connections() -> Iterator[None]:
+    """The connections ``agtdb.connect`` kept during a test are closed at its end."""
+    yield
+    agtdb.release()

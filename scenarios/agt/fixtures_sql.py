@@ -18,11 +18,29 @@ REFRESH = "agtref_" + "F" * 43
 SECRETS = {name: "agtsec_" + (name.upper() * 43)[:43] for name in ("a", "b")}
 
 
+# DELETE, children first, and the id sequences back to 1, in one transaction: what
+# TRUNCATE ... RESTART IDENTITY did, at a tenth of its cost on these few rows (TRUNCATE
+# swaps every table's and index's files). Dead rows are autovacuum's.
+_RESET = "; ".join(
+    [
+        "BEGIN",
+        "DELETE FROM commands",
+        "DELETE FROM refresh_tokens",
+        "DELETE FROM registration_tokens",
+        "DELETE FROM agents",
+        "SELECT "
+        + ", ".join(
+            f"setval(pg_get_serial_sequence('{t}', 'id'), 1, false)"
+            for t in ("registration_tokens", "refresh_tokens", "commands")
+        ),
+        "COMMIT",
+    ]
+)
+
+
 def reset(dsn: str) -> None:
     with agtdb.connect(dsn) as conn:
-        conn.execute(
-            "TRUNCATE agents, registration_tokens, refresh_tokens, commands RESTART IDENTITY CASCADE"
-        )
+        conn.execute(_RESET)
 
 
 def with_registration_token(dsn: str) -> None:

@@ -26,7 +26,7 @@ def _at_v1(dsn: str) -> None:
 
 
 def _fresh_v1(factory):
-    return factory("agt-v1", _at_v1)
+    return agtdb.fresh_from(factory, "agt-v1", _at_v1)
 
 
 def _schema(dsn: str) -> dict:
