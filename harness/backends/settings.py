@@ -4,6 +4,12 @@ Precedence, highest first: an explicit value (command line or pytest option/ini)
 the ``HARNESS_*`` environment variable, the TOML config file
 (``HARNESS_CONFIG`` / ``--config``), the default. An explicit empty string is
 kept as given: nothing here does ``value or default``.
+
+Paths (``pg_bindir``, ``redis_server``) are made absolute here, once: a
+relative one given on the command line or in the environment is relative to
+the current directory, one in the config file to the file's directory. (The
+servers run in their own work directories, where a relative path means
+something else.)
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
+PATH_SETTINGS = ("pg_bindir", "redis_server")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -137,14 +144,26 @@ def resolve(
             values[spec.name], sources[spec.name] = explicit[spec.name], "explicit"
         elif spec.env in env:
             values[spec.name], sources[spec.name] = env[spec.env], spec.env
+    for name in PATH_SETTINGS:
+        if name in values:
+            values[name] = _absolute(values[name], Path.cwd())
     config_path = values.get("config")
     if config_path:
         for name, value in load_config(config_path).items():
             if name not in values:
                 values[name], sources[name] = value, f"config {config_path}"
+                if name in PATH_SETTINGS:
+                    values[name] = _absolute(value, Path(config_path).absolute().parent)
     kwargs = {
         f.name: values.get(f.name, SPEC_BY_NAME[f.name].default)
         for f in fields(Settings)
         if f.name in SPEC_BY_NAME
     }
     return Settings(**kwargs, sources=tuple(sorted(sources.items())))  # type: ignore[arg-type]
+
+
+def _absolute(value: str | None, base: Path) -> str | None:
+    """``value`` as an absolute path against ``base`` (None and "" stay as given)."""
+    if not value:
+        return value
+    return str(base / Path(value).expanduser())

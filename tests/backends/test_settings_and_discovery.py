@@ -82,3 +82,32 @@ def test_docker_probe_answers_quickly_with_a_reason(
     problem = engine_problem()
     assert problem is not None and "no Docker engine answers" in problem
     assert time.monotonic() - started < 2.0
+
+
+def test_relative_binary_paths_are_resolved_where_they_were_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The servers run in their work directories: a relative path must not reach them as one."""
+    wheel_redis = find_redis(resolve({"no_system_binaries": "1"}, env={})).path
+    wheel_pg = find_postgres(resolve({"no_system_binaries": "1"}, env={})).path
+    assert wheel_redis is not None and wheel_pg is not None
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "redis-server").symlink_to(wheel_redis)
+    (tmp_path / "pgbin").symlink_to(wheel_pg)
+    monkeypatch.chdir(tmp_path)
+    env = {"HARNESS_REDIS_SERVER": "bin/redis-server", "HARNESS_PG_BINDIR": "./pgbin"}
+    s = resolve({}, env=env)
+    with get("local").redis(s) as server:  # started in its own work directory
+        assert server.answers()
+    with get("local").postgres(s) as pg:
+        assert pg.answers()
+    assert s.redis_server == str(tmp_path / "bin" / "redis-server")
+    assert s.pg_bindir == str(tmp_path / "pgbin")
+    # In a config file: relative to the file, wherever the run starts.
+    (tmp_path / "conf").mkdir()
+    config = tmp_path / "conf" / "h.toml"
+    config.write_text('redis_server = "../bin/redis-server"\n')
+    monkeypatch.chdir("/")
+    assert resolve({"config": str(config)}, env={}).redis_server == str(
+        tmp_path / "conf" / ".." / "bin" / "redis-server"
+    )
