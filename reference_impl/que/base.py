@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import abc
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 import redis
 
 from reference_impl.que.config import QueueConfig
+from reference_impl.que.job import Fields, job_fields
 from reference_impl.que.metrics import DualWriteMetrics
 
 LOG = logging.getLogger("reference_impl.que")
@@ -22,6 +25,31 @@ class EnqueueResult:
 
     job_id: str
     created: bool
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """The arguments of one ``enqueue`` call, as given: each variant validates them (or not)."""
+
+    job_id: str
+    action_provider: str
+    action_name: str
+    params: dict[str, Any]
+    workspace_id: str
+    actor_id: str
+    client_request_id: str | None
+
+    def fields(self, now: Callable[[], datetime]) -> Fields:
+        """The job hash. It reads the clock: each variant calls it where its code did."""
+        return job_fields(
+            job_id=self.job_id,
+            action_provider=self.action_provider,
+            action_name=self.action_name,
+            params=self.params,
+            workspace_id=self.workspace_id,
+            actor_id=self.actor_id,
+            now=now,
+        )
 
 
 class JobQueue(abc.ABC):
@@ -38,7 +66,6 @@ class JobQueue(abc.ABC):
         self.keys = self.config.keys
         self.metrics = metrics if metrics is not None else DualWriteMetrics()
 
-    @abc.abstractmethod
     def enqueue(
         self,
         job_id: str,
@@ -48,7 +75,15 @@ class JobQueue(abc.ABC):
         workspace_id: str,
         actor_id: str,
         client_request_id: str | None = None,
-    ) -> EnqueueResult: ...
+    ) -> EnqueueResult:
+        job = NewJob(
+            job_id, action_provider, action_name, params, workspace_id, actor_id, client_request_id
+        )
+        return self._enqueue_job(job)
+
+    @abc.abstractmethod
+    def _enqueue_job(self, job: NewJob) -> EnqueueResult:
+        """The variant's enqueue: where they differ (order, atomicity, validation) on purpose."""
 
     @abc.abstractmethod
     def update_status(

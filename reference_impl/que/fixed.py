@@ -26,10 +26,10 @@ import redis
 
 from harness.crashpoints import crashpoint
 from reference_impl.que import scripts
-from reference_impl.que.base import LOG, EnqueueResult, JobQueue
+from reference_impl.que.base import LOG, EnqueueResult, JobQueue, NewJob
 from reference_impl.que.config import QueueConfig
 from reference_impl.que.errors import JobNotFound, SchemaWriteError
-from reference_impl.que.job import job_fields, status_fields
+from reference_impl.que.job import status_fields
 from reference_impl.que.metrics import DualWriteMetrics
 from reference_impl.que.validation import (
     optional_request_id,
@@ -60,28 +60,12 @@ class FixedQueue(JobQueue):
         self._update = client.register_script(scripts.UPDATE_STATUS)
         self._read = client.register_script(scripts.GET_JOB)
 
-    def enqueue(
-        self,
-        job_id: str,
-        action_provider: str,
-        action_name: str,
-        params: dict[str, Any],
-        workspace_id: str,
-        actor_id: str,
-        client_request_id: str | None = None,
-    ) -> EnqueueResult:
+    def _enqueue_job(self, job: NewJob) -> EnqueueResult:
+        job_id, workspace_id = job.job_id, job.workspace_id
         require_job_id(job_id)
         require_workspace_id(workspace_id)
-        request_id = optional_request_id(client_request_id)
-        data = job_fields(
-            job_id=job_id,
-            action_provider=action_provider,
-            action_name=action_name,
-            params=params,
-            workspace_id=workspace_id,
-            actor_id=actor_id,
-            now=self.config.clock,
-        )
+        request_id = optional_request_id(job.client_request_id)
+        data = job.fields(self.config.clock)
         keys = [self.keys.queue, self.keys.old_job(job_id)]
         if self.config.new_schema:
             keys.append(self.keys.new_job(workspace_id, job_id))

@@ -13,35 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from harness.crashpoints import crashpoint
-from reference_impl.que.base import EnqueueResult, JobQueue
-from reference_impl.que.job import job_fields, status_fields
+from reference_impl.que.base import EnqueueResult, JobQueue, NewJob
+from reference_impl.que.job import status_fields
 
 
 class PrefixQueue(JobQueue):
     variant = "prefix"
 
-    def enqueue(
-        self,
-        job_id: str,
-        action_provider: str,
-        action_name: str,
-        params: dict[str, Any],
-        workspace_id: str,
-        actor_id: str,
-        client_request_id: str | None = None,
-    ) -> EnqueueResult:
-        data = job_fields(
-            job_id=job_id,
-            action_provider=action_provider,
-            action_name=action_name,
-            params=params,
-            workspace_id=workspace_id,
-            actor_id=actor_id,
-            now=self.config.clock,
-        )
+    def _enqueue_job(self, job: NewJob) -> EnqueueResult:
+        job_id, workspace_id = job.job_id, job.workspace_id
+        data = job.fields(self.config.clock)
         crashpoint("que.enqueue.start")
-        if client_request_id:
-            key = self.keys.idempotency(workspace_id, client_request_id)
+        if job.client_request_id:
+            key = self.keys.idempotency(workspace_id, job.client_request_id)
             if not self.redis.set(key, job_id, nx=True, ex=self.config.idempotency_ttl_s):
                 return EnqueueResult(job_id, created=False)
             crashpoint("que.enqueue.after_idempotency")

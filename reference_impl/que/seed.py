@@ -13,35 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from harness.crashpoints import crashpoint
-from reference_impl.que.base import LOG, EnqueueResult, JobQueue
-from reference_impl.que.job import job_fields, status_fields
+from reference_impl.que.base import LOG, EnqueueResult, JobQueue, NewJob
+from reference_impl.que.job import status_fields
 from reference_impl.que.validation import InvalidInput
 
 
 class SeedQueue(JobQueue):
     variant = "seed"
 
-    def enqueue(
-        self,
-        job_id: str,
-        action_provider: str,
-        action_name: str,
-        params: dict[str, Any],
-        workspace_id: str,
-        actor_id: str,
-        client_request_id: str | None = None,
-    ) -> EnqueueResult:
+    def _enqueue_job(self, job: NewJob) -> EnqueueResult:
+        job_id, workspace_id = job.job_id, job.workspace_id
         if not workspace_id or not isinstance(workspace_id, str):
             raise InvalidInput(f"workspace_id must be non-empty string, got {workspace_id!r}")
-        data = job_fields(
-            job_id=job_id,
-            action_provider=action_provider,
-            action_name=action_name,
-            params=params,
-            workspace_id=workspace_id,
-            actor_id=actor_id,
-            now=self.config.clock,
-        )
+        data = job.fields(self.config.clock)
         crashpoint("que.enqueue.start")
         try:
             pipe = self.redis.pipeline()
@@ -54,8 +38,8 @@ class SeedQueue(JobQueue):
             crashpoint("que.enqueue.after_exec")
             if self.config.new_schema:
                 self.metrics.record("enqueue", "succeeded")
-            if client_request_id:
-                key = self.keys.idempotency(workspace_id, client_request_id)
+            if job.client_request_id:
+                key = self.keys.idempotency(workspace_id, job.client_request_id)
                 self.redis.set(key, job_id, nx=True, ex=self.config.idempotency_ttl_s)
                 crashpoint("que.enqueue.after_idempotency")
             return EnqueueResult(job_id, created=True)
