@@ -265,6 +265,26 @@ def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     return subprocess.run(argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=180)
 
 
+def _query(argv: list[str], query: str, cwd: Path) -> str:
+    """Run the printed psql / redis-cli command, or (not installed: a machine with only the
+    wheels) the same connection through the Python clients."""
+    opts = dict(zip(argv[1::2], argv[2::2], strict=False))
+    if shutil.which(argv[0]):
+        extra = ["-At", "-c", query] if argv[0] == "psql" else query.split()
+        return _run([*argv, *extra], cwd).stdout.strip()
+    if argv[0] == "psql":
+        import psycopg
+
+        conninfo = f"host={opts['-h']} port={opts['-p']} user={opts['-U']} dbname={opts['-d']}"
+        with psycopg.connect(conninfo) as conn:
+            row = conn.execute(query).fetchone()
+        return str(row[0]) if row else ""
+    import redis
+
+    with redis.Redis(host=opts["-h"], port=int(opts["-p"]), decode_responses=True) as client:
+        return str(client.execute_command(*query.split()))
+
+
 def test_kept_servers_outlive_the_run_and_the_reaper_until_stopped(
     state: Path, tmp_path: Path
 ) -> None:
@@ -282,10 +302,9 @@ def test_kept_servers_outlive_the_run_and_the_reaper_until_stopped(
     # The printed commands reach the servers, with the scenario's data (psql names its database).
     psql = shlex.split(kept["postgres"]["connect"])
     assert psql[0] == "psql" and psql[psql.index("-d") + 1].startswith("hf_keep_")
-    out = _run([*psql, "-At", "-c", "SELECT v FROM t"], tmp_path)
-    assert out.stdout.strip() == "left for inspection", out.stderr
+    assert _query(psql, "SELECT v FROM t", tmp_path) == "left for inspection"
     redis_cli = shlex.split(kept["redis"]["connect"])
-    assert _run([*redis_cli, "GET", "k"], tmp_path).stdout.strip() == "left for inspection"
+    assert _query(redis_cli, "GET k", tmp_path) == "left for inspection"
 
     # The next run (its reaper) leaves them alone and names them in its header.
     again = _run([*pytest_argv, "test_quick.py"], tmp_path)
