@@ -156,7 +156,11 @@ class Server:
         self.httpd = ThreadingHTTPServer((host, port), make_handler(app))
         self.httpd.daemon_threads = True
         self.host, self.port = host, int(self.httpd.server_address[1])
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # serve_forever checks for shutdown once per poll_interval (0.5 s by default):
+        # every close() waited that long for nothing.
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def start(self) -> Server:
         self._thread.start()

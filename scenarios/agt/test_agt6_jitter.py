@@ -59,4 +59,9 @@ def test_jitter_within_cap(ctx) -> None:
             )
         )
         ctx.record(case, verdict, detail={"interval_s": interval})
-    ctx.explored(properties=1, examples=props.SETTINGS.max_examples, worked_examples=2)
+    ctx.explored(
+        properties=1,
+        examples=props.SETTINGS.max_examples,
+        derandomized=not props.SEEDED,
+        worked_examples=2,
+    )
