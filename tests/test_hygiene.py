@@ -348,3 +348,26 @@ def test_a_killed_kept_server_leaves_no_files(state: Path) -> None:
     assert wait_until(lambda: not harness_processes(state))
     procs.reap_stale()
     assert list((state / "work").iterdir()) == [] and list((state / "kept").iterdir()) == []
+
+
+KILLED = """
+def test_kills_its_server(redis_server, redis_db):
+    redis_db.client().set("k", "written before the kill")
+    redis_server.kill()
+"""
+
+
+def test_a_server_the_last_case_killed_is_restarted_from_its_data_and_kept(
+    state: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "test_killed.py").write_text(KILLED)
+    argv = [PY, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "test_killed.py"]
+    done = _run(argv, tmp_path, HARNESS_KEEP_SERVERS="1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = [m for m in KEPT_LINE.finditer(done.stdout) if m["role"] == "redis"]
+    assert len(kept) == 1, done.stdout
+    assert _query(shlex.split(kept[0]["connect"]), "GET k", tmp_path) == "written before the kill"
+    stop = _run([PY, "-m", "harness.cli", "doctor", "--stop-kept"], tmp_path)
+    assert stop.returncode == 0 and "1 kept server(s) stopped" in stop.stdout, stop.stderr
+    assert wait_until(lambda: not harness_processes(state)), harness_processes(state)
+    assert list((state / "work").iterdir()) == []
