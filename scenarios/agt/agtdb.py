@@ -68,8 +68,16 @@ def connect(dsn: str) -> Iterator[psycopg.Connection]:
     conn = _kept.get(key)
     if conn is None or conn.closed or conn.broken:
         # prepare_threshold=None: no server-side prepared plans, which a migration scenario's
-        # ALTER TABLE between two snapshots could otherwise invalidate.
-        conn = psycopg.connect(str(dsn), autocommit=True, connect_timeout=3, prepare_threshold=None)
+        # ALTER TABLE between two snapshots could otherwise invalidate. lock_timeout: a
+        # recovery step run here (``faultcases.here``) has no child timeout to end a wait
+        # that never ends; as long as the harness's child timeout, so it fails, never hangs.
+        conn = psycopg.connect(
+            str(dsn),
+            autocommit=True,
+            connect_timeout=3,
+            prepare_threshold=None,
+            options="-c lock_timeout=30s",
+        )
         _kept[key] = conn
     try:
         yield conn

@@ -2,12 +2,19 @@
 (a DSN, never a connection), opening their own connection, returning JSON-able data.
 
 ``now_iso`` freezes the child's clock, so the parent decides what time it is.
+
+``faultcases.here`` runs the same functions in the scenario's own process (a recovery
+step, which nothing is injected into): there they use that process's kept connection
+(``agtdb.connect``) instead of opening one, which spares a child and a backend per case.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +32,11 @@ from reference_impl.agt import (
     renew,
     revoke_refresh_tokens,
 )
+from scenarios.agt import agtdb
 from scenarios.agt.agtdb import SIGNING_KEY
+
+#: True while ``faultcases.here`` runs an op in the scenario's own process.
+IN_SCENARIO: contextvars.ContextVar[bool] = contextvars.ContextVar("in_scenario", default=False)
 
 
 def _dep(variants: str, now_iso: str) -> Deployment:
@@ -42,10 +53,21 @@ def _connect(dsn: str) -> psycopg.Connection:
     return conn
 
 
+@contextlib.contextmanager
+def _connection(dsn: str) -> Iterator[psycopg.Connection]:
+    """A child's own connection, closed after the op; in the scenario's process, its kept one."""
+    if IN_SCENARIO.get():
+        with agtdb.connect(dsn) as conn:
+            yield conn
+    else:
+        with _connect(dsn) as conn:
+            yield conn
+
+
 def register_op(
     dsn: str, variants: str, now_iso: str, reg_token: str, secret: str
 ) -> dict[str, Any]:
-    with _connect(dsn) as conn:
+    with _connection(dsn) as conn:
         reg = register(conn, _dep(variants, now_iso), reg_token, "agent-host", secret)
     return {
         "agent_id": reg.agent_id,
@@ -55,24 +77,24 @@ def register_op(
 
 
 def poll_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> list[int]:
-    with _connect(dsn) as conn:
+    with _connection(dsn) as conn:
         return [c.id for c in poll(conn, _dep(variants, now_iso), agent_id)]
 
 
 def renew_op(dsn: str, variants: str, now_iso: str, agent_id: str, refresh: str) -> str:
-    with _connect(dsn) as conn:
+    with _connection(dsn) as conn:
         return renew(
             conn, _dep(variants, now_iso), agent_id, refresh
         ).refresh_expires_at.isoformat()
 
 
 def revoke_op(dsn: str, variants: str, now_iso: str, agent_id: str) -> int:
-    with _connect(dsn) as conn:
+    with _connection(dsn) as conn:
         return revoke_refresh_tokens(conn, _dep(variants, now_iso), agent_id)
 
 
 def migrate_op(dsn: str, variants: str) -> list[int]:
-    with _connect(dsn) as conn:
+    with _connection(dsn) as conn:
         return migrate.upgrade(conn, Variants.parse(variants))
 
 
@@ -81,7 +103,7 @@ def poll_many_op(
 ) -> list[list[int]]:
     """A hammering worker: ``times`` polls back to back on one connection."""
     dep = _dep(variants, now_iso)
-    with _connect(dsn) as conn:
+    with _connection(dsn) as conn:
         return [[c.id for c in poll(conn, dep, agent_id)] for _ in range(times)]
 
 

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.crash.runner import discover, run_case
+from harness.crash.child import describe
+from harness.crash.runner import discover, op_name, run_case
 from harness.history import History
 from harness.verdict import Verdict, compose
-from scenarios.agt import agtdb, fixtures_sql
+from scenarios.agt import agtdb, child_ops, fixtures_sql
 
 Check = Callable[["Env", History, str], Verdict]
 
@@ -117,3 +118,22 @@ def phase(verdict: Verdict, when: str) -> Verdict:
         f"{when}: {verdict.summary}",
         verdict.evidence,
     )
+
+
+def here(op: Callable[[], Any], history: History, process: str) -> None:
+    """Run a recovery step (a retry, the next poll) in this process, recorded as ``run_case``
+    records a child's op: invoke, then ok with its value or, on an exception, info.
+
+    Nothing is injected into a recovery step, so a child of its own bought nothing but a
+    fork, an exit and a new database backend per case (about a third of a fault case's
+    cost). The op is the same ``child_ops`` function, on this process's kept connection."""
+    invoked = history.invoke(process, op_name(op))
+    token = child_ops.IN_SCENARIO.set(True)
+    try:
+        value = op()
+    except Exception as exc:  # unknown outcome, as a child's exception is
+        history.info(invoked, describe(exc))
+    else:
+        history.ok(invoked, value)
+    finally:
+        child_ops.IN_SCENARIO.reset(token)

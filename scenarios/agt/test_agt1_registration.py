@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 
-from harness.crash.runner import run_case
 from harness.history import History
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
@@ -56,7 +55,7 @@ def _check(env: Env, history: History, when: str):
 
 def _recover(env: Env, history: History) -> None:
     """The agent, having had no reply, retries with its token and secret."""
-    run_case(_op(env, env.dsn), history=history, process="retry")
+    faultcases.here(_op(env, env.dsn), history, "retry")
 
 
 @scenario(FIX, variants=("prefix", "fixed"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 
-from harness.crash.runner import run_case
 from harness.history import History, OpType
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
@@ -104,14 +103,14 @@ def _within_lease(history: History) -> History:
 
 def _recover(env: Env, history: History) -> None:
     """The agent polls again within the lease; then once more after it (stuck re-delivery)."""
-    run_case(_op(env, env.dsn), history=history, process="retry")
+    faultcases.here(_op(env, env.dsn), history, "retry")
     later = (agtdb.T0 + agtdb.deployment(FIX, "fixed").lease).replace(second=1).isoformat()
-    run_case(
+    faultcases.here(
         functools.partial(
             child_ops.poll_op, env.dsn, env.data["variants"], later, env.data["agent"]
         ),
-        history=history,
-        process="after_lease",
+        history,
+        "after_lease",
     )
 
 

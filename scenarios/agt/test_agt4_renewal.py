@@ -11,7 +11,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from harness.crash.runner import run_case
 from harness.history import History
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
@@ -49,7 +48,7 @@ def _check(env: Env, history: History, when: str):
 
 def _recover(env: Env, history: History) -> None:
     """The agent retries its renewal with the same refresh token."""
-    run_case(_renew(env, env.dsn), history=history, process="retry")
+    faultcases.here(_renew(env, env.dsn), history, "retry")
 
 
 @scenario(FIX, variants=("prefix", "fixed"), measured=("prefix",))

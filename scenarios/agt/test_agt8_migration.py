@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 
-from harness.crash.runner import run_case
 from harness.history import History
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
@@ -98,7 +97,7 @@ def test_migration_fault_at_every_step(ctx, pg_database_factory, pg_link) -> Non
         env.data["variants"] = variants
 
     def recover(env: Env, history: History) -> None:
-        run_case(_op(env, env.dsn), history=history, process="retry")
+        faultcases.here(_op(env, env.dsn), history, "retry")
 
     faultcases.explore(
         ctx,

@@ -81,7 +81,7 @@ def test_recover_after_lost_reply(ctx, pg_database_factory, pg_link) -> None:
                 pg_link.clear()
         after_crash = agtdb.snapshot(db.dsn)
         history.snapshot("after_crash", after_crash)
-        run_case(register, history=history, process="agent_retry")
+        faultcases.here(register, history, "agent_retry")
         stranger = functools.partial(
             child_ops.register_op,
             db.dsn,
@@ -90,7 +90,7 @@ def test_recover_after_lost_reply(ctx, pg_database_factory, pg_link) -> None:
             reg_token,
             tokens.new_token("agent_secret"),
         )
-        run_case(stranger, history=history, process="stranger")
+        faultcases.here(stranger, history, "stranger")
         final = agtdb.snapshot(db.dsn)
         history.snapshot("final", final)
 
