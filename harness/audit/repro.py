@@ -114,9 +114,9 @@ def repro(
             print_history(c.history, out)
     if keep:
         out.write(
-            "--keep: the run had HARNESS_KEEP_SERVERS=1; server fixtures that honour it left "
-            "their servers up and printed how to connect above (fixtures that do not stopped "
-            "them as usual)\n"
+            "--keep: the servers were left up with the data the case left behind; the "
+            "'kept servers' lines above say how to connect and how to stop them "
+            "(harness doctor --stop-kept)\n"
         )
     now_case = cases[0] if case_id is not None and cases else None
     now = _validity(result, now_case)
