@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -178,7 +179,9 @@ class Server:
         self.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, on_listening: Callable[[int], None] | None = None) -> int:
+    """The server process. ``on_listening(port)``: told the port once connections are
+    accepted, beside the ``listening <port>`` line (a harness child's stdout is /dev/null)."""
     parser = argparse.ArgumentParser(description="agent command server")
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--signing-key-hex", required=True)
@@ -203,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     server = Server(App(args.dsn, dep, limiter))
     print(f"listening {server.port}", flush=True)
+    if on_listening is not None:
+        on_listening(server.port)
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:

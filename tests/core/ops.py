@@ -87,3 +87,11 @@ def exits_abruptly() -> None:
 
     crashpoint("t.a")
     os._exit(7)
+
+
+def serves_forever(port: int) -> None:
+    """A long-running helper: says where it listens, crosses an (unarmed) point, stays up."""
+    with record("listening", value=port):
+        pass
+    crashpoint("t.a")
+    time.sleep(3600)

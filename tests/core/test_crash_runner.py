@@ -251,3 +251,25 @@ def test_a_child_that_dies_without_reporting_is_info(any_spawner):
     assert run.outcome is Outcome.INFO and run.points == ["t.a"]
     assert run.error == "child exited without reporting how the op ended"
     assert run.history.ops[-1].type is OpType.INFO
+
+
+def test_start_returns_a_running_child_that_close_kills(any_spawner):
+    from harness.crash.runner import start
+
+    child = start(functools.partial(ops.serves_forever, 4321), spawner=any_spawner)
+    try:
+        invoke = child.channel.recv(10.0)
+        assert invoke[:4] == ("op", "invoke", "listening", 4321)
+        assert child.channel.recv(10.0)[:3] == ("op", "ok", "listening")
+        assert child.channel.recv(0.2) is None  # its point is unarmed: no report, no pause
+        assert child.alive()
+    finally:
+        child.close()
+    assert gone(child.pid)
+
+
+def test_start_refuses_a_non_callable():
+    from harness.crash.runner import start
+
+    with pytest.raises(ConfigError, match="callable"):
+        start(42)  # type: ignore[arg-type]
