@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,9 +39,12 @@ def main(argv: list[str] | None = None) -> int:
             f"--harness-results={results}",
             *extra,
         ]
+        # The machine's load before and after: the figure depends on what else runs.
+        load_before = os.getloadavg()
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        load_after = os.getloadavg()
         rows = (
             [json.loads(line) for line in results.read_text().splitlines()]
             if results.exists()
@@ -71,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(
         f"\nAGT scenarios: {len(rows)} results, {len(missed)} not as expected, wall time {wall:.1f} s (pytest exit {proc.returncode})"
+    )
+    print(
+        f"pytest {' '.join(extra) or '(no extra arguments)'}; {os.cpu_count()} CPUs; load average "
+        f"{'/'.join(f'{x:.2f}' for x in load_before)} before, "
+        f"{'/'.join(f'{x:.2f}' for x in load_after)} after (1/5/15 min)"
     )
     if missed:
         print("not as expected: " + ", ".join(missed))
