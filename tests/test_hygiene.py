@@ -265,11 +265,17 @@ def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     return subprocess.run(argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=180)
 
 
+def _runs(tool: str, cwd: Path) -> bool:
+    """Installed and working: Debian's psql is a wrapper that fails when no server package
+    provides the real binary, so being on PATH is not enough."""
+    return shutil.which(tool) is not None and _run([tool, "--version"], cwd).returncode == 0
+
+
 def _query(argv: list[str], query: str, cwd: Path) -> str:
     """Run the printed psql / redis-cli command, or (not installed: a machine with only the
     wheels) the same connection through the Python clients."""
     opts = dict(zip(argv[1::2], argv[2::2], strict=False))
-    if shutil.which(argv[0]):
+    if _runs(argv[0], cwd):
         extra = ["-At", "-c", query] if argv[0] == "psql" else query.split()
         return _run([*argv, *extra], cwd).stdout.strip()
     if argv[0] == "psql":
