@@ -11,4 +11,5 @@ pytest_plugins = [
     "harness.fixtures.servers",
     "harness.fixtures.proxy",
     "harness.fixtures.faults",
+    "harness.fixtures.hypothesis_profiles",
 ]
