@@ -91,7 +91,7 @@ class Case:
 
 
 def case_ref(fix_id: str, scenario: str, variant: str, case_id: str | None = None) -> str:
-    """The id a user types: ``AGT-1/crash_every_step/prefix[:case]``."""
+    """The id a user types: ``AGT-1/registration_fault_at_every_step/prefix[:case]``."""
     base = f"{fix_id}/{scenario}/{variant}"
     return f"{base}:{case_id}" if case_id else base
 
@@ -101,7 +101,7 @@ def parse_case_ref(ref: str) -> tuple[str, str, str, str | None]:
     parts = head.split("/")
     if len(parts) != 3 or not all(parts):
         raise ConfigError(
-            f"case id {ref!r} is not FIX/SCENARIO/VARIANT[:CASE], e.g. AGT-1/crash_every_step/prefix"
+            f"case id {ref!r} is not FIX/SCENARIO/VARIANT[:CASE], e.g. AGT-1/registration_fault_at_every_step/prefix"
         )
     return parts[0], parts[1], parts[2], case or None
 
