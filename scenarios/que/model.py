@@ -19,11 +19,11 @@ import redis
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from harness.crash import at_points
 from reference_impl.que import EnqueueResult, JobQueue
 from scenarios.que.checks import jobs_by_request, no_partial_job
 from scenarios.que.clients import build_queue, connect
 from scenarios.que.ops import JOB
-from scenarios.que.points import at_points
 from scenarios.que.store import snapshot
 
 LINK_ERRORS = (redis.ConnectionError, redis.TimeoutError)

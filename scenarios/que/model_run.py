@@ -11,12 +11,12 @@ from hypothesis.errors import Flaky
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
+from harness.crash import discover_in_process
 from harness.history import History
 from harness.scenario import ScenarioContext
 from harness.verdict import Verdict
 from scenarios.que import ops
 from scenarios.que.model import Env, QueueMachine
-from scenarios.que.points import discover
 
 MAX_EXAMPLES = 10
 STEPS = 10
@@ -27,8 +27,10 @@ def _points(que, variant: str) -> dict[str, list[str]]:
     history = History()
     queue = que.queue(variant)
     found = {
-        "enqueue": discover(lambda: ops.enqueue(history, queue, "job-0", "req-0"), "que.enqueue."),
-        "update_status": discover(
+        "enqueue": discover_in_process(
+            lambda: ops.enqueue(history, queue, "job-0", "req-0"), "que.enqueue."
+        ),
+        "update_status": discover_in_process(
             lambda: ops.update_status(history, queue, "job-0", "running"), "que.update_status."
         ),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 
-from harness.crash import discover, run_case
+from harness.crash import at_points, discover, run_case
 from harness.history import History
 from harness.races import ScheduleRun, explore_schedules, hammer
 from harness.scenario import ScenarioContext, scenario
@@ -17,7 +17,6 @@ from harness.verdict import Verdict, compose
 from reference_impl.que import KeyScheme
 from scenarios.que import child_ops, linkfaults, ops, wrongtype
 from scenarios.que.checks import exactly_once, expect, no_partial_job
-from scenarios.que.points import at_points
 
 VARIANTS = ("prefix", "seed", "fixed")
 HAMMER_PROCESSES = 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.crash import at_points, discover_in_process
 from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
@@ -9,7 +10,6 @@ from reference_impl.que import KeyScheme
 from scenarios.que import linkfaults, ops, wrongtype
 from scenarios.que.checks import no_partial_job, queue_invariants, staged
 from scenarios.que.model_run import run_model
-from scenarios.que.points import at_points, discover
 
 TARGETS = ("queue", "old_job", "new_job")
 
@@ -47,7 +47,7 @@ def _first_attempt_points(que, variant: str) -> list[str]:
     """The enqueue's crash points on this variant, found by running it once."""
     que.reset()
     history = History()
-    points = discover(
+    points = discover_in_process(
         lambda: ops.enqueue(history, que.queue(variant), "job-0", "req-0"), "que.enqueue."
     )
     que.reset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.crash import at_points, discover_in_process
 from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import Verdict, compose
@@ -12,7 +13,6 @@ from reference_impl.que import DualWriteMetrics, KeyScheme
 from scenarios.que import linkfaults, ops, wrongtype
 from scenarios.que.checks import expect
 from scenarios.que.logs import error_logs
-from scenarios.que.points import at_points, discover
 
 
 def schemas_agree(snap: dict[str, Any]) -> Verdict:
@@ -117,7 +117,7 @@ def _update_points(que, variant: str) -> list[str]:
     history = History()
     ops.enqueue(history, que.queue(variant), "job-0", "req-0")
     queue = que.queue(variant)
-    points = discover(
+    points = discover_in_process(
         lambda: ops.update_status(history, queue, "job-0", "running"), "que.update_status."
     )
     que.reset()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from harness.crash import at_points
 from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
 from scenarios.que import linkfaults, ops
 from scenarios.que.checks import expect
-from scenarios.que.points import at_points
 
 
 def _read_point(variant: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.crash import at_points, discover_in_process
 from harness.history import History
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import compose
@@ -9,7 +10,6 @@ from reference_impl.que import DualWriteMetrics, KeyScheme
 from scenarios.que import linkfaults, ops, wrongtype
 from scenarios.que.checks import expect
 from scenarios.que.metrics_check import counts_match
-from scenarios.que.points import at_points, discover
 
 
 @scenario("QUE-6", variants=("prefix", "seed", "fixed"), measured=("seed",))
@@ -70,7 +70,9 @@ def test_counts_under_link_faults(ctx: ScenarioContext, que, que_link) -> None:
     que.reset()
     history0 = History()
     queue0 = que.queue(ctx.variant)
-    points = discover(lambda: ops.enqueue(history0, queue0, "job-0", "req-0"), "que.enqueue.")
+    points = discover_in_process(
+        lambda: ops.enqueue(history0, queue0, "job-0", "req-0"), "que.enqueue."
+    )
     via = (que_link.host, que_link.port)
     for point in points:
         for kind in linkfaults.KINDS:

@@ -1,9 +1,10 @@
-"""Faults placed at an exact crash point of the queue code, in this process.
+"""Faults at a crash point in *this* process: the action runs where the code stands.
 
-A small adapter over ``harness.crashpoints``: the controller runs an action
-(cut the link, lose its replies, kill the server) the first time the named point
-is reached, then lets the code go on into the fault. Killing the *client*
-process at a point is the harness's crash runner's job, not this.
+The crash runner pauses a child at a point and acts from the parent. Some faults
+need the caller's own client to walk into them instead: cut the link, lose its
+replies or kill the server when the point is first reached, then let the code
+go on into the fault. That is this controller. Killing the calling process at a
+point stays the crash runner's job.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class PointActions:
 
 @contextmanager
 def at_points(actions: dict[str, Callable[[], None]] | None = None) -> Iterator[PointActions]:
+    """Arm ``{point: action}`` in this process for the ``with`` block."""
     controller = PointActions(actions)
     crashpoints.arm(controller)
     try:
@@ -40,8 +42,8 @@ def at_points(actions: dict[str, Callable[[], None]] | None = None) -> Iterator[
         crashpoints.disarm()
 
 
-def discover(run: Callable[[], object], prefix: str) -> list[str]:
-    """The points ``run`` passes whose names start with ``prefix``, in order, once each."""
+def discover_in_process(run: Callable[[], object], prefix: str = "") -> list[str]:
+    """The points ``run`` passes here whose names start with ``prefix``, in order, once each."""
     with at_points() as controller:
         run()
     out: list[str] = []
