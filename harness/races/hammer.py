@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.crash import landing
 from harness.crash._child import Job
 from harness.crash._record import Recorder
 from harness.crash.child import record
@@ -89,6 +90,7 @@ def hammer(
 
 
 def _collect(children: list[Child], recorder: Recorder, timeout_s: float) -> None:
+    finished: set[str] = set()
     deadline = time.monotonic() + timeout_s
     with selectors.DefaultSelector() as sel:
         for child in children:
@@ -113,9 +115,14 @@ def _collect(children: list[Child], recorder: Recorder, timeout_s: float) -> Non
                     recorder.crashed(owner.name, "process died")
                     done = True
                 if done:
+                    finished.add(owner.name)
                     sel.unregister(owner.channel.sock)
                     running -= 1
-    for child in children:
-        if child.alive():
-            child.kill()
-            recorder.crashed(child.name, f"timed out after {timeout_s}s")
+    late = [child for child in children if child.name not in finished and child.alive()]
+    for child in late:
+        child.kill()
+        recorder.crashed(child.name, f"timed out after {timeout_s}s")
+    if late:  # complete once the servers let go of the killed processes' sessions
+        killed = recorder.history.fault("kill", {"processes": [c.name for c in late]})
+        waited, lingering = landing.settle([landing.app_name(c.name, c.pid) for c in late])
+        recorder.history.amend(killed, landed_s=round(waited, 6), sessions_ended=len(lingering))
