@@ -45,7 +45,8 @@ def app_name(process: str, pid: int) -> str:
 class Watched(Protocol):
     """A server whose sessions a fault must see gone."""
 
-    address: tuple[str, int]
+    @property
+    def address(self) -> tuple[str, int]: ...
 
     #: whether ``lingering`` needs the machine's socket table (``live``) to tell
     needs_sockets: bool
