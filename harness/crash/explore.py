@@ -476,3 +476,58 @@ def _check_points_passed(given: Sequence[str], passed: list[str]) -> None:
         raise ConfigError(
             f"crash point(s) {missing} are never passed by the op; it passes: {passed}"
         )
+
+
+# -- named cases: a fixed table of situations, each run here and judged on its record ----
+
+FINAL = "final"
+
+
+@dataclass
+class NamedCase:
+    case_id: str
+    history: History
+    verdict: Verdict
+
+
+def explore_named(
+    ctx: _Recorder | None,
+    cases: Mapping[str, Callable[[Steps], object]],
+    *,
+    checks: Sequence[Check] | Mapping[str, Sequence[Check]],
+    reset: Callable[[], Facts | None] | None = None,
+    snapshot: Callable[[], Any] | None = None,
+) -> list[NamedCase]:
+    """Each named case: ``reset()``, ``cases[name](steps)`` here (its steps recorded; it may
+    add facts to ``steps.facts``), ``snapshot()`` as ``final``, then its checks (one list
+    for all, or a list per case name) on the record."""
+    if not isinstance(cases, Mapping) or not cases:
+        raise ConfigError(f"cases must be a non-empty mapping of name -> fn(steps), got {cases!r}")
+    if isinstance(checks, Mapping):
+        missing = sorted(set(cases) - set(checks))
+        if missing:
+            raise ConfigError(f"no checks for case(s) {missing}; checks has {sorted(checks)}")
+        per_case = {name: checks_of(checks[name]) for name in cases}
+    else:
+        shared = checks_of(checks)
+        per_case = dict.fromkeys(cases, shared)
+    out: list[NamedCase] = []
+    for name, run in cases.items():
+        if ctx is not None and not ctx.selected(name):
+            continue
+        history = History()
+        history.meta["facts"] = _facts(reset)
+        steps = Steps(history, history.meta["facts"])
+        problems = [_recover(history, run, steps.facts)]
+        problems.append(_snap(history, FINAL, snapshot))
+        verdict = judge(name, history, per_case[name])
+        extra = [p for p in problems if p is not None]
+        if extra:
+            verdict = compose(name, [verdict, *extra])
+        out.append(NamedCase(name, history, verdict))
+        if ctx is not None:
+            detail = {"checks": [c.to_json() for c in per_case[name]]}
+            ctx.record(name, verdict, history=history, detail=detail)
+    if ctx is not None:
+        ctx.explored(cases=len(cases))
+    return out

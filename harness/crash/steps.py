@@ -26,7 +26,13 @@ class Steps:
 
     def __init__(self, history: History, facts: Mapping[str, Any] | None = None) -> None:
         self.history = history
-        self.facts: Mapping[str, Any] = dict(facts or {})
+        # The record's own facts when it has them: what a step adds is kept for the checks.
+        meta_facts = history.meta.get("facts")
+        self.facts: dict[str, Any] = (
+            meta_facts
+            if meta_facts is facts and isinstance(meta_facts, dict)
+            else dict(facts or {})
+        )
 
     def run(
         self,
