@@ -14,7 +14,7 @@ from harness.crash.explore import (
     explore_named,
     explore_points,
 )
-from harness.crash.faults import AtPoint, Cut, Fault, InProcess, Kill, through
+from harness.crash.faults import AtPoint, Cut, Fault, InProcess, Kill, Meanwhile, through
 from harness.crash.in_process import PointActions, at_points, discover_in_process
 from harness.crash.runner import CaseRun, Outcome, discover, run_case
 from harness.crash.spawn import default_spawner, make_spawner, shutdown
@@ -33,6 +33,7 @@ __all__ = [
     "FaultCase",
     "InProcess",
     "Kill",
+    "Meanwhile",
     "Outcome",
     "PointActions",
     "Steps",

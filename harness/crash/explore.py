@@ -355,7 +355,11 @@ def _case(
         finally:
             fault.restore()
     else:
-        armed = fault.arm(point) if fault is not None and point is not None else {}
+        armed = (
+            fault.arm_in(point, Steps(history, facts))
+            if fault is not None and point is not None
+            else {}
+        )
         try:
             run = run_case(child_op, history=history, process=process, **armed, **run_kwargs)
         finally:

@@ -11,11 +11,15 @@ the link and routes through it, e.g. with ``through(dsn, link)``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+if TYPE_CHECKING:
+    from harness.crash.steps import Steps
 
 Action = Callable[[], object]
 
@@ -33,6 +37,10 @@ class Fault:
     def arm(self, point: str) -> dict[str, Any]:
         """``run_case`` arguments that place this fault at ``point``."""
         raise NotImplementedError
+
+    def arm_in(self, point: str, steps: Steps) -> dict[str, Any]:
+        """``arm`` for a case whose record is ``steps`` (a fault that records what it does)."""
+        return self.arm(point)
 
     def restore(self) -> None:
         """Undo the fault once the op has ended (heal the link); a kill needs nothing."""
@@ -103,6 +111,41 @@ class InProcess(AtPoint):
     """``action`` runs in this process when the op, run here too, first reaches the point."""
 
     in_process = True
+
+
+@dataclass(frozen=True)
+class Meanwhile(Fault):
+    """While the op waits at the point, ``other(steps)`` runs here whole, its steps recorded
+    in the case (another client's request racing the op); then the op goes on, or, when
+    ``kill_at`` maps the point to a later one, is SIGKILLed there."""
+
+    other: Callable[[Steps], object] | None = None
+    kill_at: Mapping[str, str] | None = None
+
+    def __init__(
+        self,
+        other: Callable[[Steps], object],
+        *,
+        kill_at: Mapping[str, str] | None = None,
+        name: str = "meanwhile",
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "other", other)
+        object.__setattr__(self, "kill_at", dict(kill_at or {}))
+
+    def arm(self, point: str) -> dict[str, Any]:
+        raise TypeError("Meanwhile records into its case: the explorer arms it with arm_in")
+
+    def arm_in(self, point: str, steps: Steps) -> dict[str, Any]:
+        assert self.other is not None
+        armed: dict[str, Any] = {"pause_at": {point: functools.partial(self.other, steps)}}
+        later = (self.kill_at or {}).get(point)
+        if later is not None:
+            armed["kill_at"] = later
+        return armed
+
+    def describe(self) -> str:
+        return f"{self.name} (another op runs while it waits{', then SIGKILL' if self.kill_at else ''})"
 
 
 def through(address: str, link: Any) -> str:

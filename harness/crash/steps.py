@@ -40,14 +40,16 @@ class Steps:
         fn: Callable[[], Any],
         *,
         f: str | None = None,
+        value: Any = None,
         fail_on: tuple[type[BaseException], ...] = (),
     ) -> Any:
-        """``fn()`` here as process ``process``: invoke, then ok with its value; on an
-        exception ``fail`` (a ``fail_on`` type: certainly not done) or ``info``. Returns the
-        value (None when it raised)."""
+        """``fn()`` here as process ``process``: invoke (with ``value``, what the step asks
+        for, e.g. its request id), then ok with its value; on an exception ``fail`` (a
+        ``fail_on`` type: certainly not done) or ``info``. Returns the value (None when it
+        raised)."""
         from harness.crash.child import Fail
 
-        invoked = self.history.invoke(process, f or op_name(fn))
+        invoked = self.history.invoke(process, f or op_name(fn), value)
         try:
             value = fn()
         except Exception as exc:
