@@ -1,8 +1,10 @@
-"""Queue operations as they run in a harness child (crash runner, race workers).
+"""Queue calls as they run in a harness child (a fault at a point, a race, a hammer).
 
-Each opens its own connection (nothing crosses the fork) and records its op
-with ``harness.crash.child.record``, so the parent's history has the request
-id the checkers group jobs by.
+Each opens its own connection (nothing crosses the fork), warm before the first
+crash point as a running service's is, and records its call with
+``harness.crash.child.record`` (``fail`` for ``FAIL_ON``, given to the explorer,
+else ``info``), so the parent's history has the request id the checks group jobs
+by; ``observe`` records the client's counters and ERROR logs after the call.
 """
 
 from __future__ import annotations
@@ -10,47 +12,63 @@ from __future__ import annotations
 import os
 import random
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
 from harness import crashpoints
 from harness.crash.child import record
-from reference_impl.que import QueueError
-from scenarios.que.clients import REPLY_TIMEOUT_S, build_queue, connect
-from scenarios.que.ops import JOB
+from reference_impl.que import DualWriteMetrics, JobQueue
+from scenarios.que.calls import enqueue_now
+from scenarios.que.checks import OBSERVED
+from scenarios.que.clients import build_queue, connect
+from scenarios.que.logs import error_logs
 
-#: Errors after which the op certainly did not happen, as the client sees it.
-FAIL_ON: tuple[type[BaseException], ...] = (redis.ResponseError, ValueError, QueueError)
+
+@contextmanager
+def _queue(
+    variant: str, host: str, port: int, db: int, retries: int, observe: bool
+) -> Iterator[JobQueue]:
+    client = connect(host, port, db, retries=retries)
+    client.ping()  # warm: a fault at a point hits the queue's command, not a handshake
+    metrics = DualWriteMetrics()
+    try:
+        with error_logs() as logs:
+            try:
+                yield build_queue(variant, client, metrics=metrics)
+            finally:
+                if observe:
+                    with record(OBSERVED) as op:
+                        op.ok({"metrics": metrics.counts(), "logs": list(logs)})
+    finally:
+        client.close()
 
 
-def enqueue(
+def attempt_enqueue(
     variant: str,
     host: str,
     port: int,
     db: int,
     job_id: str,
     request: str,
-    timeout_s: float = REPLY_TIMEOUT_S,
+    retries: int = 0,
+    observe: bool = False,
 ) -> dict[str, Any]:
-    client = connect(host, port, db, timeout_s=timeout_s)
-    try:
-        queue = build_queue(variant, client)
+    """``retries``: redis-py's own re-sends after a connection error (0: none)."""
+    with _queue(variant, host, port, db, retries, observe) as queue:
         value = {"job_id": job_id, "request": request, "workspace_id": "ws-1"}
         with record("enqueue", value) as op:
-            res = queue.enqueue(
-                job_id=job_id,
-                params={"request": request},
-                workspace_id="ws-1",
-                client_request_id=request,
-                **JOB,
-            )
-            out = {"job_id": res.job_id, "created": res.created}
+            out = enqueue_now(queue, job_id, request)
             op.ok(out)
         return out
-    finally:
-        client.close()
+
+
+def attempt_update(variant: str, host: str, port: int, db: int, job_id: str, status: str) -> None:
+    with _queue(variant, host, port, db, 0, True) as queue:
+        value = {"job_id": job_id, "status": status, "workspace_id": "ws-1"}
+        with record("update_status", value):
+            queue.update_status(job_id, status, workspace_id="ws-1")
 
 
 class _KillAt:
@@ -83,6 +101,6 @@ class HammerStep:
         if rng.randrange(self.kill_one_in) == 0:
             crashpoints.arm(_KillAt(rng.randint(1, 3)))
         try:
-            return enqueue(self.variant, self.host, self.port, self.db, job_id, request)
+            return attempt_enqueue(self.variant, self.host, self.port, self.db, job_id, request)
         finally:
             crashpoints.disarm()

@@ -37,6 +37,12 @@ class QueEnv:
         client.ping()
         return build_queue(variant, client, new_schema=new_schema, metrics=metrics)
 
+    def via(self, link: Any) -> tuple[str, int, int]:
+        """(host, port, db) to reach Redis through ``link`` (None: directly)."""
+        if link is None:
+            return self.host, self.port, self.db
+        return link.host, link.port, self.db
+
     def snapshot(self, keys: KeyScheme | None = None) -> dict[str, Any]:
         return snapshot(self.admin, keys)
 
@@ -48,12 +54,14 @@ class QueEnv:
         self.admin.close()
         self.admin = connect(self.host, self.port, self.db, timeout_s=5.0)
 
-    def reset(self) -> None:
-        """Empty the database between two cases of one scenario."""
+    def reset(self) -> dict[str, Any]:
+        """Empty the database between two cases of one scenario; the facts: the state the
+        case starts from (``before``)."""
         for client in self._clients:
             client.close()
         self._clients.clear()
         self.admin.flushdb()
+        return {"before": self.snapshot()}
 
     def close(self) -> None:
         for client in self._clients:

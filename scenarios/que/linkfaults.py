@@ -1,5 +1,4 @@
-"""Link faults placed at a crash point: the link cut, or the reply lost after the
-command (or EXEC) was sent and applied.
+"""The reply lost after the command (or EXEC) was sent and applied, as a fault at a point.
 
 "Reply lost" is a downstream ``limit_data`` toxic of 0 bytes: the command goes
 up and Redis runs it; the first byte of its reply closes the connection
@@ -10,30 +9,16 @@ after the command ran: no timer, no race, no socket timeout to wait for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from typing import Any
 
-from harness.history import History
-
-KINDS = ("cut", "lost_reply")
+from harness.crash import AtPoint
 
 
 def lose_reply(link: Any) -> None:
     link.add_toxic("limit_data", stream="downstream", bytes=0)
 
 
-def action(link: Any, kind: str, history: History, point: str) -> Callable[[], None]:
-    def fire() -> None:
-        history.fault(kind, {"at": point})
-        if kind == "cut":
-            link.cut()
-        else:
-            lose_reply(link)
-
-    return fire
-
-
-def heal(link: Any, history: History) -> None:
-    history.fault("heal")
-    link.clear()
-    link.restore()
+def lost_reply(link: Any, name: str = "lost_reply") -> AtPoint:
+    """From the point on, every reply on ``link`` is lost; the link is cleared after the op."""
+    return AtPoint(name, functools.partial(lose_reply, link), undo=link.clear, link=link)

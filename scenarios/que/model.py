@@ -21,9 +21,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from harness.crash import at_points
 from reference_impl.que import EnqueueResult, JobQueue
-from scenarios.que.checks import jobs_by_request, no_partial_job
+from scenarios.que.calls import JOB
+from scenarios.que.checks import jobs_by_request, partial_jobs
 from scenarios.que.clients import build_queue, connect
-from scenarios.que.ops import JOB
 from scenarios.que.store import snapshot
 
 LINK_ERRORS = (redis.ConnectionError, redis.TimeoutError)
@@ -195,8 +195,8 @@ class QueueMachine(RuleBasedStateMachine):
     @invariant()
     def state_matches_model(self) -> None:
         snap = snapshot(self.admin)
-        whole = no_partial_job(snap, new_schema=True, old_only=frozenset(self.old_only))
-        assert whole.valid, whole.summary
+        problems = partial_jobs(snap, new_schema=True, old_only=frozenset(self.old_only))
+        assert not problems, problems[0]
         grouped = jobs_by_request(snap)
         for request in REQUESTS:
             jobs = grouped.get(request, [])

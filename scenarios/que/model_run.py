@@ -12,10 +12,9 @@ from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
 from harness.crash import discover_in_process
-from harness.history import History
 from harness.scenario import ScenarioContext
 from harness.verdict import Verdict
-from scenarios.que import ops
+from scenarios.que.calls import enqueue_now
 from scenarios.que.model import Env, QueueMachine
 
 MAX_EXAMPLES = 10
@@ -24,14 +23,14 @@ STEPS = 10
 
 def _points(que, variant: str) -> dict[str, list[str]]:
     que.reset()
-    history = History()
     queue = que.queue(variant)
     found = {
         "enqueue": discover_in_process(
-            lambda: ops.enqueue(history, queue, "job-0", "req-0"), "que.enqueue."
+            lambda: enqueue_now(queue, "job-0", "req-0"), "que.enqueue."
         ),
         "update_status": discover_in_process(
-            lambda: ops.update_status(history, queue, "job-0", "running"), "que.update_status."
+            lambda: queue.update_status("job-0", "running", workspace_id="ws-1"),
+            "que.update_status.",
         ),
     }
     que.reset()

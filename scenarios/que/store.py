@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import redis
@@ -28,11 +27,3 @@ def snapshot(admin: redis.Redis, keys: KeyScheme | None = None) -> dict[str, Any
         else:
             snap["other"][key] = kind
     return snap
-
-
-def request_of(fields: dict[str, str]) -> str | None:
-    """Scenarios put the client request id in the job's params, to group jobs by request."""
-    try:
-        return json.loads(fields.get("params", "{}")).get("request")
-    except ValueError:
-        return None
