@@ -6,16 +6,14 @@ queued once; never zero jobs after a successful response.
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 from harness.checkers import Check
 from harness.crash import Cut, Kill, Meanwhile, Steps, discover, explore_named, explore_points
 from harness.races import explore_hammer, explore_schedules
 from harness.scenario import ScenarioContext, scenario
-from scenarios.que import calls, checks, child_ops, linkfaults, wrongtype
+from scenarios.que import calls, checks, child_ops, linkfaults, plan, wrongtype
 from scenarios.que.calls import FAIL_ON
-from scenarios.que.env import QueEnv
 
 VARIANTS = ("prefix", "seed", "fixed")
 #: Every interleaving of A's and B's steps with at most this many preemptions.
@@ -33,27 +31,6 @@ def retried(stage: str, retries: tuple[str, ...] = ("retry",)) -> list[Check]:
     ]
 
 
-def attempt(que: QueEnv, variant: str, job_id: str = "job-1"):
-    """The op factory: the request ``req-1`` sent once from a child, through the fault's link."""
-
-    def op(facts, link):
-        return functools.partial(
-            child_ops.attempt_enqueue, variant, *que.via(link), job_id, "req-1"
-        )
-
-    return op
-
-
-def send_again(que: QueEnv, variant: str, processes: tuple[str, ...]):
-    """Recovery: each process sends the same request again, with a new job id."""
-
-    def recover(steps: Steps) -> None:
-        for n, process in enumerate(processes, 2):
-            calls.enqueue(steps, process, que.queue(variant), f"job-{n}", "req-1")
-
-    return recover
-
-
 @scenario("QUE-1", variants=VARIANTS, measured=("seed",))
 def test_retry_after_failed_attempt(ctx: ScenarioContext, que, que_link) -> None:
     """First attempt killed at each crash point, its link cut at each point, or failing
@@ -61,11 +38,11 @@ def test_retry_after_failed_attempt(ctx: ScenarioContext, que, que_link) -> None
     a re-sent API call gets)."""
     explore_points(
         ctx,
-        op=attempt(que, ctx.variant),
+        op=plan.enqueue_op(que, ctx.variant),
         faults=[Kill(), Cut(que_link)],
         reset=que.reset,
         snapshot=que.snapshot,
-        recover=send_again(que, ctx.variant, ("retry",)),
+        recover=plan.send_again(que, ctx.variant, ("retry",)),
         checks=retried("after_recovery"),
         process="attempt-1",
         fail_on=FAIL_ON,
@@ -89,14 +66,14 @@ def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
     whole, then SIGKILLed at its next point; seeded hammering: 4 processes, 6 request
     ids, one step in 4 killed mid-enqueue."""
     once = [Check("que.exactly_once", stage="final")]
-    op_a = attempt(que, ctx.variant, "job-a")(None, None)
+    op_a = plan.enqueue_op(que, ctx.variant, "job-a")(None, None)
     que.reset()
     points = discover(op_a)
     # Steps bounded by the points after a write or before the atomic one; "start"
     # (nothing sent yet) would only add schedules equal to others.
     bounds = [p for p in points if not p.endswith(".start")]
     explore_schedules(
-        {"a": op_a, "b": attempt(que, ctx.variant, "job-b")(None, None)},
+        {"a": op_a, "b": plan.enqueue_op(que, ctx.variant, "job-b")(None, None)},
         checks=once,
         snapshot=que.snapshot,
         setup=que.reset,
@@ -145,11 +122,11 @@ def test_sequential_duplicates(ctx: ScenarioContext, que, que_link) -> None:
     refused first attempt (WRONGTYPE)."""
     explore_points(
         ctx,
-        op=attempt(que, ctx.variant),
+        op=plan.enqueue_op(que, ctx.variant),
         faults=[linkfaults.lost_reply(que_link)],
         reset=que.reset,
         snapshot=que.snapshot,
-        recover=send_again(que, ctx.variant, DUPLICATES),
+        recover=plan.send_again(que, ctx.variant, DUPLICATES),
         checks=retried("after_recovery", DUPLICATES),
         process="attempt-1",
         fail_on=FAIL_ON,
