@@ -4,57 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.history import History
+from harness.checkers import Check
+from harness.crash import Steps, explore_named
 from harness.scenario import ScenarioContext, scenario
-from harness.verdict import compose
-from scenarios.que import ops
-from scenarios.que.checks import expect
+from scenarios.que import calls, checks
+from scenarios.que.env import QueEnv
 
 INVALID: dict[str, Any] = {"empty": "", "none": None, "int": 42, "list": ["ws-1"]}
+OPERATIONS = ("enqueue", "update_status")
+assert checks  # registers the que.* checkers
+
+
+def called_with(que: QueEnv, variant: str, operation: str, bad: Any):
+    """A named case: ``operation`` called with workspace_id ``bad`` (a status update on a
+    job enqueued first), the state before the call kept as fact ``before``."""
+
+    def case(steps: Steps) -> None:
+        queue = que.queue(variant)
+        if operation == "update_status":
+            calls.enqueue(steps, "client", queue, "job-1", "req-1")
+        steps.facts["before"] = que.snapshot()
+        if operation == "enqueue":
+            calls.enqueue(steps, "client", queue, "job-2", "req-2", workspace_id=bad)
+        else:
+            calls.update_status(steps, "client", queue, "job-1", "completed", workspace_id=bad)
+
+    return case
 
 
 @scenario("QUE-4", variants=("prefix", "seed", "fixed"), measured=("seed",))
 def test_invalid_workspace_id(ctx: ScenarioContext, que) -> None:
     """Empty, None or non-string workspace_id: a clear error and nothing written."""
-    cases = 0
-    for operation in ("enqueue", "update_status"):
-        for label, bad in INVALID.items():
-            case = f"{operation}/{label}"
-            if not ctx.selected(case):
-                continue
-            cases += 1
-            que.reset()
-            queue = que.queue(ctx.variant)
-            history = History()
-            if operation == "update_status":
-                ops.enqueue(history, queue, "job-1", "req-1")
-            before = que.snapshot()
-            out: object
-            if operation == "enqueue":
-                out = ops.enqueue(history, queue, "job-2", "req-2", workspace_id=bad)
-            else:
-                out = ops.update_status(history, queue, "job-1", "completed", workspace_id=bad)
-            after = que.snapshot()
-            history.snapshot("before", before)
-            history.snapshot("after", after)
-            message = str(out) if isinstance(out, Exception) else ""
-            verdict = compose(
-                case,
-                [
-                    expect(
-                        "que.clear_error",
-                        isinstance(out, ValueError) and "workspace_id" in message,
-                        "a ValueError naming workspace_id",
-                        got=repr(out),
-                    ),
-                    expect(
-                        "que.nothing_written",
-                        before == after,
-                        "nothing written",
-                        before=before,
-                        after=after,
-                    ),
-                ],
-            )
-            ctx.record(case, verdict, history=history, detail={"workspace_id": repr(bad)})
-    ctx.explored(cases=cases, operations=["enqueue", "update_status"], values=list(INVALID))
+    cases = {f"{op}/{label}": (op, bad) for op in OPERATIONS for label, bad in INVALID.items()}
+    explore_named(
+        ctx,
+        {name: called_with(que, ctx.variant, op, bad) for name, (op, bad) in cases.items()},
+        reset=que.reset,
+        snapshot=que.snapshot,
+        checks={
+            name: [Check("que.refused", f=op), Check("que.nothing_written", stage="final")]
+            for name, (op, _) in cases.items()
+        },
+    )

@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
-from harness.crash import at_points
-from harness.history import History
+from harness.checkers import Check
+from harness.crash import Steps, explore_named
 from harness.scenario import ScenarioContext, scenario
-from harness.verdict import compose
-from scenarios.que import linkfaults, ops
-from scenarios.que.checks import expect
+from scenarios.que import calls, checks
+from scenarios.que.env import QueEnv
+
+JOBS = ("job-old", "job-new")
+FOUND = [Check("que.read_found")]
+CASES = {
+    "lagged_job": FOUND,
+    "lagged_then_updated": FOUND,
+    "lagged_across_server_restart": FOUND,
+    "read_under_link_cut": [Check("que.read_never_absent")],
+}
+assert checks  # registers the que.* checkers
 
 
-def _read_point(variant: str) -> str:
-    """The point right before the read's first command (same on the variants' read paths)."""
-    return "que.get_job.before_script" if variant == "fixed" else "que.get_job.start"
+def reads_after(case: str, que: QueEnv, variant: str, redis_server, link):
+    """A named case: one job enqueued before the flag flipped (old schema only), one after
+    (both, reads go new-first); then ``case``'s twist; then each job read through ``link``.
+    Fact ``want``: the status each read must see."""
+
+    def run(steps: Steps) -> None:
+        calls.enqueue(steps, "client", que.queue(variant, new_schema=False), JOBS[0], "req-1")
+        calls.enqueue(steps, "client", que.queue(variant, new_schema=True), JOBS[1], "req-2")
+        want = dict.fromkeys(JOBS, "pending")
+        if case == "lagged_then_updated":
+            for job_id in JOBS:
+                calls.update_status(steps, "client", que.queue(variant), job_id, "completed")
+                want[job_id] = "completed"
+        if case == "lagged_across_server_restart":
+            steps.fault("server_kill", redis_server.kill)
+            steps.restart(redis_server)
+            que.reset_clients()
+        steps.facts["want"] = want
+        reader = que.queue(variant, via=(link.host, link.port))
+        for job_id in JOBS:
+            if case == "read_under_link_cut":
+                steps.fault("cut", link.cut)
+            calls.get_job(steps, "reader", reader, job_id)
+            if case == "read_under_link_cut":
+                steps.fault("heal", link.restore)
+
+    return run
 
 
 @scenario("QUE-5", variants=("prefix", "seed", "fixed"), measured=("seed",))
@@ -20,60 +53,10 @@ def test_read_during_migration_lag(ctx: ScenarioContext, que, redis_server, que_
     """Jobs written before the flag flipped are still found, with their latest status,
     also after the Redis server was killed and restarted in between; a read whose link
     is cut raises rather than answering that there is no such job."""
-    cases = (
-        "lagged_job",
-        "lagged_then_updated",
-        "lagged_across_server_restart",
-        "read_under_link_cut",
+    explore_named(
+        ctx,
+        {case: reads_after(case, que, ctx.variant, redis_server, que_link) for case in CASES},
+        reset=que.reset,
+        snapshot=que.snapshot,
+        checks=CASES,
     )
-    for case in cases:
-        if not ctx.selected(case):
-            continue
-        que.reset()
-        history = History()
-        # Before the flag flip: old schema only. After: both, and reads go new-first.
-        ops.enqueue(history, que.queue(ctx.variant, new_schema=False), "job-old", "req-1")
-        ops.enqueue(history, que.queue(ctx.variant, new_schema=True), "job-new", "req-2")
-        want = {"job-old": "pending", "job-new": "pending"}
-        if case == "lagged_then_updated":
-            queue = que.queue(ctx.variant)
-            for job_id in want:
-                ops.update_status(history, queue, job_id, "completed")
-                want[job_id] = "completed"
-        if case == "lagged_across_server_restart":
-            history.fault("server_restart")
-            redis_server.kill()
-            redis_server.restart()
-            que.reset_clients()
-        via = (que_link.host, que_link.port)
-        reader = que.queue(ctx.variant, via=via)
-        parts = []
-        for job_id, status in want.items():
-            if case == "read_under_link_cut":
-                point = _read_point(ctx.variant)
-                with at_points({point: linkfaults.action(que_link, "cut", history, point)}):
-                    got = ops.get_job(history, reader, job_id)
-                linkfaults.heal(que_link, history)
-                parts.append(
-                    expect(
-                        f"que.read_under_cut.{job_id}",
-                        isinstance(got, Exception)
-                        or (isinstance(got, dict) and got.get("job_id") == job_id),
-                        f"{job_id}: an error or the job, never 'no such job'",
-                        got=repr(got),
-                    )
-                )
-                continue
-            got = ops.get_job(history, reader, job_id)
-            seen = got.get("status") if isinstance(got, dict) else repr(got)
-            parts.append(
-                expect(
-                    f"que.read.{job_id}",
-                    isinstance(got, dict) and got.get("job_id") == job_id and seen == status,
-                    f"{job_id} found with status {status}",
-                    got=seen,
-                )
-            )
-        history.snapshot("final", que.snapshot())
-        ctx.record(case, compose(case, parts), history=history)
-    ctx.explored(cases=list(cases), faults=["server_restart"])

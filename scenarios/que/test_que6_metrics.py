@@ -2,97 +2,69 @@
 
 from __future__ import annotations
 
-from harness.crash import at_points, discover_in_process
-from harness.history import History
+from harness.checkers import Check
+from harness.crash import Cut, Steps, explore_named, explore_points
 from harness.scenario import ScenarioContext, scenario
-from harness.verdict import compose
-from reference_impl.que import DualWriteMetrics, KeyScheme
-from scenarios.que import linkfaults, ops, wrongtype
-from scenarios.que.checks import expect
-from scenarios.que.metrics_check import counts_match
+from reference_impl.que import DualWriteMetrics
+from scenarios.que import calls, checks, linkfaults, plan, wrongtype
+from scenarios.que.calls import FAIL_ON
+from scenarios.que.env import QueEnv
+
+VARIANTS = ("prefix", "seed", "fixed")
+COUNTED = Check("que.metric_counts")
+assert checks  # registers the que.* checkers
 
 
-@scenario("QUE-6", variants=("prefix", "seed", "fixed"), measured=("seed",))
+def mixed_workload(que: QueEnv, variant: str):
+    """Successes, a WRONGTYPE failure on enqueue and on status update, a duplicate, a bad
+    input, all from one client whose counters are recorded at the end; the stores are
+    snapshotted once the enqueues are done (``after_enqueues``)."""
+
+    def case(steps: Steps) -> None:
+        metrics = DualWriteMetrics()
+        queue = que.queue(variant, metrics=metrics)
+        calls.enqueue(steps, "client", queue, "job-1", "req-1")
+        calls.enqueue(steps, "client", queue, "job-2", "req-2")
+        # The job's own new-schema key (not the queue: that would drop the jobs queued so far).
+        bad_key = wrongtype.target_key("new_job", "job-3")
+        wrongtype.plant(steps, que, bad_key)
+        calls.enqueue(steps, "client", queue, "job-3", "req-3")
+        wrongtype.repair(steps, que, bad_key)
+        calls.enqueue(steps, "client", queue, "job-4", "req-1")  # a duplicate of req-1
+        steps.history.snapshot("after_enqueues", que.snapshot())
+        calls.update_status(steps, "client", queue, "job-1", "running")
+        wrongtype.plant(steps, que, wrongtype.target_key("new_job", "job-2"))
+        calls.update_status(steps, "client", queue, "job-2", "running")
+        calls.update_status(steps, "client", queue, "job-404", "running", workspace_id="")
+        calls.observed(steps, "client", metrics)
+
+    return case
+
+
+@scenario("QUE-6", variants=VARIANTS, measured=("seed",))
 def test_counts_under_command_errors(ctx: ScenarioContext, que) -> None:
     """Successes, WRONGTYPE failures on enqueue and on status update, a duplicate:
     the counters equal what the scenario caused."""
-    case = "mixed_workload"
-    if not ctx.selected(case):
-        return
-    history = History()
-    metrics = DualWriteMetrics()
-    queue = que.queue(ctx.variant, metrics=metrics)
-    keys = KeyScheme()
-    ops.enqueue(history, queue, "job-1", "req-1")
-    ops.enqueue(history, queue, "job-2", "req-2")
-    # The job's own new-schema key (not the queue: that would drop the jobs queued so far).
-    bad_key = wrongtype.target_key(keys, "new_job", "job-3")
-    wrongtype.plant(que.admin, history, bad_key)
-    ops.enqueue(history, queue, "job-3", "req-3")
-    wrongtype.repair(que.admin, history, bad_key)
-    ops.enqueue(history, queue, "job-4", "req-1")  # a duplicate of req-1
-    after_enqueues = que.snapshot()
-    ops.update_status(history, queue, "job-1", "running")
-    new_key = wrongtype.target_key(keys, "new_job", "job-2")
-    wrongtype.plant(que.admin, history, new_key)
-    ops.update_status(history, queue, "job-2", "running")
-    ops.update_status(history, queue, "job-404", "running", workspace_id="")  # invalid input
-    snap = que.snapshot()
-    history.snapshot("final", snap)
-    counted = metrics.counts()
-    history.meta["metrics"] = counted
-    # Complete dual writes: old hash, new hash and queue entry (a partial job is QUE-2's).
-    new_jobs = {f.get("job_id") for f in after_enqueues["new"].values()}
-    created = len(
-        {j for j in after_enqueues["queue"] if j in after_enqueues["old"] and j in new_jobs}
+    explore_named(
+        ctx,
+        {"mixed_workload": mixed_workload(que, ctx.variant)},
+        reset=que.reset,
+        snapshot=que.snapshot,
+        checks=[COUNTED, Check("que.succeeded_matches_state", stage="after_enqueues")],
     )
-    verdict = compose(
-        case,
-        [
-            counts_match(history, counted),
-            expect(
-                "que.succeeded_matches_state",
-                counted.get("enqueue/succeeded", 0) == created,
-                "enqueue/succeeded equals the complete jobs queued",
-                counted=counted.get("enqueue/succeeded", 0),
-                queued=created,
-            ),
-        ],
-    )
-    ctx.record(case, verdict, history=history, detail={"metrics": counted})
-    ctx.explored(operations=len(history.completions()))
 
 
-@scenario("QUE-6", variants=("prefix", "seed", "fixed"), measured=("seed",))
+@scenario("QUE-6", variants=VARIANTS, measured=("seed",))
 def test_counts_under_link_faults(ctx: ScenarioContext, que, que_link) -> None:
     """An enqueue with the link cut, or its reply lost, at each crash point: the attempt
     is counted exactly once, as succeeded if it returned, else failed or unknown."""
-    que.reset()
-    history0 = History()
-    queue0 = que.queue(ctx.variant)
-    points = discover_in_process(
-        lambda: ops.enqueue(history0, queue0, "job-0", "req-0"), "que.enqueue."
+    explore_points(
+        ctx,
+        op=plan.enqueue_op(que, ctx.variant, observe=True),
+        faults=[Cut(que_link), linkfaults.lost_reply(que_link)],
+        reset=que.reset,
+        snapshot=que.snapshot,
+        checks=[COUNTED],
+        process="client",
+        fail_on=FAIL_ON,
     )
-    via = (que_link.host, que_link.port)
-    for point in points:
-        for kind in linkfaults.KINDS:
-            case = f"{kind}@{point}"
-            if not ctx.selected(case):
-                continue
-            que.reset()
-            history = History()
-            metrics = DualWriteMetrics()
-            queue = que.queue(ctx.variant, via=via, metrics=metrics)
-            with at_points({point: linkfaults.action(que_link, kind, history, point)}):
-                ops.enqueue(history, queue, "job-1", "req-1")
-            linkfaults.heal(que_link, history)
-            counted = metrics.counts()
-            history.meta["metrics"] = counted
-            history.snapshot("final", que.snapshot())
-            ctx.record(
-                case,
-                compose(case, [counts_match(history, counted)]),
-                history=history,
-                detail={"fault": kind, "at": point, "metrics": counted},
-            )
-    ctx.explored(points=points, faults=list(linkfaults.KINDS))
