@@ -10,7 +10,8 @@ In a harness child ``child_ops`` records the same calls with ``record``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -36,42 +37,34 @@ def enqueue_now(queue: JobQueue, job_id: str, request: str, workspace_id: Any = 
     return {"job_id": res.job_id, "created": res.created}
 
 
-def enqueue(
-    steps: Steps,
-    process: str,
-    queue: JobQueue,
-    job_id: str,
-    request: str,
-    *,
-    workspace_id: Any = "ws-1",
-) -> Any:
-    value = {"job_id": job_id, "request": request, "workspace_id": workspace_id}
-    fn = functools.partial(enqueue_now, queue, job_id, request, workspace_id)
-    return steps.run(process, fn, f="enqueue", value=value, fail_on=FAIL_ON)
+@dataclass(frozen=True)
+class Client:
+    """A client of ``queue`` whose calls are recorded in the case as ``process``."""
 
+    steps: Steps
+    process: str
+    queue: JobQueue
 
-def update_status(
-    steps: Steps,
-    process: str,
-    queue: JobQueue,
-    job_id: str,
-    status: str,
-    *,
-    workspace_id: Any = "ws-1",
-) -> Any:
-    value = {"job_id": job_id, "status": status, "workspace_id": workspace_id}
-    fn = functools.partial(queue.update_status, job_id, status, workspace_id=workspace_id)
-    return steps.run(process, fn, f="update_status", value=value, fail_on=FAIL_ON)
+    def _run(self, f: str, fn: Callable[[], Any], **value: Any) -> Any:
+        return self.steps.run(self.process, fn, f=f, value=value, fail_on=FAIL_ON)
 
+    def enqueue(self, job_id: str, request: str, workspace_id: Any = "ws-1") -> Any:
+        call = functools.partial(enqueue_now, self.queue, job_id, request, workspace_id)
+        return self._run("enqueue", call, job_id=job_id, request=request, workspace_id=workspace_id)
 
-def get_job(steps: Steps, process: str, queue: JobQueue, job_id: str) -> Any:
-    fn = functools.partial(queue.get_job, job_id, workspace_id="ws-1")
-    return steps.run(process, fn, f="get_job", value={"job_id": job_id}, fail_on=FAIL_ON)
+    def update_status(self, job_id: str, status: str, workspace_id: Any = "ws-1") -> Any:
+        call = functools.partial(
+            self.queue.update_status, job_id, status, workspace_id=workspace_id
+        )
+        return self._run(
+            "update_status", call, job_id=job_id, status=status, workspace_id=workspace_id
+        )
 
+    def get_job(self, job_id: str) -> Any:
+        call = functools.partial(self.queue.get_job, job_id, workspace_id="ws-1")
+        return self._run("get_job", call, job_id=job_id)
 
-def observed(
-    steps: Steps, process: str, metrics: DualWriteMetrics, logs: Iterable[str] = ()
-) -> None:
-    """What the client saw of itself (its dual-write counters, its ERROR logs), for the checks."""
-    seen = {"metrics": metrics.counts(), "logs": list(logs)}
-    steps.run(process, lambda: seen, f=OBSERVED)
+    def observed(self, metrics: DualWriteMetrics, logs: Iterable[str] = ()) -> None:
+        """What the client saw of itself (its dual-write counters, its ERROR logs), for the checks."""
+        seen = {"metrics": metrics.counts(), "logs": list(logs)}
+        self.steps.run(self.process, lambda: seen, f=OBSERVED)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from harness.checkers import get_checker, register
@@ -109,6 +110,20 @@ def partial_jobs(
 # -- conformance examples --------------------------------------------------------------
 
 
+def conforms(
+    name: str, params: dict[str, Any], *, valid: list[Any], invalid: list[Any]
+) -> Callable[[Any], Any]:
+    """Register checker ``name``; ``params`` are valid on any history, ``valid``/``invalid``
+    its conformance examples: history JSON, or (history JSON, extra params)."""
+
+    def example(item: Any, want: str) -> tuple[Any, dict[str, Any], str]:
+        history, extra = item if isinstance(item, tuple) else (item, {})
+        return history, {**params, **extra}, want
+
+    cases = [example(h, "valid") for h in valid] + [example(h, "invalid") for h in invalid]
+    return register(name, example=params, examples=cases)
+
+
 def _job(job_id: str, request: str = "r1", status: str = "pending") -> dict[str, str]:
     return {"job_id": job_id, "status": status, "params": json.dumps({"request": request})}
 
@@ -137,11 +152,18 @@ def _hist(ops: list[tuple[str, str, str, Any]], facts: Any = None, **snapshots: 
 
 _WHOLE = _snap(("j1",), {"j1": _job("j1")}, {"ws-1:j1": _job("j1")})
 _HALF = _snap((), {"j1": _job("j1")}, {"ws-1:j1": _job("j1")})
+_OLD_ONLY = _snap(("j1",), {"j1": _job("j1")})
+_J1_OLD = {"old_only": ["j1"]}
+_WANT_DONE = {"want": {"j1": "done"}}
 _TWICE = _snap(
     ("j1", "j2"),
     {"j1": _job("j1"), "j2": _job("j2")},
     {"ws-1:j1": _job("j1"), "ws-1:j2": _job("j2")},
 )
+
+
+def _counted(metrics: dict[str, int]) -> tuple[str, str, str, Any]:
+    return ("c", "ok", OBSERVED, {"metrics": metrics})
 
 
 def _enq(process: str, type_: str, request: str = "r1") -> list[tuple[str, str, str, Any]]:
@@ -152,24 +174,18 @@ def _enq(process: str, type_: str, request: str = "r1") -> list[tuple[str, str, 
     return [(process, "invoke", "enqueue", value), (process, type_, "enqueue", done)]
 
 
-@register(
+@conforms(
     "que.no_partial_job",
-    example={"stage": "final"},
-    examples=[
-        (_hist([], final=_WHOLE), {"stage": "final"}, "valid"),
-        (_hist([], final=_snap()), {"stage": "final"}, "valid"),
-        (_hist([], final=_HALF), {"stage": "final"}, "invalid"),
-        (_hist([], final=_snap(("j1",), {"j1": _job("j1")})), {"stage": "final"}, "invalid"),
-        (
-            _hist([], final=_snap(("j1",), {"j1": _job("j1")})),
-            {"stage": "final", "old_only": ["j1"]},
-            "valid",
-        ),
-        (
-            _hist([], final=_snap(("j1",), {"j1": _job("j1", status="done")}, _WHOLE["new"])),
-            {"stage": "final"},
-            "invalid",
-        ),
+    {"stage": "final"},
+    valid=[
+        _hist([], final=_WHOLE),
+        _hist([], final=_snap()),
+        (_hist([], final=_OLD_ONLY), _J1_OLD),
+    ],
+    invalid=[
+        _hist([], final=_HALF),
+        _hist([], final=_OLD_ONLY),
+        _hist([], final=_snap(("j1",), {"j1": _job("j1", status="done")}, _WHOLE["new"])),
     ],
 )
 def no_partial_job(
@@ -190,16 +206,18 @@ def no_partial_job(
     return Verdict.ok("que.no_partial_job", f"{stage}: {len(state['old'])} job(s), all whole")
 
 
-@register(
+@conforms(
     "que.exactly_once",
-    example={"stage": "final"},
-    examples=[
-        (_hist(_enq("a", "ok"), final=_WHOLE), {"stage": "final"}, "valid"),
-        (_hist(_enq("a", "info"), final=_snap()), {"stage": "final"}, "valid"),
-        (_hist(_enq("a", "info"), final=_WHOLE), {"stage": "final"}, "valid"),
-        (_hist(_enq("a", "ok"), final=_snap()), {"stage": "final"}, "invalid"),
-        (_hist(_enq("a", "ok") + _enq("b", "ok"), final=_TWICE), {"stage": "final"}, "invalid"),
-        (_hist(_enq("a", "fail"), final=_WHOLE), {"stage": "final"}, "invalid"),
+    {"stage": "final"},
+    valid=[
+        _hist(_enq("a", "ok"), final=_WHOLE),
+        _hist(_enq("a", "info"), final=_snap()),
+        _hist(_enq("a", "info"), final=_WHOLE),
+    ],
+    invalid=[
+        _hist(_enq("a", "ok"), final=_snap()),
+        _hist(_enq("a", "ok") + _enq("b", "ok"), final=_TWICE),
+        _hist(_enq("a", "fail"), final=_WHOLE),
     ],
 )
 def exactly_once(history: History, *, stage: str = "after_recovery", f: str = "enqueue") -> Verdict:
@@ -235,14 +253,11 @@ def exactly_once(history: History, *, stage: str = "after_recovery", f: str = "e
     )
 
 
-@register(
+@conforms(
     "que.returned",
-    example={"process": "retry"},
-    examples=[
-        (_hist(_enq("retry", "ok")), {"process": "retry"}, "valid"),
-        (_hist(_enq("retry", "info")), {"process": "retry"}, "invalid"),
-        (_hist([]), {"process": "retry"}, "invalid"),
-    ],
+    {"process": "retry"},
+    valid=[_hist(_enq("retry", "ok"))],
+    invalid=[_hist(_enq("retry", "info")), _hist([])],
 )
 def returned(history: History, *, process: str, f: str = "enqueue") -> Verdict:
     """The last ``f`` call of ``process`` (a retry, a duplicate) returned."""
@@ -322,37 +337,18 @@ _OBS_NONE = ("client", "ok", OBSERVED, {"metrics": {}, "logs": []})
 _HALF_DONE = _snap(("job-1",), {"job-1": _job("job-1", status="completed")}, _BEFORE["new"])
 
 
-@register(
+@conforms(
     "que.status_update",
-    example={"stage": "final"},
-    examples=[
+    {"stage": "final"},
+    valid=[
+        _hist([*_UPDATED, _OBS_NONE], facts={"before": _BEFORE}, final=_AFTER),
+        _hist([*_NEW_FAILED, _OBS_COUNTED], facts={"before": _BEFORE}, final=_HALF_DONE),
+    ],
+    invalid=[
+        _hist([*_NEW_FAILED, _OBS_NONE], facts={"before": _BEFORE}, final=_HALF_DONE),
         (
-            _hist(
-                [*_UPDATED, _OBS_NONE],
-                facts={"before": _BEFORE},
-                final=_AFTER,
-            ),
-            {"stage": "final"},
-            "valid",
-        ),
-        (
-            _hist([*_NEW_FAILED, _OBS_COUNTED], facts={"before": _BEFORE}, final=_HALF_DONE),
-            {"stage": "final"},
-            "valid",
-        ),
-        (
-            _hist([*_NEW_FAILED, _OBS_NONE], facts={"before": _BEFORE}, final=_HALF_DONE),
-            {"stage": "final"},
-            "invalid",
-        ),
-        (
-            _hist(
-                [*_UPDATED, _OBS_NONE],
-                facts={"before": _BEFORE},
-                final=_HALF_DONE,
-            ),
-            {"stage": "final", "fault_on": "new"},
-            "invalid",
+            _hist([*_UPDATED, _OBS_NONE], facts={"before": _BEFORE}, final=_HALF_DONE),
+            {"fault_on": "new"},
         ),
     ],
 )
@@ -380,13 +376,11 @@ def status_update(
     return Verdict.ok("que.status_update", f"{which}-schema fault: the behaviour FIXES asks for")
 
 
-@register(
+@conforms(
     "que.schemas_agree",
-    example={"stage": "final"},
-    examples=[
-        (_hist([], final=_AFTER), {"stage": "final"}, "valid"),
-        (_hist([], final=_HALF_DONE), {"stage": "final"}, "invalid"),
-    ],
+    {"stage": "final"},
+    valid=[_hist([], final=_AFTER)],
+    invalid=[_hist([], final=_HALF_DONE)],
 )
 def schemas_agree(history: History, *, stage: str = "after_fault") -> Verdict:
     """Where both hashes of a job exist they are equal: a failed update must not leave the two
@@ -398,13 +392,10 @@ def schemas_agree(history: History, *, stage: str = "after_fault") -> Verdict:
         for job_id, old in state["old"].items()
         if job_id in new_by_job and new_by_job[job_id] != old
     }
-    if diverged:
-        return Verdict.violated(
-            "que.schemas_agree",
-            f"{stage}: old and new hashes differ for {sorted(diverged)}",
-            diverged=diverged,
-        )
-    return Verdict.ok("que.schemas_agree", f"{stage}: old and new hashes agree")
+    if not diverged:
+        return Verdict.ok("que.schemas_agree", f"{stage}: old and new hashes agree")
+    said = f"{stage}: old and new hashes differ for {sorted(diverged)}"
+    return Verdict.violated("que.schemas_agree", said, diverged=diverged)
 
 
 _REFUSED = [
@@ -413,14 +404,11 @@ _REFUSED = [
 ]
 
 
-@register(
+@conforms(
     "que.refused",
-    example={"f": "enqueue"},
-    examples=[
-        (_hist(_REFUSED), {"f": "enqueue"}, "valid"),
-        (_hist(_enq("client", "ok")), {"f": "enqueue"}, "invalid"),
-        (_hist(_enq("client", "fail")), {"f": "enqueue"}, "invalid"),
-    ],
+    {"f": "enqueue"},
+    valid=[_hist(_REFUSED)],
+    invalid=[_hist(_enq("client", "ok")), _hist(_enq("client", "fail"))],
 )
 def refused(history: History, *, f: str, naming: str = "workspace_id") -> Verdict:
     """QUE-4: the call was refused (a certain failure) with an error naming ``naming``."""
@@ -432,13 +420,11 @@ def refused(history: History, *, f: str, naming: str = "workspace_id") -> Verdic
     return Verdict.violated("que.refused", f"{f}: no clear error naming {naming}: {got}")
 
 
-@register(
+@conforms(
     "que.nothing_written",
-    example={"stage": "final"},
-    examples=[
-        (_hist([], facts={"before": _BEFORE}, final=_BEFORE), {"stage": "final"}, "valid"),
-        (_hist([], facts={"before": _BEFORE}, final=_AFTER), {"stage": "final"}, "invalid"),
-    ],
+    {"stage": "final"},
+    valid=[_hist([], facts={"before": _BEFORE}, final=_BEFORE)],
+    invalid=[_hist([], facts={"before": _BEFORE}, final=_AFTER)],
 )
 def nothing_written(history: History, *, stage: str = "final") -> Verdict:
     """The stores at ``stage`` are exactly as the case found them (fact ``before``)."""
@@ -468,51 +454,41 @@ def _read(process: str, job: str, type_: str, got: Any) -> list[tuple[str, str, 
     return [(process, "invoke", "get_job", {"job_id": job}), (process, type_, "get_job", got)]
 
 
-@register(
+@conforms(
     "que.read_found",
-    examples=[
-        (
-            _hist(
-                _read("r", "j1", "ok", _job("j1", status="done")), facts={"want": {"j1": "done"}}
-            ),
-            {},
-            "valid",
-        ),
-        (_hist(_read("r", "j1", "ok", None), facts={"want": {"j1": "done"}}), {}, "invalid"),
-        (_hist([], facts={"want": {"j1": "done"}}), {}, "invalid"),
-    ],
+    {},
+    valid=[_hist(_read("r", "j1", "ok", _job("j1", status="done")), facts=_WANT_DONE)],
+    invalid=[_hist(_read("r", "j1", "ok", None), facts=_WANT_DONE), _hist([], facts=_WANT_DONE)],
 )
 def read_found(history: History) -> Verdict:
     """QUE-5: every job of fact ``want`` was read, found, with the status ``want`` gives it."""
     want: dict[str, str] = _facts(history).get("want", {})
-    seen = {job: op for job, op in _reads(history)}
-    wrong = {}
-    for job, status in want.items():
-        op = seen.get(job)
-        got = op.value if op is not None and op.type is OpType.OK else None
-        if not isinstance(got, dict) or got.get("job_id") != job or got.get("status") != status:
-            wrong[job] = (
-                "never read"
-                if op is None
-                else got.get("status")
-                if isinstance(got, dict)
-                else f"{op.type.value} {op.error or got!r}"
-            )
-    if wrong:
-        job, got = next(iter(wrong.items()))
-        return Verdict.violated(
-            "que.read_found", f"{job}: want status {want[job]}, read {got}", wrong=wrong
-        )
-    return Verdict.ok("que.read_found", f"{len(want)} job(s) found with their latest status")
+    read = {job: _read_as(job, op) for job, op in _reads(history)}
+    wrong = {job: read.get(job, "never read") for job in want if read.get(job) != want[job]}
+    if not wrong:
+        return Verdict.ok("que.read_found", f"{len(want)} job(s) found with their latest status")
+    job = next(iter(wrong))
+    return Verdict.violated(
+        "que.read_found", f"{job}: want status {want[job]}, read {wrong[job]}", wrong=wrong
+    )
 
 
-@register(
+def _read_as(job: str, op: Op) -> str:
+    """The status a read saw, or what it got instead."""
+    got = op.value if op.type is OpType.OK else None
+    if isinstance(got, dict) and got.get("job_id") == job:
+        return str(got.get("status"))
+    return f"{op.type.value} {op.error or got!r}"
+
+
+@conforms(
     "que.read_never_absent",
-    examples=[
-        (_hist(_read("r", "j1", "info", "ConnectionError: cut")), {}, "valid"),
-        (_hist(_read("r", "j1", "ok", _job("j1"))), {}, "valid"),
-        (_hist(_read("r", "j1", "ok", None)), {}, "invalid"),
+    {},
+    valid=[
+        _hist(_read("r", "j1", "info", "ConnectionError: cut")),
+        _hist(_read("r", "j1", "ok", _job("j1"))),
     ],
+    invalid=[_hist(_read("r", "j1", "ok", None))],
 )
 def read_never_absent(history: History) -> Verdict:
     """A read that could not reach the stores raises: it never answers "no such job"."""
@@ -547,27 +523,16 @@ def _expected_counts(history: History) -> tuple[Counter[str], Counter[str]]:
     return certain, uncertain
 
 
-@register(
+@conforms(
     "que.metric_counts",
-    examples=[
-        (
-            _hist([*_enq("c", "ok"), ("c", "ok", OBSERVED, {"metrics": {"enqueue/succeeded": 1}})]),
-            {},
-            "valid",
-        ),
-        (
-            _hist([*_enq("c", "info"), ("c", "ok", OBSERVED, {"metrics": {"enqueue/unknown": 1}})]),
-            {},
-            "valid",
-        ),
-        (
-            _hist(
-                [*_enq("c", "info"), ("c", "ok", OBSERVED, {"metrics": {"enqueue/succeeded": 1}})]
-            ),
-            {},
-            "invalid",
-        ),
-        (_hist(_enq("c", "ok")), {}, "invalid"),
+    {},
+    valid=[
+        _hist([*_enq("c", "ok"), _counted({"enqueue/succeeded": 1})]),
+        _hist([*_enq("c", "info"), _counted({"enqueue/unknown": 1})]),
+    ],
+    invalid=[
+        _hist([*_enq("c", "info"), _counted({"enqueue/succeeded": 1})]),
+        _hist(_enq("c", "ok")),
     ],
 )
 def metric_counts(history: History) -> Verdict:
@@ -599,21 +564,11 @@ def metric_counts(history: History) -> Verdict:
     )
 
 
-@register(
+@conforms(
     "que.succeeded_matches_state",
-    example={"stage": "final"},
-    examples=[
-        (
-            _hist([("c", "ok", OBSERVED, {"metrics": {"enqueue/succeeded": 1}})], final=_WHOLE),
-            {"stage": "final"},
-            "valid",
-        ),
-        (
-            _hist([("c", "ok", OBSERVED, {"metrics": {"enqueue/succeeded": 2}})], final=_WHOLE),
-            {"stage": "final"},
-            "invalid",
-        ),
-    ],
+    {"stage": "final"},
+    valid=[_hist([_counted({"enqueue/succeeded": 1})], final=_WHOLE)],
+    invalid=[_hist([_counted({"enqueue/succeeded": 2})], final=_WHOLE)],
 )
 def succeeded_matches_state(history: History, *, stage: str = "after_enqueues") -> Verdict:
     """QUE-6: ``enqueue/succeeded`` equals the complete jobs (old hash, new hash, queued) at

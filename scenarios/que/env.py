@@ -43,6 +43,11 @@ class QueEnv:
             return self.host, self.port, self.db
         return link.host, link.port, self.db
 
+    @property
+    def per_case(self) -> dict[str, Any]:
+        """An explorer's ``reset`` (a fresh database per case) and ``snapshot`` (both stores)."""
+        return {"reset": self.reset, "snapshot": self.snapshot}
+
     def snapshot(self, keys: KeyScheme | None = None) -> dict[str, Any]:
         return snapshot(self.admin, keys)
 

@@ -52,6 +52,6 @@ def send_again(que: QueEnv, variant: str, processes: Sequence[str]) -> Callable[
 
     def recover(steps: Steps) -> None:
         for n, process in enumerate(processes, 2):
-            calls.enqueue(steps, process, que.queue(variant), f"job-{n}", "req-1")
+            calls.Client(steps, process, que.queue(variant)).enqueue(f"job-{n}", "req-1")
 
     return recover

@@ -40,22 +40,14 @@ def test_retry_after_failed_attempt(ctx: ScenarioContext, que, que_link) -> None
         ctx,
         op=plan.enqueue_op(que, ctx.variant),
         faults=[Kill(), Cut(que_link)],
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         recover=plan.send_again(que, ctx.variant, ("retry",)),
         checks=retried("after_recovery"),
         process="attempt-1",
         fail_on=FAIL_ON,
     )
     explore_named(
-        ctx,
-        {
-            f"wrongtype@{t}": wrongtype.refused_then_retried(que, ctx.variant, t)
-            for t in wrongtype.TARGETS
-        },
-        reset=que.reset,
-        snapshot=que.snapshot,
-        checks=retried("final"),
+        ctx, wrongtype.refusals(que, ctx.variant), checks=retried("final"), **que.per_case
     )
 
 
@@ -86,7 +78,7 @@ def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
     )
 
     def b_whole(steps: Steps) -> None:
-        calls.enqueue(steps, "B", que.queue(ctx.variant), "job-b", "req-1")
+        calls.Client(steps, "B", que.queue(ctx.variant)).enqueue("job-b", "req-1")
 
     kills = dict(itertools.pairwise(points))
     explore_points(
@@ -95,8 +87,7 @@ def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
         faults=[Meanwhile(b_whole, kill_at=kills, name="B_then_kill_A")],
         points=list(kills),
         baseline=False,
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         checks=[Check("que.exactly_once", stage="after_fault")],
         process="A",
         fail_on=FAIL_ON,
@@ -108,8 +99,7 @@ def test_concurrent_duplicates(ctx: ScenarioContext, que) -> None:
         processes=HAMMER_PROCESSES,
         ops=HAMMER_OPS,
         f="step",
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         checks=[*once, Check("que.no_partial_job", stage="final")],
         fail_on=FAIL_ON,
     )
@@ -124,21 +114,16 @@ def test_sequential_duplicates(ctx: ScenarioContext, que, que_link) -> None:
         ctx,
         op=plan.enqueue_op(que, ctx.variant),
         faults=[linkfaults.lost_reply(que_link)],
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         recover=plan.send_again(que, ctx.variant, DUPLICATES),
         checks=retried("after_recovery", DUPLICATES),
         process="attempt-1",
         fail_on=FAIL_ON,
     )
+    refused = wrongtype.refused_then_retried(que, ctx.variant, "queue", DUPLICATES)
     explore_named(
         ctx,
-        {
-            "after_refused_attempt": wrongtype.refused_then_retried(
-                que, ctx.variant, "queue", DUPLICATES
-            )
-        },
-        reset=que.reset,
-        snapshot=que.snapshot,
+        {"after_refused_attempt": refused},
         checks=retried("final", DUPLICATES),
+        **que.per_case,
     )

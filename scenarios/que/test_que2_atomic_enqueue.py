@@ -30,8 +30,7 @@ def faults_at_every_point(ctx: ScenarioContext, que: QueEnv, faults, **how) -> N
     explore_points(
         ctx,
         faults=faults,
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         process="attempt-1",
         fail_on=FAIL_ON,
         **{"op": plan.enqueue_op(que, ctx.variant), **how},
@@ -41,16 +40,8 @@ def faults_at_every_point(ctx: ScenarioContext, que: QueEnv, faults, **how) -> N
 @scenario("QUE-2", variants=VARIANTS, measured=("seed",))
 def test_command_error_in_transaction(ctx: ScenarioContext, que) -> None:
     """A write failing with WRONGTYPE inside the enqueue: no partial job, before or after the retry."""
-    explore_named(
-        ctx,
-        {
-            f"wrongtype@{t}": wrongtype.refused_then_retried(que, ctx.variant, t)
-            for t in wrongtype.TARGETS
-        },
-        reset=que.reset,
-        snapshot=que.snapshot,
-        checks=whole_then_once("after_fault", "final"),
-    )
+    want = whole_then_once("after_fault", "final")
+    explore_named(ctx, wrongtype.refusals(que, ctx.variant), checks=want, **que.per_case)
 
 
 @scenario("QUE-2", variants=VARIANTS, measured=("seed",))

@@ -33,15 +33,15 @@ def update_under(que: QueEnv, variant: str, fault_on: str):
 
     def case(steps: Steps) -> None:
         queue = que.queue(variant, new_schema=fault_on != "none")
-        calls.enqueue(steps, "client", queue, "job-1", "req-1")
+        calls.Client(steps, "client", queue).enqueue("job-1", "req-1")
         if fault_on != "none":
             wrongtype.plant(steps, que, wrongtype.target_key(f"{fault_on}_job", "job-1"))
         steps.facts["before"] = que.snapshot()
         metrics = DualWriteMetrics()
+        client = calls.Client(steps, "client", que.queue(variant, metrics=metrics))
         with error_logs() as logs:
-            queue = que.queue(variant, metrics=metrics)
-            calls.update_status(steps, "client", queue, "job-1", "completed")
-        calls.observed(steps, "client", metrics, logs)
+            client.update_status("job-1", "completed")
+        client.observed(metrics, logs)
 
     return case
 
@@ -52,8 +52,7 @@ def test_status_update_command_errors(ctx: ScenarioContext, que) -> None:
     explore_named(
         ctx,
         {case: update_under(que, ctx.variant, on) for case, on in COMMAND_ERRORS.items()},
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         checks={case: behaves("final", on) for case, on in COMMAND_ERRORS.items()},
     )
 

@@ -20,14 +20,14 @@ def called_with(que: QueEnv, variant: str, operation: str, bad: Any):
     job enqueued first), the state before the call kept as fact ``before``."""
 
     def case(steps: Steps) -> None:
-        queue = que.queue(variant)
+        client = calls.Client(steps, "client", que.queue(variant))
         if operation == "update_status":
-            calls.enqueue(steps, "client", queue, "job-1", "req-1")
+            client.enqueue("job-1", "req-1")
         steps.facts["before"] = que.snapshot()
         if operation == "enqueue":
-            calls.enqueue(steps, "client", queue, "job-2", "req-2", workspace_id=bad)
+            client.enqueue("job-2", "req-2", workspace_id=bad)
         else:
-            calls.update_status(steps, "client", queue, "job-1", "completed", workspace_id=bad)
+            client.update_status("job-1", "completed", workspace_id=bad)
 
     return case
 
@@ -39,8 +39,7 @@ def test_invalid_workspace_id(ctx: ScenarioContext, que) -> None:
     explore_named(
         ctx,
         {name: called_with(que, ctx.variant, op, bad) for name, (op, bad) in cases.items()},
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         checks={
             name: [Check("que.refused", f=op), Check("que.nothing_written", stage="final")]
             for name, (op, _) in cases.items()

@@ -25,23 +25,23 @@ def reads_after(case: str, que: QueEnv, variant: str, redis_server, link):
     Fact ``want``: the status each read must see."""
 
     def run(steps: Steps) -> None:
-        calls.enqueue(steps, "client", que.queue(variant, new_schema=False), JOBS[0], "req-1")
-        calls.enqueue(steps, "client", que.queue(variant, new_schema=True), JOBS[1], "req-2")
+        calls.Client(steps, "client", que.queue(variant, new_schema=False)).enqueue(JOBS[0], "r1")
+        calls.Client(steps, "client", que.queue(variant, new_schema=True)).enqueue(JOBS[1], "r2")
         want = dict.fromkeys(JOBS, "pending")
         if case == "lagged_then_updated":
             for job_id in JOBS:
-                calls.update_status(steps, "client", que.queue(variant), job_id, "completed")
+                calls.Client(steps, "client", que.queue(variant)).update_status(job_id, "completed")
                 want[job_id] = "completed"
         if case == "lagged_across_server_restart":
             steps.fault("server_kill", redis_server.kill)
             steps.restart(redis_server)
             que.reset_clients()
         steps.facts["want"] = want
-        reader = que.queue(variant, via=(link.host, link.port))
+        reader = calls.Client(steps, "reader", que.queue(variant, via=(link.host, link.port)))
         for job_id in JOBS:
             if case == "read_under_link_cut":
                 steps.fault("cut", link.cut)
-            calls.get_job(steps, "reader", reader, job_id)
+            reader.get_job(job_id)
             if case == "read_under_link_cut":
                 steps.fault("heal", link.restore)
 
@@ -56,7 +56,6 @@ def test_read_during_migration_lag(ctx: ScenarioContext, que, redis_server, que_
     explore_named(
         ctx,
         {case: reads_after(case, que, ctx.variant, redis_server, que_link) for case in CASES},
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         checks=CASES,
     )

@@ -22,21 +22,21 @@ def mixed_workload(que: QueEnv, variant: str):
 
     def case(steps: Steps) -> None:
         metrics = DualWriteMetrics()
-        queue = que.queue(variant, metrics=metrics)
-        calls.enqueue(steps, "client", queue, "job-1", "req-1")
-        calls.enqueue(steps, "client", queue, "job-2", "req-2")
+        client = calls.Client(steps, "client", que.queue(variant, metrics=metrics))
+        client.enqueue("job-1", "req-1")
+        client.enqueue("job-2", "req-2")
         # The job's own new-schema key (not the queue: that would drop the jobs queued so far).
         bad_key = wrongtype.target_key("new_job", "job-3")
         wrongtype.plant(steps, que, bad_key)
-        calls.enqueue(steps, "client", queue, "job-3", "req-3")
+        client.enqueue("job-3", "req-3")
         wrongtype.repair(steps, que, bad_key)
-        calls.enqueue(steps, "client", queue, "job-4", "req-1")  # a duplicate of req-1
+        client.enqueue("job-4", "req-1")  # a duplicate of req-1
         steps.history.snapshot("after_enqueues", que.snapshot())
-        calls.update_status(steps, "client", queue, "job-1", "running")
+        client.update_status("job-1", "running")
         wrongtype.plant(steps, que, wrongtype.target_key("new_job", "job-2"))
-        calls.update_status(steps, "client", queue, "job-2", "running")
-        calls.update_status(steps, "client", queue, "job-404", "running", workspace_id="")
-        calls.observed(steps, "client", metrics)
+        client.update_status("job-2", "running")
+        client.update_status("job-404", "running", workspace_id="")
+        client.observed(metrics)
 
     return case
 
@@ -48,8 +48,7 @@ def test_counts_under_command_errors(ctx: ScenarioContext, que) -> None:
     explore_named(
         ctx,
         {"mixed_workload": mixed_workload(que, ctx.variant)},
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         checks=[COUNTED, Check("que.succeeded_matches_state", stage="after_enqueues")],
     )
 
@@ -62,8 +61,7 @@ def test_counts_under_link_faults(ctx: ScenarioContext, que, que_link) -> None:
         ctx,
         op=plan.enqueue_op(que, ctx.variant, observe=True),
         faults=[Cut(que_link), linkfaults.lost_reply(que_link)],
-        reset=que.reset,
-        snapshot=que.snapshot,
+        **que.per_case,
         checks=[COUNTED],
         process="client",
         fail_on=FAIL_ON,

@@ -50,6 +50,13 @@ def repair(steps: Steps, que: QueEnv, key: str) -> None:
     steps.fault("repair", functools.partial(_repair, que.admin, key), key=key)
 
 
+def refusals(
+    que: QueEnv, variant: str, targets: Sequence[str] = TARGETS, retries: Sequence[str] = ("retry",)
+) -> dict[str, Callable[[Steps], None]]:
+    """The named cases ``wrongtype@<target>``, one per target: ``refused_then_retried``."""
+    return {f"wrongtype@{t}": refused_then_retried(que, variant, t, retries) for t in targets}
+
+
 def refused_then_retried(
     que: QueEnv, variant: str, target: str, retries: Sequence[str] = ("retry",)
 ) -> Callable[[Steps], None]:
@@ -60,10 +67,10 @@ def refused_then_retried(
     def case(steps: Steps) -> None:
         key = target_key(target, "job-1")
         plant(steps, que, key)
-        calls.enqueue(steps, "attempt-1", que.queue(variant), "job-1", "req-1")
+        calls.Client(steps, "attempt-1", que.queue(variant)).enqueue("job-1", "req-1")
         steps.history.snapshot("after_fault", que.snapshot())
         repair(steps, que, key)
         for n, process in enumerate(retries, 2):
-            calls.enqueue(steps, process, que.queue(variant), f"job-{n}", "req-1")
+            calls.Client(steps, process, que.queue(variant)).enqueue(f"job-{n}", "req-1")
 
     return case
