@@ -588,3 +588,31 @@ def succeeded_matches_state(history: History, *, stage: str = "after_enqueues") 
         counted=counted,
         queued=complete,
     )
+
+
+_HELD = {"violated": None, "examples": 10, "steps": 10}
+
+
+@conforms(
+    "que.model_held",
+    {},
+    valid=[_hist([("model", "invoke", "model", None), ("model", "ok", "model", _HELD)])],
+    invalid=[
+        _hist(
+            [
+                ("model", "invoke", "model", None),
+                ("model", "ok", "model", {**_HELD, "violated": "request r1: 2 jobs queued"}),
+            ]
+        )
+    ],
+)
+def model_held(history: History) -> Verdict:
+    """QUE-1/2/3/5 against a model: every program the ``model`` step ran matched it."""
+    done = _done(history, "model")
+    if not done or done[-1].type is not OpType.OK:
+        raise LookupError(f"the model did not run to the end: {done[-1].error if done else None}")
+    found = dict(done[-1].value)
+    if found["violated"] is None:
+        said = f"{found['examples']} programs of up to {found['steps']} steps matched the model"
+        return Verdict.ok("que.model_held", said, log_tail=found.get("log_tail", [])[-10:])
+    return Verdict.violated("que.model_held", f"model violated: {found['violated']}", **found)

@@ -15,18 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from harness.crash import at_points
 from reference_impl.que import EnqueueResult, JobQueue
-from scenarios.que.calls import JOB
+from scenarios.que.calls import FAIL_ON, JOB
 from scenarios.que.checks import jobs_by_request, partial_jobs
 from scenarios.que.clients import build_queue, connect
 from scenarios.que.store import snapshot
 
-LINK_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 REQUESTS = ("r1", "r2", "r3")
 STATUSES = ("running", "completed", "failed")
 #: ``none`` twice: most steps run without a fault, so faults land on varied states.
@@ -102,10 +100,10 @@ class QueueMachine(RuleBasedStateMachine):
         try:
             with at_points(actions):
                 out: Any = fn()
-        except LINK_ERRORS as exc:
-            out = ("info", exc)
-        except Exception as exc:
+        except FAIL_ON as exc:  # refused: certainly not done
             out = ("fail", exc)
+        except Exception as exc:  # a link error or anything else: the outcome is unknown
+            out = ("info", exc)
         finally:
             self.env.faults.heal()
             self.client.connection_pool.disconnect()

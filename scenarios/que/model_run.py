@@ -3,6 +3,7 @@ seeded from the scenario, shrinking only when the case is replayed."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
@@ -11,9 +12,9 @@ from hypothesis.errors import Flaky
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
-from harness.crash import discover_in_process
+from harness.checkers import Check
+from harness.crash import Steps, discover_in_process, explore_named
 from harness.scenario import ScenarioContext
-from harness.verdict import Verdict
 from scenarios.que.calls import enqueue_now
 from scenarios.que.model import Env, QueueMachine
 
@@ -38,10 +39,8 @@ def _points(que, variant: str) -> dict[str, list[str]]:
 
 
 def run_model(ctx: ScenarioContext, que: Any, que_faults: Any) -> None:
-    """Run the state machine on ``ctx.variant``; record one case, ``model``."""
-    case = "model"
-    if not ctx.selected(case):
-        return
+    """Run the state machine on ``ctx.variant`` as one named case, ``model``: its outcome
+    recorded as the ``model`` step, judged by ``que.model_held``."""
     via, faults, kinds = que_faults
     env = Env(
         variant=ctx.variant,
@@ -51,13 +50,21 @@ def run_model(ctx: ScenarioContext, que: Any, que_faults: Any) -> None:
         points=_points(que, ctx.variant),
         fault_kinds=kinds,
     )
-    machine = type(f"QueueMachine_{ctx.variant}", (QueueMachine,), {"env": env})
-    machine = hypothesis_seed(ctx.seed)(machine)
+    shrink = ctx.only_case is not None
+
+    def case(steps: Steps) -> None:
+        steps.run("model", functools.partial(_programs, env, ctx.seed, shrink), f="model")
+
+    explore_named(ctx, {"model": case}, checks=[Check("que.model_held")], **que.per_case)
+    ctx.explored(examples=MAX_EXAMPLES, steps=STEPS, fault_kinds=list(kinds), seed=ctx.seed)
+
+
+def _programs(env: Env, seed: int, shrink: bool) -> dict[str, Any]:
+    """Up to ``MAX_EXAMPLES`` programs against the model; what they found, as JSON. An error
+    that no assertion made is the harness's problem: it raises (the step is ``info``)."""
+    machine = type(f"QueueMachine_{env.variant}", (QueueMachine,), {"env": env})
+    machine = hypothesis_seed(seed)(machine)
     report: list[str] = []
-
-    def note(message: object) -> None:
-        report.append(str(message))
-
     config = settings(
         max_examples=MAX_EXAMPLES,
         stateful_step_count=STEPS,
@@ -68,37 +75,28 @@ def run_model(ctx: ScenarioContext, que: Any, que_faults: Any) -> None:
         # Shrinking replays a failure hundreds of times against Redis (~10 s): the
         # gate run reports the failing program as found; a replay of this one case
         # (harness repro ...:model) shrinks it to a minimal one.
-        phases=(Phase.explicit, Phase.generate)
-        + ((Phase.shrink,) if ctx.only_case is not None else ()),
+        phases=(Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ()),
         print_blob=False,
         report_multiple_bugs=False,
     )
+    found: dict[str, Any] = {"examples": MAX_EXAMPLES, "steps": STEPS, "violated": None}
     try:
-        with with_reporter(note):
+        with with_reporter(lambda message: report.append(str(message))):
             run_state_machine_as_test(machine, settings=config)
     except (AssertionError, Flaky) as exc:
         # A failure whose replay went differently (e.g. a lost reply that once came
-        # before the command ran) is still a real violation, if an assertion made it;
-        # anything else is the harness's problem: raise, and the result is UNKNOWN.
+        # before the command ran) is still a real violation, if an assertion made it.
         violation = _assertion_in(exc)
         if violation is None:
             raise
-        verdict = Verdict.violated(
-            "que.model",
-            f"model violated: {str(violation).splitlines()[0]}",
+        found.update(
+            violated=str(violation).splitlines()[0],
             failing_program="\n".join([*getattr(violation, "__notes__", []), *report]),
-            shrunk=ctx.only_case is not None,
+            shrunk=shrink,
             replayed_identically=not isinstance(exc, Flaky),
-            log_tail=env.log[-30:],
         )
-    else:
-        verdict = Verdict.ok(
-            "que.model",
-            f"{MAX_EXAMPLES} programs of up to {STEPS} steps matched the model",
-            log_tail=env.log[-10:],
-        )
-    ctx.record(case, verdict, detail={"fault_kinds": list(kinds), "points": env.points})
-    ctx.explored(examples=MAX_EXAMPLES, steps=STEPS, fault_kinds=list(kinds), seed=ctx.seed)
+    found["log_tail"] = env.log[-30:]
+    return found
 
 
 def _assertion_in(exc: BaseException) -> AssertionError | None:
