@@ -20,9 +20,8 @@ replay of one such case builds only it and, with ``HARNESS_KEEP_SERVERS=1``
 from __future__ import annotations
 
 import os
-import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,9 +29,9 @@ from typing import Any, Protocol
 from harness import procs
 from harness.checkers.safe import check_safe
 from harness.disk.image import Image, build_image, materialize
-from harness.disk.models import Pending, get_model
+from harness.disk.models import get_model
 from harness.disk.ops import Trace
-from harness.disk.states import Bounds, CrashState, _kept_sets, lookup, pending_at
+from harness.disk.states import Bounds, CrashState, lookup, pending_at, states_with_pending
 from harness.errors import ConfigError, HarnessError
 from harness.verdict import Verdict
 
@@ -185,7 +184,7 @@ def explore(
     runner = _Runner(recover, dedupe, keep=False)
     try:
         for model in names:
-            for state, info in _states(trace, model, bounds or Bounds(), seed):
+            for state, info in states_with_pending(trace, model, bounds, seed=seed):
                 image = build_image(trace, state, info)
                 digest = image.digest()
                 verdict = _judge(state, runner.view(image, digest), check)
@@ -197,25 +196,6 @@ def explore(
     if ctx is not None:
         _record(ctx, result)
     return result
-
-
-def _states(
-    trace: Trace, model: str, bounds: Bounds, seed: int
-) -> Iterable[tuple[CrashState, Pending]]:
-    rng = random.Random(f"{seed}:{model}")
-    marks = {i for i, op in enumerate(trace.ops) if op.kind == "mark"}
-    acked: list[str] = []
-    for info in get_model(model).at(trace):
-        op = trace.ops[info.index]
-        if op.kind == "mark" and op.mark_kind == "ack":
-            acked.append(op.label)
-        if bounds.crash_points == "marks" and info.index not in marks:
-            continue
-        seen: set[tuple[frozenset[int], tuple[int, str] | None]] = set()
-        for kept, tear in _kept_sets(info, bounds, rng):
-            if (kept, tear) not in seen:
-                seen.add((kept, tear))
-                yield CrashState(info.index, kept, tear, model, tuple(acked)), info
 
 
 def rebuild(trace: Trace, model: str, state_id: str, target: Path) -> CrashState:

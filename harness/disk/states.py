@@ -133,31 +133,33 @@ def lookup(trace: Trace, model: str, text: str) -> CrashState:
     return CrashState(index, kept, tear, model, tuple(trace.acked_before(index)))
 
 
-def _crash_points(trace: Trace, bounds: Bounds) -> set[int] | None:
-    if bounds.crash_points == "every-op":
-        return None
-    return {i for i, op in enumerate(trace.ops) if op.kind == "mark"}
-
-
 def enumerate_states(
     trace: Trace, model: str, bounds: Bounds | None = None, *, seed: int = 0
 ) -> Iterator[CrashState]:
     """Every state the bounds ask for, crash point by crash point, without repeats."""
+    for state, _ in states_with_pending(trace, model, bounds, seed=seed):
+        yield state
+
+
+def states_with_pending(
+    trace: Trace, model: str, bounds: Bounds | None = None, *, seed: int = 0
+) -> Iterator[tuple[CrashState, Pending]]:
+    """``enumerate_states`` with what the model said at each state's crash point."""
     bounds = bounds or Bounds()
-    rng = random.Random(seed)
-    wanted = _crash_points(trace, bounds)
+    rng = random.Random(f"{seed}:{model}")
+    marks = {i for i, op in enumerate(trace.ops) if op.kind == "mark"}
     acked: list[str] = []
     for info in get_model(model).at(trace):
         op = trace.ops[info.index]
         if op.kind == "mark" and op.mark_kind == "ack":
             acked.append(op.label)
-        if wanted is not None and info.index not in wanted:
+        if bounds.crash_points == "marks" and info.index not in marks:
             continue
         seen: set[tuple[frozenset[int], tuple[int, str] | None]] = set()
         for kept, tear in _kept_sets(info, bounds, rng):
             if (kept, tear) not in seen:
                 seen.add((kept, tear))
-                yield CrashState(info.index, kept, tear, model, tuple(acked))
+                yield CrashState(info.index, kept, tear, model, tuple(acked)), info
 
 
 def _kept_sets(
