@@ -8,6 +8,7 @@ from harness.disk import Bounds, Trace, enumerate_states, get_model, lookup, mod
 from harness.disk.image import build_image
 from harness.disk.ops import Op
 from harness.disk.states import parse_state_id, pending_at, state_id
+from harness.errors import ConfigError
 
 
 def _trace(*ops: Op) -> Trace:
@@ -98,5 +99,5 @@ def test_exploration_bounds() -> None:
     assert again == states  # seeded: the same states every run
     marks_only = Bounds(crash_points="marks")
     assert {s.index for s in enumerate_states(NEW_FILE, "weakest", marks_only)} == {4}
-    with pytest.raises(Exception, match="exhaustive_max must be 0..16"):
+    with pytest.raises(ConfigError, match=r"exhaustive_max must be 0\.\.16"):
         Bounds(exhaustive_max=40)

@@ -39,7 +39,7 @@ def test_repro_rebuilds_one_state_and_keeps_its_directory(project: Path) -> None
 
 
 def test_repro_of_a_state_the_trace_cannot_produce_is_one_line(project: Path) -> None:
-    code, out, err = run_cli(project, "repro", f"{PREFIX}:power:weakest:op6:keep=9")
+    code, _, err = run_cli(project, "repro", f"{PREFIX}:power:weakest:op6:keep=9")
     assert code == 2
     line = err.strip()
     assert "\n" not in line
