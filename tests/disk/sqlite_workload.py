@@ -21,7 +21,7 @@ def create(root: Path, journal: str) -> None:
     db.close()
 
 
-def commits(rec: SqliteRecorder, journal: str, synchronous: str, n: int = 3) -> None:
+def commits(rec: SqliteRecorder, journal: str, synchronous: str, n: int = 2) -> None:
     db = apsw.Connection(str(rec.root / DB), vfs=rec.vfs_name)
     if journal == "WAL":
         db.execute("PRAGMA locking_mode=EXCLUSIVE")
