@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from harness.proxy.addr import bind_host, format_addr, normalize_listen, split_hostport
 from harness.proxy.chain import ToxicChain
@@ -193,13 +193,14 @@ def _every_interface(host: str, port: int) -> socket.socket:
     return socket.create_server(("0.0.0.0", port), backlog=100)
 
 
-async def _dial(targets: list[Address]) -> tuple[asyncio.BaseTransport, Side]:
+async def _dial(targets: list[Address]) -> tuple[asyncio.Transport, Side]:
     """Connect to the first of ``targets`` that answers (the resolver's order)."""
     loop = asyncio.get_running_loop()
     error: OSError = OSError(f"no address to connect to among {targets}")
     for ip, port in targets:
         try:
-            return await loop.create_connection(Side, str(ip), port)
+            transport, side = await loop.create_connection(Side, str(ip), port)
+            return cast(asyncio.Transport, transport), side
         except OSError as exc:
             error = exc
     raise error
