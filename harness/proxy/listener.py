@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from harness.proxy.addr import bind_host, format_addr, normalize_listen, split_hostport
 from harness.proxy.chain import ToxicChain
@@ -199,8 +199,7 @@ async def _dial(targets: list[Address]) -> tuple[asyncio.Transport, Side]:
     error: OSError = OSError(f"no address to connect to among {targets}")
     for ip, port in targets:
         try:
-            transport, side = await loop.create_connection(Side, str(ip), port)
-            return cast(asyncio.Transport, transport), side
+            return await loop.create_connection(Side, str(ip), port)
         except OSError as exc:
             error = exc
     raise error
