@@ -78,7 +78,15 @@ def _spellings(listen_host: str, port: int) -> list[str]:
     if listen_host == "::1":
         return [f"[0:0:0:0:0:0:0:1]:{port}", f"[::0001]:{port}"]
     # every interface: any local address is the proxy itself
-    return [*v4, f"127.0.0.2:{port}", f"[::ffff:127.0.0.1]:{port}"]
+    lan = [
+        a.address
+        for addrs in psutil.net_if_addrs().values()
+        for a in addrs
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    ]
+    return [*v4, f"127.0.0.2:{port}", f"[::ffff:127.0.0.1]:{port}", f"0.0.0.0:{port}"] + [
+        f"{ip}:{port}" for ip in lan[:1]
+    ]
 
 
 @pytest.mark.parametrize("listen_host", ["127.0.0.1", "0.0.0.0", "::1"])
