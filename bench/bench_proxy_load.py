@@ -257,6 +257,33 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def cpu_pressure() -> str:
+    """Share of the last 10 s in which some runnable task waited for a CPU (Linux PSI)."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            return f"{float(f.readline().split()[1].split('=')[1]):.0f}%"
+    except (OSError, IndexError, ValueError):
+        return "n/a"
+
+
+def idle_baseline(api: Api, seconds: float, seed: int) -> list[float]:
+    """The same API changes with no traffic: what the machine alone costs each call."""
+    api("POST", "/proxies", {"name": "load", "upstream": "127.0.0.1:9"})
+    api("POST", "/proxies/load/toxics", {"name": "lat", "type": "latency"})
+    rng, step, start = random.Random(seed), 0, time.monotonic()
+    mark = len(api.latencies_ms)
+    while time.monotonic() - start < seconds:
+        _churn(api, rng, step, "127.0.0.1:9")
+        step += 1
+        time.sleep(0.05)
+    for name in ("load", "churn-0", "churn-1"):
+        api("DELETE", f"/proxies/{name}", ok=(204, 404))
+    idle = api.latencies_ms[mark:]
+    del api.latencies_ms[:]  # the bar is judged under traffic only
+    api.by_call.clear()
+    return idle
+
+
 def run_round(
     args: argparse.Namespace, round_no: int, api: Api, proxy: psutil.Process, base: Sample
 ) -> dict[str, Any]:
@@ -323,6 +350,9 @@ def main() -> int:
     parser.add_argument("--api-interval-ms", type=float, default=50.0)
     parser.add_argument("--timeout-s", type=float, default=300.0, help="bound of one round")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--idle-s", type=float, default=5.0, help="API changes without traffic first (baseline)"
+    )
     args = parser.parse_args()
     if args.connections < 1 or args.megabytes <= 0 or args.rounds < 1:
         parser.error("--connections, --megabytes and --rounds must be positive")
@@ -339,6 +369,13 @@ def main() -> int:
             f"per round over {args.seconds:.0f} s, latency toxic 0-20 ms, "
             f"an API change every {args.api_interval_ms:.0f} ms"
         )
+        idle = idle_baseline(api, args.idle_s, args.seed)
+        print(
+            f"no traffic ({args.idle_s:.0f} s of the same API changes): {len(idle)} calls, "
+            f"p50 {statistics.median(idle):.1f} ms, p99 {_percentile(idle, 0.99):.1f} ms; "
+            f"load average {os.getloadavg()[0]:.1f}, CPU pressure {cpu_pressure()} "
+            f"(share of time some runnable task waited for a CPU)"
+        )
         totals = {"corrupted": 0, "missing": 0, "failures": 0}
         for round_no in range(1, args.rounds + 1):
             r = run_round(args, round_no, api, proxy, base)
@@ -353,7 +390,7 @@ def main() -> int:
                 f"corrupted {t['corrupted']} B, missing {t['missing']} B, "
                 f"failed connections {len(t['failures'])}; {r['changes']} API changes; "
                 f"proxy CPU {r['cpu_s']:.1f} s ({r['cpu_s'] / max(t['seconds'], 1e-9):.0%} of a core), "
-                f"load average {os.getloadavg()[0]:.1f}; "
+                f"load average {os.getloadavg()[0]:.1f}, CPU pressure {cpu_pressure()}; "
                 f"proxy descriptors peak {r['peak'].fds} -> {r['after'].fds}, "
                 f"RSS peak {r['peak'].rss_mb:.1f} MB -> {r['after'].rss_mb:.1f} MB"
             )
