@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ipaddress
+import resource
 import signal
+import socket
 import sys
 
 from harness.cli import Command, register
 from harness.errors import ConfigError, ServerError
+from harness.proxy.addr import http_url
 from harness.proxy.app import ProxyApp
+from harness.proxy.collection import MAX_CONNECTIONS
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -30,6 +36,12 @@ def setup(parser: argparse.ArgumentParser) -> None:
         help="address of the HTTP API (default 127.0.0.1:8474, as Toxiproxy)",
     )
     serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --listen beyond loopback: the API has no authentication, and "
+        "anyone who reaches it can cut links or make this host dial anywhere",
+    )
+    serve.add_argument(
         "--loop",
         choices=("asyncio", "uvloop"),
         default="asyncio",
@@ -40,6 +52,28 @@ def setup(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _beyond_loopback(host: str, port: int) -> bool:
+    """Whether binding ``host`` exposes the API beyond this machine (unresolvable: no;
+    the bind itself then fails with its own message)."""
+    if host == "":
+        return True
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return False
+    return any(not ipaddress.ip_address(str(i[4][0]).split("%")[0]).is_loopback for i in infos)
+
+
+def _raise_descriptor_limit() -> None:
+    """Raise the soft descriptor limit to the hard one, as Go programs (Toxiproxy) do at
+    start: each proxied connection holds two descriptors."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard and hard != resource.RLIM_INFINITY:
+        # If refused, the soft limit stays; the proxies refuse connections near it.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 async def _serve(host: str, port: int, seed: int) -> None:
     app = ProxyApp(seed)
     try:
@@ -48,7 +82,11 @@ async def _serve(host: str, port: int, seed: int) -> None:
         raise ServerError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick another --listen"
         ) from None
-    print(f"harness proxy: API on http://{app.api_host}:{app.api_port} (seed {seed})", flush=True)
+    print(
+        f"harness proxy: API on {http_url(app.api_host, app.api_port)} (seed {seed}), "
+        f"at most {MAX_CONNECTIONS} connections per proxy",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -64,6 +102,20 @@ def run(args: argparse.Namespace) -> int:
     if args.action != "serve":
         raise ConfigError("say what to do: 'harness proxy serve --listen 127.0.0.1:8474'")
     host, port = args.listen
+    if _beyond_loopback(host, port):
+        if not args.allow_remote:
+            raise ConfigError(
+                f"--listen {host or '*'}:{port} is reachable beyond this machine and the API "
+                "has no authentication; use a loopback address (127.0.0.1) or add --allow-remote"
+            )
+        print(
+            f"harness proxy: warning: the API on {host or '*'}:{port} is reachable from other "
+            "machines and has no authentication: anyone who reaches it can cut links and make "
+            "this host connect anywhere",
+            file=sys.stderr,
+            flush=True,
+        )
+    _raise_descriptor_limit()
     if args.loop == "uvloop":
         try:
             import uvloop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from harness.proxy.errors import bad_request
 
@@ -28,9 +29,16 @@ def split_hostport(text: object, field: str, allow_port_zero: bool) -> tuple[str
     return host, port
 
 
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
 def bind_host(host: str) -> str | None:
-    """The host to bind for a listen host: '' means every interface, as in Go."""
-    if host == "":
+    """The host to bind for a listen host; None means every interface.
+
+    Go listens on one dual-stack socket for '', '0.0.0.0' and '::' alike
+    (where the system has dual-stack sockets) and prints it as '[::]:port'.
+    """
+    if host in WILDCARD_HOSTS:
         return None
     if host == "localhost":
         return "127.0.0.1"  # Go resolves it to the IPv4 loopback first
@@ -48,10 +56,22 @@ def format_addr(sockname: tuple[object, ...]) -> str:
     return f"{host}:{port}"
 
 
+def wildcard_addr(host: str, port: int) -> str:
+    """How a listener on every interface is reported (Go's spelling)."""
+    if socket.has_dualstack_ipv6() or host == "::":
+        return f"[::]:{port}"
+    return f"0.0.0.0:{port}"
+
+
 def normalize_listen(text: str) -> str:
     """Compare listen addresses the way Toxiproxy does (after resolving 'localhost')."""
     host, port = split_hostport(text, "listen", allow_port_zero=True)
     bound = bind_host(host)
     if bound is None:
-        return f"[::]:{port}"
+        return wildcard_addr(host, port)
     return format_addr((bound, port))
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 host in brackets (``http://[::1]:8474``)."""
+    return f"http://{format_addr((host, port))}"

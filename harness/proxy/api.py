@@ -9,6 +9,7 @@ duplicate, 400 bad body or toxic, 405 wrong method. One addition: a POST
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -21,6 +22,19 @@ from harness.proxy.http import Request, Response, error_response
 VERSION = "2.12.0"
 
 Route = Callable[[Request, list[str]], Awaitable[Response]]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """Lone surrogates (``"\\ud800"``) become U+FFFD, as Go's JSON decoder makes them,
+    so a name can be sent back in a URL (percent-encoded UTF-8) and found."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _json(body: bytes) -> Any:
@@ -31,7 +45,10 @@ def _json(body: bytes) -> Any:
         raise ValueError(f"{name} is not JSON")
 
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=no_constants)
+        text = body.decode("utf-8")
+        value = json.loads(text, parse_constant=no_constants)
+        # Only a \u escape can carry a surrogate: valid UTF-8 has none.
+        return _without_lone_surrogates(value) if "\\u" in text.lower() else value
     except UnicodeDecodeError:
         raise bad_request("bad request body: not UTF-8") from None
     except RecursionError:

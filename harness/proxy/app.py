@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from harness.proxy.api import Api
-from harness.proxy.collection import ProxyCollection
+from harness.proxy.collection import MAX_CONNECTIONS, ProxyCollection
 from harness.proxy.http import HttpServer
 
 
 class ProxyApp:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, max_connections: int = MAX_CONNECTIONS) -> None:
         self.seed = seed
-        self.proxies = ProxyCollection(seed)
+        self.proxies = ProxyCollection(seed, max_connections)
         self.http = HttpServer(Api(self.proxies))
         self.api_host = ""
         self.api_port = 0

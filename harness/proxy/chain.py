@@ -46,10 +46,12 @@ class ToxicSpec:
 
 
 def check_name(kind: str, name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    """A name a route can address: '/proxies/{name}' (clients and Toxiproxy's router
+    remove '.' and '..' path segments, so those names could never be read again)."""
+    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
         raise bad_request(
             f"{kind} name must be a string of 1 to 200 characters without spaces, "
-            f"'/', '?', '#' or '%', got {name!r}"
+            f"'/', '?', '#' or '%', and not '.' or '..', got {name!r}"
         )
     return name
 

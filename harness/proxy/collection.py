@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import resource
 from dataclasses import dataclass
 from typing import Any
 
-from harness.proxy.addr import normalize_listen, split_hostport
+from harness.proxy.addr import split_hostport
 from harness.proxy.chain import ToxicSpec, check_name, parse_toxic
 from harness.proxy.errors import PROXY_EXISTS, PROXY_NOT_FOUND, ApiError, bad_request
 from harness.proxy.listener import Proxy
+from harness.proxy.resolve import Address, LocalAddresses, accepts, resolve
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LISTEN = "127.0.0.1:0"  # loopback, any port: safer than Go's all interfaces
+# Connections one proxy may hold open (two descriptors each): a loop that no
+# resolution can see (two servers dialling each other) stops here.
+MAX_CONNECTIONS = 1000
+# Descriptors kept free for everything else in the process (API clients,
+# listeners, the servers a test talks to) when the descriptor limit is low.
+RESERVED_FDS = 64
 _PROXY_FIELDS = {"name", "listen", "upstream", "enabled", "toxics"}
 
 
@@ -65,9 +76,17 @@ def _at(where: str) -> str:
     return "" if where == "a proxy" else f" at {where}"
 
 
+def descriptor_limit() -> int | None:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 class ProxyCollection:
-    def __init__(self, seed: int) -> None:
+    """The proxies, and the ``Guard`` each consults before it dials (limits, loops)."""
+
+    def __init__(self, seed: int, max_connections: int = MAX_CONNECTIONS) -> None:
         self.seed = seed
+        self.max_connections = max_connections
         self.proxies: dict[str, Proxy] = {}
         self._lock: asyncio.Lock | None = None
 
@@ -77,24 +96,46 @@ class ProxyCollection:
             self._lock = asyncio.Lock()
         return self._lock
 
-    def loops(self, start: Proxy) -> bool:
-        """Whether following upstreams through this server's proxies returns to ``start``."""
-        by_listen = {p.listen: p for p in self.proxies.values() if p.enabled}
+    # -- Guard ------------------------------------------------------------
+    def refusal(self, proxy: Proxy) -> str | None:
+        if proxy.open_connections >= self.max_connections:
+            return f"it holds its limit of {self.max_connections} connections"
+        limit = descriptor_limit()
+        if limit is not None:
+            held = sum(p.open_connections for p in self.proxies.values())
+            needed = 2 * (held + 1) + len(self.proxies) + RESERVED_FDS
+            if needed > limit:
+                return (
+                    f"the proxies hold {held} connections, two descriptors each, "
+                    f"near this process's limit of {limit} descriptors (ulimit -n)"
+                )
+        return None
+
+    async def leads_back(self, start: Proxy, targets: list[Address]) -> bool:
+        """Follow upstreams through this server's listeners; True if they reach ``start``."""
+        local = LocalAddresses()
         seen: set[str] = set()
-        proxy = start
-        while proxy.name not in seen:
-            seen.add(proxy.name)
-            try:
-                target = normalize_listen(proxy.upstream)
-            except ApiError:
+        while True:
+            hop = next(
+                (
+                    p
+                    for p in self.proxies.values()
+                    if p.bound is not None and any(accepts(p.bound, t, local) for t in targets)
+                ),
+                None,
+            )
+            if hop is None:
                 return False
-            next_proxy = by_listen.get(target)
-            if next_proxy is None:
-                return False
-            if next_proxy is start:
+            if hop is start:
                 return True
-            proxy = next_proxy
-        return False
+            if hop.name in seen:  # a loop that avoids ``start``: its own proxies refuse it
+                return False
+            seen.add(hop.name)
+            try:
+                host, port = split_hostport(hop.upstream, "upstream", allow_port_zero=False)
+                targets = await resolve(host, port)
+            except (ApiError, OSError):
+                return False
 
     def get(self, name: str) -> Proxy:
         try:
@@ -103,7 +144,7 @@ class ProxyCollection:
             raise ApiError(404, PROXY_NOT_FOUND) from None
 
     def _new(self, spec: ProxyInput) -> Proxy:
-        proxy = Proxy(spec.name, spec.listen, spec.upstream, self.seed, self.loops)
+        proxy = Proxy(spec.name, spec.listen, spec.upstream, self.seed, self)
         for toxic in spec.toxics:
             proxy.chain.specs[toxic.name] = toxic
         proxy.chain.serial = len(spec.toxics)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -20,6 +21,14 @@ MAX_HEADERS = 100
 MAX_BODY = 1024 * 1024
 IDLE_TIMEOUT_S = 60.0
 READ_TIMEOUT_S = 15.0  # as Toxiproxy's read timeout
+# A body that stops arriving short of its Content-Length is a 400 after this
+# long without a byte (at once if the client closes its side): clients send a
+# body with its headers, so waiting out the whole read timeout helps no one.
+BODY_STALL_S = 2.0
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field names and methods
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # not allowed in a field value
+_SINGLE = ("content-length", "transfer-encoding", "host")  # ambiguous when repeated
 
 
 @dataclass
@@ -126,36 +135,66 @@ async def _read_request(first: bytes, reader: asyncio.StreamReader) -> Request:
     except UnicodeDecodeError:
         raise BadHttp(400, "malformed HTTP request line") from None
     parts = line.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[0].isalpha():
+    if (
+        len(parts) != 3
+        or not parts[2].startswith("HTTP/1.")
+        or not _TOKEN.fullmatch(parts[0])
+        or not parts[1]
+        or _CONTROL.search(parts[1])
+    ):
         raise BadHttp(400, f"malformed HTTP request line {line[:80]!r}")
     method, target, _ = parts
+    headers = await _read_headers(reader)
+    if "transfer-encoding" in headers:
+        raise BadHttp(400, "chunked request bodies are not supported; send Content-Length")
+    length_text = headers.get("content-length", "0")
+    if not length_text.isdigit() or not length_text.isascii():
+        raise BadHttp(400, f"bad Content-Length {length_text[:40]!r}")
+    length = int(length_text)
+    if length > MAX_BODY:
+        raise BadHttp(413, f"request body over {MAX_BODY} bytes")
+    body = await _read_body(reader, length) if length else b""
+    return Request(method.upper(), target, headers, body)
+
+
+async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
     headers: dict[str, str] = {}
     for _ in range(MAX_HEADERS + 1):
         raw = await reader.readline()
         if not raw:
             raise asyncio.IncompleteReadError(b"", None)
         if raw in (b"\r\n", b"\n"):
-            break
-        try:
-            text = raw.decode("latin-1").rstrip("\r\n")
-        except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes anything
-            raise BadHttp(400, "malformed header") from None
+            return headers
+        text = raw.decode("latin-1").rstrip("\r\n")  # latin-1 decodes any byte
         name, sep, value = text.partition(":")
-        if not sep or not name or name != name.strip():
+        if not sep or not _TOKEN.fullmatch(name) or _CONTROL.search(value):
             raise BadHttp(400, f"malformed header line {text[:80]!r}")
-        headers[name.lower()] = value.strip()
-    else:
-        raise BadHttp(431, "too many headers")
-    if "transfer-encoding" in headers:
-        raise BadHttp(400, "chunked request bodies are not supported; send Content-Length")
-    length_text = headers.get("content-length", "0")
-    if not length_text.isdigit():
-        raise BadHttp(400, f"bad Content-Length {length_text[:40]!r}")
-    length = int(length_text)
-    if length > MAX_BODY:
-        raise BadHttp(413, f"request body over {MAX_BODY} bytes")
-    body = await reader.readexactly(length) if length else b""
-    return Request(method.upper(), target, headers, body)
+        key = name.lower()
+        if key in headers and key in _SINGLE:
+            # Two lengths (or hosts) disagree on where the request ends: smuggling's tool.
+            raise BadHttp(400, f"header {name} given more than once")
+        headers[key] = value.strip(" \t")
+    raise BadHttp(431, "too many headers")
+
+
+async def _read_body(reader: asyncio.StreamReader, length: int) -> bytes:
+    body = bytearray()
+    while len(body) < length:
+        try:
+            async with asyncio.timeout(BODY_STALL_S):
+                data = await reader.read(length - len(body))
+        except TimeoutError:
+            raise BadHttp(
+                400,
+                f"request body stopped after {len(body)} of {length} bytes (Content-Length); "
+                "send the whole body",
+            ) from None
+        if not data:
+            raise BadHttp(
+                400, f"request body ended after {len(body)} of {length} bytes (Content-Length)"
+            )
+        body += data
+    return bytes(body)
 
 
 async def _send(writer: asyncio.StreamWriter, response: Response, keep_alive: bool) -> None:

@@ -13,7 +13,9 @@ from types import TracebackType
 from typing import Any
 
 from harness.errors import ConfigError, ServerError
+from harness.proxy.addr import http_url
 from harness.proxy.app import ProxyApp
+from harness.proxy.collection import MAX_CONNECTIONS
 from harness.proxy.link_control import ToxiproxyClient
 
 START_TIMEOUT_S = 10.0
@@ -21,17 +23,34 @@ STOP_TIMEOUT_S = 10.0
 
 
 class ProxyServer:
-    """A Toxiproxy-compatible server: ``ProxyServer(port=0, seed=7).start()``."""
+    """A Toxiproxy-compatible server: ``ProxyServer(port=0, seed=7).start()``.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 0) -> None:
+    ``max_connections``: connections one proxy may hold open; more are refused.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         if not isinstance(host, str) or not host:
             raise ConfigError(f"ProxyServer host must be a non-empty string, got {host!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ConfigError(f"ProxyServer port must be an integer 0..65535, got {port!r}")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigError(f"ProxyServer seed must be an integer, got {seed!r}")
+        if (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ConfigError(
+                f"ProxyServer max_connections must be a positive integer, got {max_connections!r}"
+            )
         self.host, self.port, self.seed = host, port, seed
-        self.app = ProxyApp(seed)
+        self.app = ProxyApp(seed, max_connections)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -45,7 +64,7 @@ class ProxyServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.api_host}:{self.api_port}"
+        return http_url(self.api_host, self.api_port)
 
     def client(self) -> ToxiproxyClient:
         """The toxiproxy-python client bound to this server (``.link(host, port)`` and all)."""

@@ -20,22 +20,26 @@ class Slicer(Toxic):
 
     @classmethod
     def check(cls, values: Mapping[str, int]) -> None:
-        # Toxiproxy recurses without end when the variation reaches the average.
-        if values["size_variation"] >= values["average_size"]:
+        # Toxiproxy accepts a variation up to the average. Above it a split point
+        # can fall before the piece's start (Go panics on the slice); an average
+        # of 0 splits a 1-byte piece into 0 + 1 without end (refused by its minimum).
+        if values["size_variation"] > values["average_size"]:
             raise ToxicError(
-                "attribute 'size_variation' must be smaller than 'average_size' "
-                f"(got {values['size_variation']} >= {values['average_size']})"
+                "attribute 'size_variation' must not exceed 'average_size' "
+                f"(got {values['size_variation']} > {values['average_size']})"
             )
 
     def sizes(self, total: int, rng: random.Random) -> list[int]:
-        """Piece sizes for ``total`` bytes: halve until a piece is near the average."""
+        """Piece sizes for ``total`` bytes: halve (+/- variation) until a piece is
+        within the variation of the average, as Toxiproxy's slicer does."""
         avg, var = self["average_size"], self["size_variation"]
         out: list[int] = []
         todo = [total]
         while todo:
             size = todo.pop()
             if size - avg <= var:
-                out.append(size)
+                if size:  # variation == average can split off an empty piece: skip it
+                    out.append(size)
                 continue
             left = size // 2 + (rng.randrange(-var, var) if var else 0)
             todo.extend((size - left, left))  # popped left first: order kept
