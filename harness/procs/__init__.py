@@ -40,7 +40,7 @@ from harness.procs import keeping as _kept
 from harness.procs import records
 from harness.procs.keeping import STOP_COMMAND as STOP_KEPT_COMMAND
 from harness.procs.keeping import KeptRecord, stop_kept
-from harness.procs.parentdeath import die_with_parent
+from harness.procs.parentdeath import die_with_parent, die_with_parent_now
 from harness.procs.records import PathRecord, ProcRecord
 from harness.procs.state import make_temp_dir, state_dir
 from harness.procs.stopping import stop
@@ -50,6 +50,7 @@ __all__ = [
     "KeptRecord",
     "ProcRecord",
     "die_with_parent",
+    "die_with_parent_now",
     "install_signal_handlers",
     "keep",
     "kept",

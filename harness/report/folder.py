@@ -48,6 +48,13 @@ def check_target(target: Path) -> Path:
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise ConfigError(f"cannot write the report to {target}: {parent} is not a writable folder")
+    # For real: root passes every access() check, even in /proc and /sys.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".harness-probe-", dir=parent))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report to {target}: {parent}: {exc.strerror or exc}"
+        ) from None
     return target
 
 
