@@ -5,6 +5,13 @@ dies with it, a second run in the same process starts clean, and pytest-xdist
 works as it does on the command line. The child writes scenario results
 (``--harness-results``) and progress events (``harness.audit.events``); the
 parent tails the events to show progress.
+
+The child runs in its own process group and dies with this process
+(``PR_SET_PDEATHSIG``); its scratch folder is in this run's records. Whatever
+ends this process (SIGINT, SIGTERM, SIGHUP, to it or to its group), the child's
+group is SIGKILLed and the reaper removes what it left, before this returns; a
+SIGKILL of this process takes the child with it, and the next run's reaper
+removes the rest.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import psutil
+
 from harness import procs
 from harness.audit.events import ENV as EVENTS_ENV
 from harness.audit.model import TestOutcome
@@ -32,9 +41,7 @@ from harness.procs.parentdeath import die_with_parent
 from harness.scenario import FIXED, ScenarioResult, case_ref, derive_seed
 
 KEEP_ENV = "HARNESS_KEEP_SERVERS"
-# How long an interrupted run's processes get to stop their servers before SIGKILL;
-# with the reaping after it, an interrupt ends everything well inside 3 s.
-STOP_GRACE_S = 1.0
+STOP_WAIT_S = 5.0  # for a SIGKILLed process group to be gone (it takes milliseconds)
 # pytest's exit codes that mean the run itself broke, not a test.
 _BROKEN = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
@@ -276,33 +283,42 @@ def _start(
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Interrupted: end the scenario run within ``STOP_GRACE_S`` plus a SIGKILL.
+    """Interrupted: end the scenario run now, then remove what it leaves.
 
-    SIGTERM to the group (pytest and its xdist workers stop their servers on it),
-    SIGKILL to what is left after the grace period (their servers then die with
-    them), then the reaper: whatever the run recorded and left (a server, its shared
-    memory, a work directory) is removed before this returns.
+    SIGKILL to pytest's group (pytest and its xdist workers); their servers die with
+    them (parent-death signal). No grace period is needed: nothing of an interrupted
+    run is kept, and its run records say what is left to remove (a server still
+    dying, its shared memory, its work directory), which the reaper does before this
+    returns. An interrupt so ends everything in well under a second, not after a
+    teardown of unknown length.
     """
-    for sig, wait_s in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        if _group_gone(proc, time.monotonic() + wait_s):
-            break
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    _group_gone(proc, time.monotonic() + STOP_WAIT_S)
     procs.reap_stale()
 
 
 def _group_gone(proc: subprocess.Popen[bytes], deadline: float) -> bool:
+    """True once no live process is left in the child's group (a zombie is dead: its
+    parent died with it and init reaps it when it gets to it, which can take a second)."""
     while True:
-        proc.poll()  # reaps the leader; its workers go to init, which reaps them
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
+        proc.poll()  # reaps the leader
+        if not _live_members(proc.pid):
             return True
-        except PermissionError:
-            pass
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.01)
+
+
+def _live_members(pgid: int) -> list[int]:
+    out = []
+    for pid in psutil.pids():
+        try:
+            if os.getpgid(pid) == pgid and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except (OSError, psutil.Error):
+            continue
+    return out
 
 
 class _Terminated(Exception):
