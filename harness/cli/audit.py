@@ -226,11 +226,20 @@ def _run_repro(args: argparse.Namespace) -> int:
 
 def _setup_list(p: argparse.ArgumentParser) -> None:
     _selection_args(p, run=False)
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the fix catalog as a Markdown page (docs/fixes.md is its output)",
+    )
 
 
 def _run_list(args: argparse.Namespace) -> int:
     settings = load_settings()
     catalog, claims = load_inputs(settings)
+    if args.markdown:
+        source = settings.catalog.relative_to(settings.root).as_posix()
+        print(listing.render_catalog_markdown(catalog, source), end="")
+        return 0
     fixes = catalog.check_fix_ids([f.upper() for f in _csv_list(args.fix)])
     collected = run_pytest(settings, Selection(fixes=fixes, collect_only=True)).collected
     print(listing.render_listing(catalog, claims, collected, fixes), end="")

@@ -1,4 +1,4 @@
-"""The AGT invariants of FIXES.md as checks over a state snapshot (and a history).
+"""The AGT invariants of the fix catalog (docs/fixes.md) as checks over a state snapshot (and a history).
 
 Each returns a ``Verdict`` whose evidence is the offending rows.
 """
