@@ -167,7 +167,9 @@ EXIT = {"SIGINT": 130, "SIGTERM": 2, "SIGKILL": -signal.SIGKILL}
 @pytest.mark.parametrize("when", ["early", "mid-run"])
 @pytest.mark.parametrize("target", ["process", "group"])
 @pytest.mark.parametrize("sig", list(SIGNALS))
-def test_defect7_interrupt_ends_everything_fast_and_leaves_nothing(run: Run, sig: str, target: str, when: str) -> None:
+def test_defect7_interrupt_ends_everything_fast_and_leaves_nothing(
+    run: Run, sig: str, target: str, when: str
+) -> None:
     # Mid-run under one xdist worker (the worker holds the servers); early, the run is
     # interrupted before any worker could start, so none is asked for (it is faster).
     audit = _start(run, workers=1 if when == "mid-run" else 0)
