@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import procs
 from harness.audit.analysis import analyze
 from harness.audit.model import Run
 from harness.errors import ConfigError
@@ -66,11 +67,13 @@ def write_folder(files: dict[str, str], target: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     except OSError as exc:
         raise ConfigError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
+    procs.track_path(tmp)  # a SIGKILL now leaves it to the next run's reaper
     old: Path | None = None
     try:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a report is for reading
+        procs.untrack_path(tmp)  # before it becomes the report, which no reaper may remove
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             target.rename(old)
