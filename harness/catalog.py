@@ -56,8 +56,29 @@ class Catalog:
         return next((s for s in self.systems if s.id == system_id), None)
 
     def check_fix_ids(self, fix_ids: list[str]) -> list[str]:
-        """Upper-cased known ids; one clear error for the first unknown one."""
-        return [self.fix(f).id for f in fix_ids]
+        """Known fix ids, in order, without repeats: a system id (``AGT``) stands for all of
+        its fixes; one clear error, listing fix and system ids, for the first unknown one."""
+        out: list[str] = []
+        for selector in fix_ids:
+            for fix_id in self.expand(selector):
+                if fix_id not in out:
+                    out.append(fix_id)
+        return out
+
+    def expand(self, selector: str) -> list[str]:
+        """The fix ids ``selector`` names: itself if a fix id, every fix of it if a system id."""
+        wanted = selector.strip().upper()
+        if any(f.id == wanted for f in self.fixes):
+            return [wanted]
+        if self.system(wanted) is not None or any(f.system == wanted for f in self.fixes):
+            return [f.id for f in self.fixes if f.system == wanted]
+        error = UnknownName("fix id", selector, [f.id for f in self.fixes])
+        systems = sorted({f.system for f in self.fixes} | {s.id for s in self.systems})
+        if systems:
+            error.args = (
+                f"{error.args[0]}; or a system id for all its fixes: {', '.join(systems)}",
+            )
+        raise error
 
     def to_json(self) -> dict[str, Any]:
         return {

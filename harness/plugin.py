@@ -7,6 +7,7 @@ only loads them, so a new concern is one line here.
 from __future__ import annotations
 
 pytest_plugins = [
+    "harness.fixtures.options",
     "harness.fixtures.scenario",
     "harness.fixtures.servers",
     "harness.fixtures.proxy",

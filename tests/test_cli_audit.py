@@ -127,7 +127,7 @@ def test_repro_reproduces_the_recorded_verdict(
     project = toy_audit.parent.parent
     code, out, _ = run_cli(project, "repro", "TOY-1/crash_every_step/prefix:crash@toy.incr.write")
     assert code == 0, out
-    assert "REPRODUCED: invalid" in out
+    assert "REPRODUCED: invalid" in out and "run 2/" not in out  # exact: replayed once
     assert "nemesis" in out and "kill" in out  # the case's history is printed
     # A whole scenario variant, every case, with the recorded seed as it is.
     code, out, _ = run_cli(project, "repro", "TOY-1/race_two_writers/prefix")
@@ -180,9 +180,14 @@ def test_bad_input_is_one_line_and_exit_2(toy_audit: Path, argv: list[str], mess
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_repro_of_an_unknown_scenario_is_one_line(toy_project: Path) -> None:
-    code, _, err = run_cli(toy_project, "repro", "TOY-1/no_such_scenario/prefix")
-    assert code == 2 and "no scenario TOY-1/no_such_scenario/prefix ran" in err
+def test_defect10_repro_of_an_unknown_scenario_is_only_its_one_line(
+    toy_project: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(toy_project, "repro", "TOY-1/no_such_scenario/prefix")
+    assert code == 2 and "no scenario TOY-1/no_such_scenario/prefix;" in err
+    assert err.count("\n") == 1
+    child_out, child_err = capfd.readouterr()  # nothing of pytest's own output before it
+    assert out == "" and child_out == "" and child_err == ""
 
 
 @pytest.mark.parametrize(
@@ -306,3 +311,158 @@ def test_a_scenario_module_that_cannot_be_collected_stops_the_audit(toy_project:
     assert "pytest could not run the scenarios" in err and "ERROR scenarios/toy_broken.py" in err
     assert err.count("\n") == 1
     assert not (toy_project / "reports").exists()
+
+
+# ---- issue 14: one regression test per defect ----------------------------------------
+
+
+def test_defect3_gate_from_non_utf8_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    noise = tmp_path / "noise.json"
+    noise.write_bytes(bytes(range(256)) * 4)
+    code, out, err = run_cli(tmp_path, "gate", "--from", str(noise))
+    assert code == 2 and out == ""
+    assert "is not UTF-8 text" in err and err.count("\n") == 1 and "Traceback" not in err
+    # An endless file is read up to a limit, not into a MemoryError.
+    code, _, err = run_cli(tmp_path, "gate", "--from", "/dev/zero")
+    assert code == 2 and "is larger than 64 MB" in err and err.count("\n") == 1
+
+
+def _mark_hammer(data: dict, value: str) -> None:
+    """The prefix race's schedule-1 recorded as a hammer case (as racing.hammering writes)."""
+    for r in data["results"]:
+        if r["scenario"] == "race_two_writers" and r["variant"] == "prefix":
+            for c in r["cases"]:
+                if c["case_id"] == "schedule-1":
+                    c["history"]["meta"]["hammer"] = {"seed": 1, "processes": 2, "ops": 1}
+                    c["verdict"]["validity"] = value
+
+
+def test_defect4_hammer_case_is_rerun_and_labelled(toy_audit: Path, tmp_path: Path) -> None:
+    project = toy_audit.parent.parent
+    ref = "TOY-1/race_two_writers/prefix:schedule-1"
+    hammered = _edit_results(
+        toy_audit / "results.json", tmp_path / "h.json", lambda d: _mark_hammer(d, "invalid")
+    )
+    code, out, _ = run_cli(project, "repro", ref, "--from", str(hammered), "--runs", "2")
+    assert code == 0, out
+    assert "re-runnable, not exactly replayable" in out
+    assert "run 2/2: invalid" in out
+    assert "REPRODUCED: the recorded verdict invalid recurred in 2 of 2 runs" in out
+    # A verdict that never recurs: exit 1, and the count says so.
+    other = _edit_results(
+        toy_audit / "results.json", tmp_path / "v.json", lambda d: _mark_hammer(d, "valid")
+    )
+    code, out, _ = run_cli(project, "repro", ref, "--from", str(other), "--runs", "2")
+    assert code == 1 and "NOT REPRODUCED: the recorded verdict valid recurred in 0 of 2" in out
+    # (An exact case is replayed once: test_repro_reproduces_the_recorded_verdict.)
+
+    # The reports say which cases replay exactly and which are only re-runnable.
+    code, _, _ = run_cli(project, "report", "--from", str(hammered), "--out", str(tmp_path / "r"))
+    assert code == 0
+    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    kinds = {
+        (r["scenario"], r["variant"], c["case_id"]): c["replay_kind"]
+        for r in data["results"]
+        for c in r["cases"]
+    }
+    assert kinds[("race_two_writers", "prefix", "schedule-1")] == "rerun"
+    assert kinds[("race_two_writers", "prefix", "schedule-0")] == "exact"
+    assert kinds[("crash_every_step", "prefix", "crash@toy.incr.write")] == "exact"
+    for name in ("VERIFICATION.md", "report.html"):
+        text = (tmp_path / "r" / name).read_text()
+        assert "re-runnable, not exactly replayable" in text, name
+
+
+@pytest.mark.parametrize("where", ["/proc/harness-report", "/sys/harness-report"])
+def test_defect5_out_in_proc_or_sys_is_refused_before_running(
+    toy_project: Path, where: str
+) -> None:
+    code, out, err = run_cli(toy_project, "audit", "-q", "--out", where)
+    assert code == 2 and out == ""
+    assert f"cannot write the report to {where}" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HARNESS_PG_PORT": "abc"}, "HARNESS_PG_PORT must be a port number 1-65535, got 'abc'"),
+        ({"HARNESS_SEED": "abc"}, "HARNESS_SEED must be an integer, got 'abc'"),
+        ({"HARNESS_WORK_DIR": "/etc/passwd"}, "/etc/passwd"),
+    ],
+)
+def test_defect10_bad_settings_are_one_line(
+    toy_project: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for argv in (["audit", "-q"], ["gate", "-q"], ["repro", "TOY-1/race_two_writers/prefix"]):
+        code, out, err = run_cli(toy_project, *argv)
+        assert code == 2 and "UNDECIDED" not in out, (argv, out)
+        assert message in err and err.count("\n") == 1, (argv, err)
+
+
+def _ini(project: Path, line: str) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.pytest.ini_options]\n", f"[tool.pytest.ini_options]\n{line}\n"
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            'harness_pg_port = "abc"',
+            "ini key harness_pg_port must be a port number 1-65535, got 'abc'",
+        ),
+        ('harness_seed = "abc"', "ini key harness_seed must be an integer, got 'abc'"),
+        ('harness_nosuch = "1"', "unknown ini key harness_nosuch in"),
+    ],
+)
+def test_defect10_bad_ini_keys_are_named_as_ini_keys(
+    toy_project: Path, line: str, message: str
+) -> None:
+    _ini(toy_project, line)
+    code, out, err = run_cli(toy_project, "gate", "-q")
+    assert code == 2 and "UNDECIDED" not in out
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_defect14_a_system_id_selects_all_its_fixes(toy_project: Path) -> None:
+    code, out, _ = run_cli(toy_project, "list", "--fix", "toy")
+    assert code == 0
+    assert all(f"TOY-{n}  " in out for n in range(1, 7)) and "6 fixes" in out
+    every = "['TOY-1', 'TOY-2', 'TOY-3', 'TOY-4', 'TOY-5', 'TOY-6']"
+    # audit and gate share the selection: shown by its (empty) result
+    code, _, err = run_cli(toy_project, "gate", "-q", "--fix", "TOY", "--variant", "none")
+    assert code == 2 and f"(fixes {every}, variants ['none'])" in err, err
+    code, out, _ = run_cli(toy_project, "repro", "TOY/race_two_writers/prefix:schedule-1")
+    assert code == 0 and "replaying TOY-1/race_two_writers/prefix:schedule-1" in out
+    code, _, err = run_cli(toy_project, "list", "--fix", "TOYS")
+    assert code == 2 and "or a system id for all its fixes: TOY" in err
+
+
+def test_defect14_the_pytest_option_takes_a_system_id(toy_project: Path) -> None:
+    import subprocess
+    import sys
+
+    def collect(selector: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "--harness-fixes", selector],
+            cwd=toy_project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = collect("toy")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "test_race_two_writers[prefix]" in done.stdout
+    assert "test_blocks_when_asked[fixed]" in done.stdout  # TOY-6
+    done = collect("NOPE")
+    assert done.returncode == 4 and "unknown fix id 'NOPE'" in done.stderr

@@ -377,3 +377,121 @@ def test_a_server_the_last_case_killed_is_restarted_from_its_data_and_kept(
     assert stop.returncode == 0 and "1 kept server(s) stopped" in stop.stdout, stop.stderr
     assert wait_until(lambda: not harness_processes(state)), harness_processes(state)
     assert list((state / "work").iterdir()) == []
+
+
+# ---- issue 14 ------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_defect2_sigkilled_harness_takes_its_pytest_run_with_it(
+    state: Path, tmp_path: Path
+) -> None:
+    from tests.report.toyproject import copy_toy
+
+    project = copy_toy(tmp_path / "toy")
+    marker = tmp_path / "started"
+    env = {**os.environ, "TOY_BLOCK": str(marker)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    audit = subprocess.Popen(
+        [PY, "-m", "harness.cli", "audit", "-q", "--fix", "TOY-6", "--out", str(tmp_path / "r")],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: marker.exists() and marker.read_text() != "", 120)
+        scenario_pid = int(marker.read_text())
+        pytest_pids = [p.pid for p in psutil.Process(audit.pid).children(recursive=True)]
+    finally:
+        audit.kill()
+        audit.wait()
+    assert scenario_pid in pytest_pids
+    assert wait_until(lambda: not any(_alive(p) for p in pytest_pids), 5), "pytest outlived it"
+    # The killed harness could not remove its scratch folder, but recorded it.
+    left = list((state / "work").glob("harness-run-*"))
+    assert len(left) == 1
+    recorded = [f.read_text() for f in (state / "runs").rglob("*.json")]
+    assert any(str(left[0]) in text for text in recorded)
+    from harness import procs
+
+    procs.reap_stale()  # the next run's start
+    assert list((state / "work").iterdir()) == []
+    assert [p for p in (state / "runs").iterdir() if p.is_dir()] == []
+
+
+PG_HOLD = """
+import time
+import harness.backends as b
+pg = b.get("local").postgres(b.resolve())
+pg.start()
+print(pg.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_defect6_a_killed_runs_postgres_shared_memory_is_removed(state: Path) -> None:
+    from harness import procs
+    from harness.procs import sysv
+
+    proc = run_script(PG_HOLD, state)
+    assert proc.stdout is not None
+    pid = int(proc.stdout.readline())
+    try:
+        assert [s for s in sysv.segments() if s.creator_pid == pid], "no System V segment"
+        # Its dynamic shared memory lives in its data directory, not in /dev/shm.
+        assert "/dev/shm/PostgreSQL." not in Path(f"/proc/{pid}/maps").read_text()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    assert wait_until(lambda: not harness_processes(state))
+    assert [s for s in sysv.segments() if s.creator_pid == pid]  # left, as a killed run does
+    procs.reap_stale()
+    assert [s for s in sysv.segments() if s.creator_pid == pid] == []
+    assert list((state / "work").iterdir()) == []
+
+
+def test_defect6_a_server_a_scenario_kills_leaves_no_segment(state: Path) -> None:
+    proc = run_script(
+        """
+        import harness.backends as b
+        from harness.procs import sysv
+        pg = b.get("local").postgres(b.resolve())
+        pg.start()
+        first = pg.pid
+        pg.kill()  # a crash scenario's SIGKILL
+        pg.restart()
+        second = pg.pid
+        pg.kill()
+        pg.close()
+        print(sum(1 for s in sysv.segments() if s.creator_pid in (first, second)), flush=True)
+        """,
+        state,
+    )
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and out.strip() == "0", out
+
+
+def test_defect6_the_reaper_never_removes_a_segment_it_did_not_record(state: Path) -> None:
+    """A stale record naming a live segment of someone else (another creator) leaves it be."""
+    from harness import procs
+    from harness.procs import records, sysv
+    from harness.procs.records import SegmentRecord
+
+    foreign = next(iter(sysv.segments()), None)
+    if foreign is None:
+        pytest.skip("no System V segment on this machine to stand for someone else's")
+    # Same id, another creator; same id and creator, another key (the id was reused).
+    stale = [state / "runs" / "999998-1.0", state / "runs" / "999999-1.0"]
+    records.write(stale[0], SegmentRecord(foreign.shmid, foreign.key, foreign.creator_pid + 1))
+    records.write(stale[1], SegmentRecord(foreign.shmid, foreign.key + 1, foreign.creator_pid))
+    procs.reap_stale()
+    assert sysv.find(foreign.shmid) is not None
+    assert not any(p.exists() for p in stale)

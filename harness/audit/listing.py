@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from harness.catalog import Catalog
+from harness.catalog import Catalog, System
 from harness.ledger.claims import Claim
 
 
@@ -45,3 +45,38 @@ def render_listing(
     n_scen = sum(len(v) for f, v in scenarios.items() if not fixes or f in fixes)
     lines.append(f"{len(shown)} fixes, {n_scen} scenarios")
     return "\n".join(lines) + "\n"
+
+
+def render_catalog_markdown(catalog: Catalog, source: str) -> str:
+    """The fix catalog as a Markdown page (``harness list --markdown``): every system, and
+    every fix with what it fixes and the invariant its scenarios check."""
+    lines = [
+        "# The fixes under verification",
+        "",
+        f"Generated from `{source}` by `harness list --markdown`; a test keeps the two equal,",
+        "so edit the catalog and regenerate this page. Every id here is what scenario names,",
+        "report sections and the CLI (`--fix AGT-2`, or `--fix AGT` for all of a system's",
+        "fixes) use. A fix counts as verified only when its scenarios FAIL on the pre-fix",
+        "variant and PASS on the fixed one.",
+        "",
+    ]
+    systems = list(catalog.systems) or [
+        System(s, s, "") for s in dict.fromkeys(f.system for f in catalog.fixes)
+    ]
+    for system in systems:
+        fixes = [f for f in catalog.fixes if f.system == system.id]
+        lines += [f"## {system.id}: {system.name}", ""]
+        if system.seed:
+            lines += [
+                f"Source: the audit document `{system.seed}` (not part of this repository:"
+                " each fix and invariant is restated here in this project's words).",
+                "",
+            ]
+        lines += ["| id | fix | invariant the scenarios check |", "|---|---|---|"]
+        lines += [f"| {f.id} | {_cell(f.title)} | {_cell(f.invariant)} |" for f in fixes]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

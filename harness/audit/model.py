@@ -82,13 +82,14 @@ class Run:
     def to_json(self) -> dict[str, Any]:
         # Imported here: analysis imports this module for the Run type.
         from harness.audit.analysis import analyze
+        from harness.audit.replayability import annotate
 
         analysis = analyze(self)
         return {
             "schema": AUDIT_SCHEMA,
             "meta": self.meta,
             "tests": [asdict(t) for t in self.tests],
-            "results": [r.to_json() for r in self.results],
+            "results": [annotate(r) for r in self.results],
             "catalog": self.catalog.to_json(),
             "claims": [c.to_json() for c in self.claims],
             "derived": analysis.to_json(),
@@ -141,10 +142,7 @@ class Run:
 
     @classmethod
     def load(cls, path: Path) -> Run:
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        text = read_limited(path, MAX_RESULTS_BYTES)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -152,3 +150,25 @@ class Run:
                 f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})"
             ) from None
         return cls.from_json(data, str(path))
+
+
+# A full audit writes about 2 MB; a file far beyond that is not a results file
+# (``--from /dev/zero`` must not read until memory runs out).
+MAX_RESULTS_BYTES = 64 << 20
+
+
+def read_limited(path: Path, limit: int) -> str:
+    """The UTF-8 text of ``path``, at most ``limit`` bytes; anything else is one ConfigError."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ConfigError(f"{path} is larger than {limit >> 20} MB: not a harness results file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.start}): not a harness results file"
+        ) from None

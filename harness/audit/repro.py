@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
 from harness.audit.model import Run
+from harness.audit.replayability import HAMMER_NOTE, RERUN, result_kind
 from harness.audit.runner import Selection, run_pytest
 from harness.audit.settings import Settings
 from harness.catalog import Catalog
@@ -17,6 +18,7 @@ from harness.history import History
 from harness.scenario import Case, ScenarioResult, case_ref, derive_seed, parse_case_ref
 
 EXIT_REPRODUCED, EXIT_DIFFERENT = 0, 1
+RERUNS = 5  # runs of a hammer case (real concurrency: its verdict may or may not recur)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,39 @@ def print_history(history: History, out: TextIO) -> None:
         out.write(f"    snapshot {name}: {json.dumps(state, default=str)[:500]}\n")
 
 
+def resolve_ref(
+    settings: Settings, catalog: Catalog, ref: str, backend: str | None
+) -> tuple[str, str, str, str | None]:
+    """(fix id, scenario, variant, case id) of ``ref``, checked against what exists.
+
+    The fix may be given as a system id (``AGT/concurrent_pollers/prefix``): the fix of
+    that system holding the scenario is meant. Collecting first (no case runs) means an
+    unknown scenario is one line, without pytest's output before it.
+    """
+    fix_part, scen, variant, case_id = parse_case_ref(ref)
+    fix_ids = catalog.check_fix_ids([fix_part])
+    sel = Selection(
+        fixes=fix_ids, variants=[variant], scenarios=[scen], collect_only=True, backend=backend
+    )
+    found = sorted(
+        {
+            str(i["fix_id"])
+            for i in run_pytest(settings, sel).collected
+            if i.get("scenario") == scen and i.get("variant") == variant
+        }
+    )
+    if not found:
+        raise ConfigError(
+            f"no scenario {case_ref(fix_part.upper(), scen, variant)}; "
+            f"'harness list --fix {fix_part.upper()}' shows the scenarios and variants that exist"
+        )
+    if len(found) > 1:
+        raise ConfigError(
+            f"{ref}: scenario {scen!r} exists in {', '.join(found)}; name the fix instead"
+        )
+    return found[0], scen, variant, case_id
+
+
 def repro(
     settings: Settings,
     catalog: Catalog,
@@ -71,10 +106,18 @@ def repro(
     backend: str | None,
     recorded_path: Path | None,
     out: TextIO | None = None,
+    runs: int = RERUNS,
 ) -> int:
+    """Replay ``ref``; an exact case once, a hammer case ``runs`` times (see replayability).
+
+    Exit 0 when the recorded verdict recurred (for a hammer case: in at least one run),
+    1 when it did not.
+    """
     out = out or sys.stdout
-    fix_id, scen, variant, case_id = parse_case_ref(ref)
-    fix_id = catalog.fix(fix_id).id
+    if runs < 1:
+        raise ConfigError(f"--runs must be 1 or more, got {runs}")
+    fix_id, scen, variant, case_id = resolve_ref(settings, catalog, ref, backend)
+    ref = case_ref(fix_id, scen, variant, case_id)
     recorded = find_recorded(recorded_path, ref)
     if seed is None:
         seed = recorded.result.seed if recorded else derive_seed(0, fix_id, scen, variant)
@@ -89,20 +132,71 @@ def repro(
         keep=keep,
         backend=backend,
     )
+    rerun = recorded is not None and result_kind(recorded.result, case_id) == RERUN
+    if rerun:
+        out.write(f"{ref}: {HAMMER_NOTE}\n")
     out.write(f"replaying {ref} with seed {seed}\n")
     out.flush()
-    run = run_pytest(settings, sel, stream_output=True)
-    base = case_ref(fix_id, scen, variant)
+    result, cases = _run_once(settings, sel, ref)
+    _print_result(result, cases, out)
+    if keep:
+        out.write(
+            "--keep: the servers were left up with the data the case left behind; the "
+            "'kept servers' lines above say how to connect and how to stop them "
+            "(harness doctor --stop-kept)\n"
+        )
+    now_case = cases[0] if case_id is not None and cases else None
+    verdicts = [_validity(result, now_case)]
+    rerun = rerun or result_kind(result, case_id) == RERUN
+    if rerun and not keep:
+        if recorded is None:
+            out.write(f"{ref}: {HAMMER_NOTE}\n")
+        quiet = replace(sel, verbose=False)
+        for n in range(2, runs + 1):
+            again, again_cases = _run_once(settings, quiet, ref, stream=False)
+            verdicts.append(_validity(again, again_cases[0] if case_id and again_cases else None))
+            out.write(f"  run {n}/{runs}: {verdicts[-1]}\n")
+            out.flush()
+    if recorded is None:
+        shown = verdicts[0] if len(verdicts) == 1 else ", ".join(verdicts)
+        out.write(f"no recorded verdict to compare with; this run: {shown}\n")
+        return EXIT_REPRODUCED
+    then = _validity(recorded.result, recorded.case)
+    if len(verdicts) > 1:
+        hits = verdicts.count(then)
+        word = "REPRODUCED" if hits else "NOT REPRODUCED"
+        out.write(
+            f"{word}: the recorded verdict {then} recurred in {hits} of {len(verdicts)} runs "
+            f"(a hammer case is re-run, not replayed exactly; recorded in {recorded.source})\n"
+        )
+        return EXIT_REPRODUCED if hits else EXIT_DIFFERENT
+    now = verdicts[0]
+    if now == then:
+        out.write(f"REPRODUCED: {now}, as recorded in {recorded.source}\n")
+        return EXIT_REPRODUCED
+    out.write(f"NOT REPRODUCED: recorded {then} in {recorded.source}, this run {now}\n")
+    return EXIT_DIFFERENT
+
+
+def _run_once(
+    settings: Settings, sel: Selection, ref: str, stream: bool = True
+) -> tuple[ScenarioResult, list[Case]]:
+    run = run_pytest(settings, sel, stream_output=stream)
+    base = case_ref(sel.fixes[0], sel.scenarios[0], sel.variants[0])
     result = next((r for r in run.results if r.ref == base), None)
     if result is None:
         raise ConfigError(
-            f"no scenario {base} ran; 'harness list --fix {fix_id}' shows what exists"
+            f"no scenario {base} ran; 'harness list --fix {sel.fixes[0]}' shows what exists"
         )
     if result.error and "does not exist in this scenario" in result.error:
         raise ConfigError(f"{ref}: {result.error}")
-    cases = [c for c in result.cases if case_id is None or c.case_id == case_id]
+    cases = [c for c in result.cases if sel.case is None or c.case_id == sel.case]
+    return result, cases
+
+
+def _print_result(result: ScenarioResult, cases: list[Case], out: TextIO) -> None:
     out.write(
-        f"\n{base}: {result.outcome} ({len(result.cases)} cases, {result.duration_s:.2f} s)\n"
+        f"\n{result.ref}: {result.outcome} ({len(result.cases)} cases, {result.duration_s:.2f} s)\n"
     )
     if result.error:
         out.write(f"  harness error: {result.error}\n")
@@ -112,20 +206,3 @@ def repro(
             out.write(f"    evidence: {json.dumps(c.verdict.evidence, default=str)[:2000]}\n")
         if c.history is not None:
             print_history(c.history, out)
-    if keep:
-        out.write(
-            "--keep: the servers were left up with the data the case left behind; the "
-            "'kept servers' lines above say how to connect and how to stop them "
-            "(harness doctor --stop-kept)\n"
-        )
-    now_case = cases[0] if case_id is not None and cases else None
-    now = _validity(result, now_case)
-    if recorded is None:
-        out.write(f"no recorded verdict to compare with; this run: {now}\n")
-        return EXIT_REPRODUCED
-    then = _validity(recorded.result, recorded.case)
-    if now == then:
-        out.write(f"REPRODUCED: {now}, as recorded in {recorded.source}\n")
-        return EXIT_REPRODUCED
-    out.write(f"NOT REPRODUCED: recorded {then} in {recorded.source}, this run {now}\n")
-    return EXIT_DIFFERENT

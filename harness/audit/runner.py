@@ -5,6 +5,13 @@ dies with it, a second run in the same process starts clean, and pytest-xdist
 works as it does on the command line. The child writes scenario results
 (``--harness-results``) and progress events (``harness.audit.events``); the
 parent tails the events to show progress.
+
+The child runs in its own process group and dies with this process
+(``PR_SET_PDEATHSIG``); its scratch folder is in this run's records. Whatever
+ends this process (SIGINT, SIGTERM, SIGHUP, to it or to its group), the child's
+group is SIGKILLed and the reaper removes what it left, before this returns; a
+SIGKILL of this process takes the child with it, and the next run's reaper
+removes the rest.
 """
 
 from __future__ import annotations
@@ -16,7 +23,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,13 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import psutil
+
+from harness import procs
 from harness.audit.events import ENV as EVENTS_ENV
 from harness.audit.model import TestOutcome
 from harness.audit.settings import Settings
 from harness.errors import HarnessError
+from harness.procs.parentdeath import die_with_parent
 from harness.scenario import FIXED, ScenarioResult, case_ref, derive_seed
 
 KEEP_ENV = "HARNESS_KEEP_SERVERS"
+STOP_WAIT_S = 5.0  # for a SIGKILLed process group to be gone (it takes milliseconds)
 # pytest's exit codes that mean the run itself broke, not a test.
 _BROKEN = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
@@ -138,41 +149,36 @@ def run_pytest(
         raise RunFailed(
             f"scenarios path {settings.scenarios} does not exist; set [tool.harness] scenarios"
         )
-    with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
-        results_path = Path(tmp) / "results.jsonl"
-        events_path = Path(tmp) / "events.jsonl"
+    # In the run records, so the next run removes it if this one is SIGKILLed.
+    tmp = procs.temp_dir("harness-run-")
+    try:
+        results_path = tmp / "results.jsonl"
+        events_path = tmp / "events.jsonl"
         events_path.touch()
-        log_path = Path(tmp) / "pytest.log"
+        log_path = tmp / "pytest.log"
         argv = pytest_argv(settings, sel, results_path)
         t0 = time.perf_counter()
         events: list[dict[str, Any]] = []
         with open(log_path, "w") as log, open(events_path) as tail:
-            proc = subprocess.Popen(
-                argv,
-                cwd=settings.root,
-                env=_env(sel, events_path),
-                stdout=None if stream_output else log,
-                stderr=subprocess.STDOUT if not stream_output else None,
-                stdin=subprocess.DEVNULL,
-            )
+            proc = _start(argv, settings.root, _env(sel, events_path), log, stream_output)
             try:
-                with _sigterm_raises():
+                with _signals_raise():
                     _follow(proc, tail, events, on_event)
-            except _Terminated:
-                _stop(proc, child_was_told=False)
-                raise RunFailed("terminated (SIGTERM); the scenario run was stopped") from None
+            except _Terminated as exc:
+                _stop(proc)
+                raise RunFailed(
+                    f"terminated ({signal.Signals(exc.signum).name}); the scenario run was stopped"
+                ) from None
             except BaseException:
                 _stop(proc)
                 raise
+            finally:
+                procs.untrack(proc.pid)
         wall = time.perf_counter() - t0
         log_text = log_path.read_text(errors="replace")
         code = proc.returncode
         if code in _BROKEN or code < 0:
-            last = _last_line(log_text)
-            raise RunFailed(
-                f"pytest could not run the scenarios ({_BROKEN.get(code, f'signal {-code}')}, "
-                f"exit {code}): {last}"
-            )
+            raise RunFailed(_broken_message(code, log_text))
         results = []
         if results_path.exists():
             results = [
@@ -180,6 +186,8 @@ def run_pytest(
                 for line in results_path.read_text().splitlines()
                 if line.strip()
             ]
+    finally:
+        procs.remove_path(tmp)
     collected = [i for e in events if e["event"] == "collected" for i in e["items"]]
     # One line per item: a teardown error after a passing call replaces the call's line.
     finished = {e["nodeid"]: e for e in events if e["event"] == "test"}
@@ -250,50 +258,105 @@ def _follow(
         time.sleep(0.1)
 
 
-def _stop(proc: subprocess.Popen[bytes], child_was_told: bool = True) -> None:
-    """Interrupted: give pytest time to tear its servers down, then insist.
+def _start(
+    argv: list[str], cwd: Path, env: dict[str, str], log: TextIO, stream_output: bool
+) -> subprocess.Popen[bytes]:
+    """pytest in its own process group, dying with this process.
 
-    A Ctrl-C reaches the child too (same process group), so first just wait;
-    a second SIGINT now would cut its teardown short. Then SIGTERM (the server
-    fixtures stop everything on it), then SIGKILL. A SIGTERM sent to the audit
-    alone is passed on at once.
+    Its own group: a terminal's Ctrl-C reaches this process only, which stops the
+    child's whole group itself, at once; whichever process or group a signal hits,
+    the same stop follows. ``PR_SET_PDEATHSIG``: a SIGKILLed harness takes its
+    pytest (and, through theirs, its workers and servers) with it.
     """
-    steps: list[tuple[signal.Signals | None, float]] = [
-        (signal.SIGTERM, 15.0),
-        (signal.SIGKILL, 15.0),
-    ]
-    if child_was_told:
-        steps.insert(0, (None, 30.0))
-    for action, wait_s in steps:
-        if proc.poll() is not None:
-            return
-        if action is not None:
-            proc.send_signal(action)
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=None if stream_output else log,
+        stderr=subprocess.STDOUT if not stream_output else None,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=die_with_parent(os.getpid()),
+    )
+    procs.track(proc, "pytest", stop_signal=signal.SIGTERM)
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Interrupted: end the scenario run now, then remove what it leaves.
+
+    SIGKILL to pytest's group (pytest and its xdist workers); their servers die with
+    them (parent-death signal). No grace period is needed: nothing of an interrupted
+    run is kept, and its run records say what is left to remove (a server still
+    dying, its shared memory, its work directory), which the reaper does before this
+    returns. An interrupt so ends everything in well under a second, not after a
+    teardown of unknown length.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    _group_gone(proc, time.monotonic() + STOP_WAIT_S)
+    procs.reap_stale()
+
+
+def _group_gone(proc: subprocess.Popen[bytes], deadline: float) -> bool:
+    """True once no live process is left in the child's group (a zombie is dead: its
+    parent died with it and init reaps it when it gets to it, which can take a second)."""
+    while True:
+        proc.poll()  # reaps the leader
+        if not _live_members(proc.pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def _live_members(pgid: int) -> list[int]:
+    out = []
+    for pid in psutil.pids():
         try:
-            proc.wait(timeout=wait_s)
-        except subprocess.TimeoutExpired:
+            if os.getpgid(pid) == pgid and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except (OSError, psutil.Error):
             continue
-        return
+    return out
 
 
 class _Terminated(Exception):
-    """The audit itself got SIGTERM (a CI timeout): stop the child, then leave."""
+    """The audit itself got SIGTERM or SIGHUP (a CI timeout, a closed terminal)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise ``_Terminated`` (SIGINT raises KeyboardInterrupt already)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def raise_(signum: int, frame: object) -> None:
-        raise _Terminated()
+        raise _Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, raise_)
+    previous = {sig: signal.signal(sig, raise_) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _broken_message(code: int, log_text: str) -> str:
+    if code == 4:  # a usage error (a bad setting): pytest's own one line says it all
+        for line in log_text.splitlines():
+            if line.startswith("ERROR: "):
+                return line.removeprefix("ERROR: ").removeprefix("harness: ").strip()[:300]
+    last = _last_line(log_text)
+    return (
+        f"pytest could not run the scenarios ({_BROKEN.get(code, f'signal {-code}')}, "
+        f"exit {code}): {last}"
+    )
 
 
 def _last_line(text: str) -> str:

@@ -25,12 +25,13 @@ from typing import Any
 
 import filelock
 
+from harness import procs
 from harness.backends.binaries import Candidate
 from harness.backends.postgres import PostgresServer, conninfo
 from harness.backends.process import ProcessServer
 from harness.backends.runas import RunAs, reachable_copy, run_as
 from harness.errors import ServerError
-from harness.procs import state
+from harness.procs import state, sysv
 
 INITDB_ARGS = [
     "-U",
@@ -94,6 +95,9 @@ class LocalPostgres(PostgresServer, ProcessServer):
             "max_connections": "200",
             "logging_collector": "off",
             "log_min_messages": "warning",
+            # Dynamic shared memory as files in the data directory, not /dev/shm/PostgreSQL.*:
+            # what a SIGKILLed server leaves goes with its (tracked) data directory.
+            "dynamic_shared_memory_type": "mmap",
         }
         argv = [str(self.bindir / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
@@ -102,6 +106,12 @@ class LocalPostgres(PostgresServer, ProcessServer):
 
     def _popen_kwargs(self) -> dict[str, Any]:
         return self.user_account.popen_kwargs()
+
+    def _record_segments(self, pid: int) -> None:
+        # The postmaster's System V segment (line 7 of postmaster.pid), created by it.
+        found = sysv.postgres_segment(self.datadir)
+        if found is not None:
+            procs.track_segment(found[1], found[0], pid)
 
     def _ready(self) -> bool:
         # postmaster.pid's 8th line turns "ready" once connections are accepted; the

@@ -73,6 +73,9 @@ class ProcessServer(Server):
     def _popen_kwargs(self) -> dict[str, Any]:
         return {}
 
+    def _record_segments(self, pid: int) -> None:
+        """Track the System V shared memory the server made (``procs.track_segment``)."""
+
     @property
     def log_path(self) -> Path:
         return self.workdir / f"{self.kind}.log"
@@ -139,6 +142,7 @@ class ProcessServer(Server):
                 )
             if self._ready():
                 self.generation += 1
+                self._record_segments(proc.pid)
                 return True
             time.sleep(0.003)
         self.kill()
@@ -168,6 +172,7 @@ class ProcessServer(Server):
         if proc.poll() is None:  # not recorded (it died at once) or outlived the stop
             proc.kill()
         proc.wait()
+        procs.release_segments(proc.pid)  # a killed server leaves its segment behind
         self._forget()
 
     def _forget(self) -> None:

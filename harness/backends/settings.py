@@ -55,6 +55,8 @@ SPECS: tuple[SettingSpec, ...] = (
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 PATH_SETTINGS = ("pg_bindir", "redis_server")
+FLAG_SETTINGS = ("no_system_binaries", "no_wheel_binaries", "pg_fsync", "keep_servers")
+PORT_SETTINGS = ("pg_port", "redis_port")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -101,9 +103,19 @@ class Settings:
             raise ConfigError(f"{self._where(name)} must be a port number 1-65535, got {raw!r}")
         return port
 
+    def check(self) -> None:
+        """Every flag and port parses: a bad one is one error before any server starts."""
+        for name in FLAG_SETTINGS:
+            self.flag(name)
+        for name in PORT_SETTINGS:
+            self.port(name)
+
     def _where(self, name: str) -> str:
+        """The setting as the user gave it: the option, the ini key or the variable."""
         env, source = SPEC_BY_NAME[name].env, self.source(name)
-        return env if source == env else f"{env} ({source})"
+        if source == env or source.startswith(("--", "ini key ")):
+            return source
+        return f"{env} ({source})"
 
 
 def load_config(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -133,15 +145,22 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, str]:
 def resolve(
     explicit: Mapping[str, str | None] | None = None,
     env: Mapping[str, str] | None = None,
+    explicit_sources: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Settings from explicit values, then the environment, then the config file, then defaults."""
+    """Settings from explicit values, then the environment, then the config file, then defaults.
+
+    ``explicit_sources`` names where an explicit value came from (``--harness-pg-port``,
+    ``ini key harness_pg_port``), so that an error names what the user wrote.
+    """
     explicit = explicit or {}
+    named = explicit_sources or {}
     env = os.environ if env is None else env
     values: dict[str, str | None] = {}
     sources: dict[str, str] = {}
     for spec in SPECS:
         if explicit.get(spec.name) is not None:
-            values[spec.name], sources[spec.name] = explicit[spec.name], "explicit"
+            values[spec.name] = explicit[spec.name]
+            sources[spec.name] = named.get(spec.name, "explicit")
         elif spec.env in env:
             values[spec.name], sources[spec.name] = env[spec.env], spec.env
     for name in PATH_SETTINGS:

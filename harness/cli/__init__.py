@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 from harness.errors import HarnessError
 
@@ -58,13 +62,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(HarnessError):
+    """SIGTERM or SIGHUP outside a scenario run (which stops its children first)."""
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"terminated ({signal.Signals(signum).name})")
+
+
+def _interruptible() -> dict[int, Any]:
+    """From the first line on, SIGTERM and SIGHUP end the command like Ctrl-C does:
+    one line, through every ``finally`` (nothing started is left running).
+    Returns the handlers replaced, to put back."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {
+        sig: signal.signal(sig, _terminated)
+        for sig in (signal.SIGTERM, signal.SIGHUP)
+        if signal.getsignal(sig) in (signal.SIG_DFL, None)
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
+    replaced = _interruptible()
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 2
         return _COMMANDS[args.command].run(args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
@@ -72,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    finally:
+        for sig, handler in replaced.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ not reproduce), 2 the harness could not run or could not decide.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from harness.audit.service import default_folder, gate_verdict, load_inputs, run
 from harness.audit.settings import load_settings
 from harness.cli import Command, register
 from harness.errors import ConfigError
+from harness.procs import state
 from harness.report.folder import LATEST, check_target, write_report
 from harness.report.junit import render as render_junit
 
@@ -29,7 +31,10 @@ def _csv_list(values: list[str] | None) -> list[str]:
 
 def _selection_args(p: argparse.ArgumentParser, run: bool = True) -> None:
     p.add_argument(
-        "--fix", action="append", metavar="FIX", help="only this fix id (repeatable), e.g. AGT-2"
+        "--fix",
+        action="append",
+        metavar="FIX",
+        help="only this fix id, or every fix of a system id (repeatable), e.g. AGT-2 or AGT",
     )
     if not run:
         return
@@ -53,14 +58,39 @@ def _check_backend(name: str | None) -> None:
     get(name)
 
 
+def _check_settings(backend: str | None) -> None:
+    """Every server setting and the work directory, before a run that would fail on them
+    in every scenario (one line here, not one UNDECIDED line per scenario)."""
+    _check_backend(backend)
+    try:
+        from harness.backends.settings import resolve
+    except ImportError:
+        return
+    resolve({"backend": backend}).check()
+    state.work_dir()
+
+
+def _seed(given: int | None) -> int | None:
+    """``--seed``, else ``HARNESS_SEED`` (which the scenario run would read anyway)."""
+    if given is not None:
+        return given
+    raw = os.environ.get("HARNESS_SEED", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"HARNESS_SEED must be an integer, got {raw!r}") from None
+
+
 def _selection(args: argparse.Namespace) -> Selection:
     if args.workers < 0:
         raise ConfigError(f"--workers must be 0 or more, got {args.workers}")
-    _check_backend(args.backend)
+    _check_settings(args.backend)
     return Selection(
         fixes=[f.upper() for f in _csv_list(args.fix)],
         variants=_csv_list(args.variant),
-        seed=args.seed,
+        seed=_seed(args.seed),
         workers=args.workers,
         backend=args.backend,
     )
@@ -160,6 +190,14 @@ def _setup_repro(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="results.json holding the recorded verdict (default: reports/latest/results.json)",
     )
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=repro_mod.RERUNS,
+        metavar="N",
+        help="runs of a hammer case, which is re-run, not replayed exactly "
+        f"(default {repro_mod.RERUNS}); exit 0 if the recorded verdict recurred in any",
+    )
 
 
 def _run_repro(args: argparse.Namespace) -> int:
@@ -170,7 +208,17 @@ def _run_repro(args: argparse.Namespace) -> int:
         source = settings.reports / LATEST / "results.json"
     elif not source.exists():
         raise ConfigError(f"--from {source}: no such file")
-    return repro_mod.repro(settings, catalog, args.case, args.seed, args.keep, args.backend, source)
+    _check_settings(args.backend)
+    return repro_mod.repro(
+        settings,
+        catalog,
+        args.case,
+        _seed(args.seed),
+        args.keep,
+        args.backend,
+        source,
+        runs=args.runs,
+    )
 
 
 # ---- list -----------------------------------------------------------------------
@@ -178,11 +226,20 @@ def _run_repro(args: argparse.Namespace) -> int:
 
 def _setup_list(p: argparse.ArgumentParser) -> None:
     _selection_args(p, run=False)
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the fix catalog as a Markdown page (docs/fixes.md is its output)",
+    )
 
 
 def _run_list(args: argparse.Namespace) -> int:
     settings = load_settings()
     catalog, claims = load_inputs(settings)
+    if args.markdown:
+        source = settings.catalog.relative_to(settings.root).as_posix()
+        print(listing.render_catalog_markdown(catalog, source), end="")
+        return 0
     fixes = catalog.check_fix_ids([f.upper() for f in _csv_list(args.fix)])
     collected = run_pytest(settings, Selection(fixes=fixes, collect_only=True)).collected
     print(listing.render_listing(catalog, claims, collected, fixes), end="")

@@ -1,7 +1,8 @@
 """Process hygiene: nothing the harness starts outlives its run.
 
 Every process the harness (or a helper built on it) starts is passed to
-``track``; every temporary directory to ``track_path``. Each is recorded on
+``track``; every temporary directory to ``track_path``; every System V shared
+memory segment its servers create to ``track_segment``. Each is recorded on
 disk under ``<state>/runs/<owner>/`` and stopped/removed:
 
 - at interpreter exit (``atexit``), at pytest's end, on SIGTERM/SIGHUP;
@@ -37,11 +38,11 @@ from types import FrameType
 import filelock
 
 from harness.procs import keeping as _kept
-from harness.procs import records
+from harness.procs import records, sysv
 from harness.procs.keeping import STOP_COMMAND as STOP_KEPT_COMMAND
 from harness.procs.keeping import KeptRecord, stop_kept
-from harness.procs.parentdeath import die_with_parent
-from harness.procs.records import PathRecord, ProcRecord
+from harness.procs.parentdeath import die_with_parent, die_with_parent_now
+from harness.procs.records import PathRecord, ProcRecord, SegmentRecord
 from harness.procs.state import make_temp_dir, state_dir
 from harness.procs.stopping import stop
 
@@ -50,11 +51,13 @@ __all__ = [
     "KeptRecord",
     "ProcRecord",
     "die_with_parent",
+    "die_with_parent_now",
     "install_signal_handlers",
     "keep",
     "kept",
     "make_temp_dir",
     "reap_stale",
+    "release_segments",
     "remove_path",
     "state_dir",
     "stop",
@@ -63,6 +66,7 @@ __all__ = [
     "temp_dir",
     "track",
     "track_path",
+    "track_segment",
     "tracked",
     "untrack",
     "untrack_path",
@@ -71,6 +75,7 @@ __all__ = [
 _lock = threading.RLock()
 _procs: dict[int, ProcRecord] = {}
 _paths: dict[str, PathRecord] = {}
+_segments: dict[int, SegmentRecord] = {}
 _state: dict[str, object] = {"reaped": False, "atexit": False, "owner_pid": -1, "run_dir": None}
 
 
@@ -87,6 +92,7 @@ def _first_use() -> None:
     if _state["owner_pid"] != os.getpid():
         _procs.clear()
         _paths.clear()
+        _segments.clear()
         _state["owner_pid"] = os.getpid()
         _state["run_dir"] = records.owner_dir()
     if not _state["reaped"]:
@@ -162,17 +168,42 @@ def keep(
             address,
             time.time(),
             run,
+            tuple(
+                (r.shmid, r.key, r.creator_pid) for r in _segments.values() if r.creator_pid == pid
+            ),
         )
         _kept.write(kept_record)
         untrack(pid)
         for path in paths:
             untrack_path(path)
+        for seg in [r for r in _segments.values() if r.creator_pid == pid]:
+            _segments.pop(seg.shmid, None)
+            records.remove(_run_dir(), seg)
         return kept_record
 
 
 def kept() -> list[KeptRecord]:
     """The kept servers still running (records of those that are not are dropped)."""
     return [r for r in _kept.read_all() if r.running()]
+
+
+def track_segment(shmid: int, key: int, creator_pid: int) -> None:
+    """Record a System V shared memory segment a tracked server created: it is removed
+    once that server is stopped (``release_segments``), at exit, or by the next run."""
+    with _lock:
+        _first_use()
+        record = SegmentRecord(shmid, key, creator_pid)
+        records.write(_run_dir(), record)
+        _segments[shmid] = record
+
+
+def release_segments(creator_pid: int) -> None:
+    """Remove the recorded segments of a server that has stopped (its pid, now dead)."""
+    with _lock:
+        for record in [r for r in _segments.values() if r.creator_pid == creator_pid]:
+            if sysv.remove(record.shmid, record.key, record.creator_pid):
+                _segments.pop(record.shmid, None)
+                records.remove(_run_dir(), record)
 
 
 def track_path(path: str | os.PathLike[str]) -> None:
@@ -220,8 +251,11 @@ def stop_all(timeout_s: float = 5.0) -> None:
         stop(procs, timeout_s)
         for p in paths:
             _remove(p.path)
+        for seg in _segments.values():
+            sysv.remove(seg.shmid, seg.key, seg.creator_pid)
         _procs.clear()
         _paths.clear()
+        _segments.clear()
         run = _run_dir()
         if run.exists():
             records.remove_run(run)
@@ -248,6 +282,8 @@ def reap_stale() -> int:
             for r in found:
                 if isinstance(r, PathRecord):
                     _remove(r.path)
+                elif isinstance(r, SegmentRecord):
+                    sysv.remove(r.shmid, r.key, r.creator_pid)
             records.remove_run(run)
         _kept.prune()  # kept servers are the user's to stop; only the files of dead ones go
     return killed

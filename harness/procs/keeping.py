@@ -23,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from harness.procs import sysv
 from harness.procs.records import ProcRecord, same_process
 from harness.procs.state import subdir
 from harness.procs.stopping import stop
@@ -41,6 +42,7 @@ class KeptRecord:
     address: str  # host:port
     kept_at: float
     run: str = ""  # which pytest session kept it (to print its own at the end)
+    segments: tuple[tuple[int, int, int], ...] = ()  # (shmid, key, creator pid): removed with it
 
     @property
     def filename(self) -> str:
@@ -87,6 +89,7 @@ def read_all() -> list[KeptRecord]:
         try:
             data: dict[str, Any] = json.loads(file.read_text())
             data["paths"] = tuple(data["paths"])
+            data["segments"] = tuple(tuple(s) for s in data.get("segments", ()))
             out.append(KeptRecord(**data))
         except (OSError, ValueError, TypeError, KeyError):
             continue  # half-written: the writer renames whole files, so this is foreign
@@ -101,6 +104,8 @@ def forget(record: KeptRecord) -> None:
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+    for shmid, key, creator_pid in record.segments:
+        sysv.remove(shmid, key, creator_pid)
     with contextlib.suppress(FileNotFoundError):
         (kept_dir() / record.filename).unlink()
 

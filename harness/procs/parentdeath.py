@@ -36,3 +36,14 @@ def die_with_parent(parent_pid: int) -> Callable[[], None] | None:
             os._exit(1)
 
     return preexec
+
+
+def die_with_parent_now() -> None:
+    """The same for the calling process itself, from now on (an xdist worker, which
+    pytest-xdist starts without a ``preexec_fn``): it dies when its parent does."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)

@@ -1,7 +1,8 @@
 """Run records on disk: which processes and paths each live harness process owns.
 
 Layout: ``<state>/runs/<owner pid>-<owner start time>/`` holds one JSON file per
-tracked process (``p<pid>.json``) or path (``d<hash>.json``). A record whose
+tracked process (``p<pid>.json``), path (``d<hash>.json``) or System V shared
+memory segment (``s<shmid>.json``). A record whose
 owner is gone (its pid dead, or reused by a process that started at another
 time) is stale: the next run reaps it.
 """
@@ -43,12 +44,35 @@ class PathRecord:
         return "d" + hashlib.sha1(self.path.encode()).hexdigest()[:16] + ".json"
 
 
-Record = ProcRecord | PathRecord
+@dataclass(frozen=True)
+class SegmentRecord:
+    """A System V shared memory segment a tracked server created (see ``sysv``)."""
+
+    shmid: int
+    key: int
+    creator_pid: int
+
+    @property
+    def filename(self) -> str:
+        return f"s{self.shmid}.json"
+
+
+Record = ProcRecord | PathRecord | SegmentRecord
+_KINDS: dict[str, type[ProcRecord] | type[PathRecord] | type[SegmentRecord]] = {
+    "proc": ProcRecord,
+    "path": PathRecord,
+    "segment": SegmentRecord,
+}
 
 
 def create_time(pid: int) -> float | None:
+    """When ``pid`` started; None if it is gone or a zombie (dead, waiting to be reaped:
+    an owner SIGKILLed with its parent stays a zombie until init gets to it)."""
     try:
-        return psutil.Process(pid).create_time()
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc.create_time()
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return None
 
@@ -79,7 +103,7 @@ def parse_owner(run: Path) -> tuple[int, float] | None:
 
 def write(run: Path, record: Record) -> None:
     run.mkdir(mode=0o700, parents=True, exist_ok=True)
-    kind = "proc" if isinstance(record, ProcRecord) else "path"
+    kind = next(k for k, cls in _KINDS.items() if isinstance(record, cls))
     tmp = run / (record.filename + ".tmp")
     tmp.write_text(json.dumps({"kind": kind, **asdict(record)}))
     tmp.replace(run / record.filename)
@@ -96,7 +120,7 @@ def read_all(run: Path) -> list[Record]:
         try:
             data: dict[str, Any] = json.loads(file.read_text())
             kind = data.pop("kind")
-            out.append(ProcRecord(**data) if kind == "proc" else PathRecord(**data))
+            out.append(_KINDS[kind](**data))
         except (OSError, ValueError, TypeError, KeyError):
             continue  # half-written by a killed run: nothing to act on
     return out

@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from harness.audit import replayability
 from harness.audit.analysis import Analysis, analyze
 from harness.audit.model import Run
 from harness.history import NEMESIS
@@ -146,4 +147,6 @@ def build(run: Run, analysis: Analysis | None = None) -> dict[str, Any]:
         "explored_text": explored_text,
         "md_cell": md_cell,
         "pairs": pairs,
+        "replay_note": replayability.note,
+        "rerun_cases": lambda r: [c for c in r.cases if replayability.case_kind(c) == "rerun"],
     }

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import procs
 from harness.audit.analysis import analyze
 from harness.audit.model import Run
 from harness.errors import ConfigError
@@ -48,6 +49,13 @@ def check_target(target: Path) -> Path:
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise ConfigError(f"cannot write the report to {target}: {parent} is not a writable folder")
+    # For real: root passes every access() check, even in /proc and /sys.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".harness-probe-", dir=parent))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report to {target}: {parent}: {exc.strerror or exc}"
+        ) from None
     return target
 
 
@@ -59,11 +67,13 @@ def write_folder(files: dict[str, str], target: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     except OSError as exc:
         raise ConfigError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
+    procs.track_path(tmp)  # a SIGKILL now leaves it to the next run's reaper
     old: Path | None = None
     try:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a report is for reading
+        procs.untrack_path(tmp)  # before it becomes the report, which no reaper may remove
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             target.rename(old)
