@@ -1,0 +1,109 @@
+"""``harness mutate``: how many plausible bugs in a fix's fixed code its scenarios catch.
+
+    harness mutate --fix AGT-2            # one fix
+    harness mutate --fix AGT -n 2         # every mapped fix of a system
+    harness mutate --fix AGT-6 --list     # the mutants, without running them
+
+Prints each fix's score (killed / mutants not marked equivalent) and every
+mutant that was not caught (file, line, the change), writes the scores to
+``<reports>/mutation/<FIX>.json`` (the audit reads them), and exits 1 when a
+fix scores below ``--min-score``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.audit.settings import load_settings
+from harness.cli import Command, register
+from harness.errors import ConfigError
+from harness.mutate import build, store
+from harness.mutate.model import FixScore
+from harness.mutate.runner import DEFAULT_TIMEOUT_S, Options, load, run_fix
+
+
+def setup(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fix",
+        action="append",
+        required=True,
+        help="fix id (AGT-2) or system id (AGT: all its mapped fixes); repeat or comma-separate",
+    )
+    parser.add_argument("-n", "--workers", type=int, default=2, help="pytest-xdist workers")
+    parser.add_argument(
+        "--timeout-s",
+        type=int,
+        default=DEFAULT_TIMEOUT_S,
+        help="per test and mutant; past it the mutant counts as timeout, not killed",
+    )
+    parser.add_argument("--list", action="store_true", help="list the mutants; run nothing")
+    parser.add_argument("--mutant", action="append", help="run only this mutant id (repeatable)")
+    parser.add_argument("--backend", help="server backend (as HARNESS_BACKEND)")
+    parser.add_argument("--keep", type=Path, help="keep the run folders here (debugging)")
+    parser.add_argument("--json", type=Path, help="also write every score to this file")
+    parser.add_argument(
+        "--min-score", type=float, default=0.0, help="exit 1 when a fix scores below (0..1)"
+    )
+    parser.add_argument("--no-save", action="store_true", help="do not write reports/mutation/")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 0:
+        raise ConfigError(f"-n must be >= 0, got {args.workers}")
+    if args.timeout_s < 1:
+        raise ConfigError(f"--timeout-s must be >= 1, got {args.timeout_s}")
+    if not 0.0 <= args.min_score <= 1.0:
+        raise ConfigError(f"--min-score must be between 0 and 1, got {args.min_score}")
+    settings = load_settings()
+    mapping, catalog = load(settings)
+    wanted = [w for part in args.fix for w in part.split(",") if w.strip()]
+    fixes = mapping.select(wanted, catalog)
+    if args.list:
+        for fix in fixes:
+            mutants = build.mutants_of(build.generate(settings.root, fix))
+            print(f"{fix.fix_id}: {len(mutants)} mutants")
+            for m in mutants:
+                mark = "  [equivalent]" if m.id in mapping.equivalents else ""
+                print(f"  {m.id}  {m.change}{mark}")
+        return 0
+    opts = Options(
+        workers=args.workers,
+        timeout_s=args.timeout_s,
+        backend=args.backend,
+        keep_dir=args.keep,
+        only=args.mutant,
+    )
+    scores: list[FixScore] = []
+    for fix in fixes:
+        score = run_fix(settings, fix, mapping.equivalents, opts, say=print)
+        scores.append(score)
+        _print_score(score)
+        if not args.no_save and args.mutant is None:
+            store.save(settings.reports, score)
+    if args.json is not None:
+        args.json.write_text(json.dumps([s.to_json() for s in scores], indent=1) + "\n")
+    low = [s for s in scores if s.score is not None and s.score < args.min_score]
+    return 1 if low else 0
+
+
+def _print_score(score: FixScore) -> None:
+    print(
+        f"{score.fix_id}: caught {score.caught}; killed {score.count('killed')}, "
+        f"survived {score.count('survived')}, timeout {score.count('timeout')}, "
+        f"equivalent {score.count('equivalent')}; {score.wall_s:.0f}s with -n {score.workers}"
+    )
+    for m in score.not_caught():
+        print(f"  {m.status.upper():<8} {m.file}:{m.line} {m.change}")
+        print(f"           id {m.id}")
+    for m in score.mutants:
+        if m.status == "equivalent":
+            print(f"  EQUIV    {m.file}:{m.line} {m.change}  ({m.reason})")
+    for stale in score.stale_equivalents:
+        print(f"  STALE equivalence mark (matches no mutant): {stale}")
+
+
+register(
+    Command("mutate", "mutation testing: do a fix's scenarios catch its next bug?", setup, run)
+)

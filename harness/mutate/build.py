@@ -1,0 +1,70 @@
+"""Prepare a mutation run's folder: the mutants, the instrumented modules, the import hook.
+
+Layout of the folder (``HARNESS_MUTANT_DIR`` in every process of the run)::
+
+    manifest.json          module name -> instrumented file
+    modules/<module>.py    one instrumented copy per mutated module
+    site/sitecustomize.py  on PYTHONPATH: installs the import hook at interpreter start
+    plan.json              the fixes, the mutant ids in run order, the time limit
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from harness.errors import ConfigError
+from harness.mutate.generate import Guards, Mutant, find_targets, mutate_sites
+from harness.mutate.runtime import SITECUSTOMIZE
+from harness.mutate.schemata import instrument
+from harness.mutate.targets import FixTargets, Target
+
+
+def generate(root: Path, fix: FixTargets) -> dict[str, tuple[str, list]]:
+    """Per module: its source and its mutated sites (in map order)."""
+    by_file: dict[str, list[Target]] = defaultdict(list)
+    for t in fix.targets:
+        by_file[t.file].append(t)
+    out: dict[str, tuple[str, list]] = {}
+    for file, targets in by_file.items():
+        path = root / file
+        try:
+            source = path.read_text()
+        except OSError as exc:
+            raise ConfigError(
+                f"{fix.source}: {fix.fix_id} names {file}, which cannot be read ({exc.strerror})"
+            ) from None
+        tree = ast.parse(source, filename=str(path))
+        where = f"{fix.source} ({fix.fix_id}, {file})"
+        sites = find_targets(tree, [t.name for t in targets], where)
+        mutate_sites(file, sites, Guards(fix.guards))
+        out[file] = (source, sites)
+    return out
+
+
+def mutants_of(generated: dict[str, tuple[str, list]]) -> list[Mutant]:
+    return [m for _source, sites in generated.values() for s in sites for m, _ in s.mutants]
+
+
+def prepare(
+    folder: Path,
+    generated: dict[str, tuple[str, list]],
+    fixes: list[str],
+    run_ids: list[str],
+    timeout_s: int,
+) -> None:
+    (folder / "modules").mkdir(parents=True, exist_ok=True)
+    (folder / "site").mkdir(exist_ok=True)
+    (folder / "killed").mkdir(exist_ok=True)
+    modules: dict[str, str] = {}
+    for file, (source, sites) in generated.items():
+        name = Target(file, "-").module
+        rel = f"modules/{name}.py"
+        (folder / rel).write_text(instrument(source, sites, name))
+        modules[name] = rel
+    (folder / "manifest.json").write_text(json.dumps({"modules": modules}, indent=1))
+    (folder / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    plan = {"fixes": fixes, "mutants": run_ids, "timeout_s": timeout_s}
+    (folder / "plan.json").write_text(json.dumps(plan, indent=1))
