@@ -219,6 +219,26 @@ def _text(node: ast.AST) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+def _describe(node: ast.AST, new: ast.AST) -> tuple[str, str]:
+    """Before and after, short: for a change inside a long string, the words around it."""
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(new, ast.Constant)
+        and isinstance(node.value, str)
+        and isinstance(new.value, str)
+        and len(node.value) > 60
+    ):
+        old, cur = node.value, new.value
+        start = next((i for i, (a, b) in enumerate(zip(old, cur, strict=False)) if a != b), 0)
+        tail = 0
+        while tail < min(len(old), len(cur)) - start and old[-1 - tail] == cur[-1 - tail]:
+            tail += 1
+        lo = max(0, start - 25)
+        window = (old[lo : len(old) - tail + 20], cur[lo : len(cur) - tail + 20])
+        return tuple(" ".join(("..." + w + "...").split()) for w in window)  # type: ignore[return-value]
+    return _text(node), _text(new)
+
+
 def mutate_sites(
     file: str, sites: list[Site], guards: Guards, rules: StatementRules | None = None
 ) -> list[Site]:
@@ -241,6 +261,7 @@ def mutate_sites(
             line = getattr(node, "lineno", getattr(site.node, "lineno", 0))
             index = counts.get((line, op), 0)
             counts[(line, op)] = index + 1
+            before, after = _describe(node, new)
             mutant = Mutant(
                 id=f"{file}::{site.name}:{line}:{op}:{index}",
                 file=file,
@@ -248,8 +269,8 @@ def mutate_sites(
                 line=line,
                 operator=op,
                 index=index,
-                before=_text(node),
-                after=_text(new),
+                before=before,
+                after=after,
             )
             site.mutants.append((mutant, replace_at(site.node, path, new)))
     return sites

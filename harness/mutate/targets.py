@@ -58,6 +58,15 @@ class FixTargets:
     targets: tuple[Target, ...]
     guards: frozenset[str]
     source: str  # the file that names them
+    #: (FILE::NAME:LINE, reason): code inside a mapped function that belongs to another
+    #: fix (a shared function); its mutants are not this fix's to catch.
+    exclude: tuple[tuple[str, str], ...] = ()
+
+    def excluded(self, mutant_id: str) -> str | None:
+        for at, reason in self.exclude:
+            if mutant_id == at or mutant_id.startswith(at + ":"):
+                return reason
+        return None
 
 
 @dataclass
@@ -107,7 +116,7 @@ def load_map(catalog_folder: Path) -> MutationMap:
         guards = frozenset(str_list(str(path), "guards", data.get("guards", [])))
         for n, entry in enumerate(data.get("fix", []), 1):
             where = f"{path} [[fix]] #{n} ({entry.get('id', '?')})"
-            check_keys(where, entry, {"id": str, "targets": list}, {})
+            check_keys(where, entry, {"id": str, "targets": list}, {"exclude": list})
             fix_id = entry["id"].upper()
             if fix_id in out.fixes:
                 raise ConfigError(f"{where}: fix {fix_id} is mapped twice")
@@ -116,5 +125,15 @@ def load_map(catalog_folder: Path) -> MutationMap:
             )
             if not targets:
                 raise ConfigError(f"{where}: 'targets' is empty")
-            out.fixes[fix_id] = FixTargets(fix_id, targets, guards, str(path))
+            exclude = []
+            for ex in entry.get("exclude", []):
+                if not isinstance(ex, dict):
+                    raise ConfigError(
+                        f"{where}: each 'exclude' entry is {{at = ..., reason = ...}}"
+                    )
+                check_keys(f"{where} exclude", ex, {"at": str, "reason": str}, {})
+                if not ex["reason"].strip():
+                    raise ConfigError(f"{where}: exclude {ex['at']!r} needs its reason")
+                exclude.append((ex["at"], ex["reason"].strip()))
+            out.fixes[fix_id] = FixTargets(fix_id, targets, guards, str(path), tuple(exclude))
     return out
