@@ -21,7 +21,7 @@ from typing import Any
 
 from harness.audit.settings import Settings
 from harness.catalog import load_catalog
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
 from harness.mutate import build
 from harness.mutate.generate import Mutant
 from harness.mutate.model import FixScore, MutantResult
@@ -61,7 +61,7 @@ def run_fix(
     if opts.only is not None:
         unknown = sorted(set(opts.only) - {m.id for m in mutants})
         if unknown:
-            raise MutationRunFailed(f"{fix.fix_id} has no mutant {unknown[0]!r}")
+            raise ConfigError(f"{fix.fix_id} has no mutant {unknown[0]!r}; see --list")
         mutants = [m for m in mutants if m.id in opts.only]
     to_run = [m for m in mutants if m.id not in equivalents]
     say(f"{fix.fix_id}: {len(mutants)} mutants ({len(mutants) - len(to_run)} marked equivalent)")
