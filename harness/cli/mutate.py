@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from harness.audit.settings import load_settings
@@ -21,7 +22,7 @@ from harness.cli import Command, register
 from harness.errors import ConfigError
 from harness.mutate import build, store
 from harness.mutate.model import FixScore
-from harness.mutate.runner import DEFAULT_TIMEOUT_S, Options, load, run_fix
+from harness.mutate.runner import DEFAULT_TIMEOUT_S, Options, load, run_fixes
 
 
 def setup(parser: argparse.ArgumentParser) -> None:
@@ -75,16 +76,19 @@ def run(args: argparse.Namespace) -> int:
         keep_dir=args.keep,
         only=args.mutant,
     )
-    scores: list[FixScore] = []
-    for fix in fixes:
-        score = run_fix(settings, fix, mapping.equivalents, opts, say=print)
-        scores.append(score)
+    out = run_fixes(settings, fixes, mapping.equivalents, opts, say=print)
+    for score in out.scores:
         _print_score(score)
         if not args.no_save and args.mutant is None:
             store.save(settings.reports, score)
     if args.json is not None:
-        args.json.write_text(json.dumps([s.to_json() for s in scores], indent=1) + "\n")
-    low = [s for s in scores if s.score is not None and s.score < args.min_score]
+        args.json.write_text(json.dumps([s.to_json() for s in out.scores], indent=1) + "\n")
+    print(f"{len(out.scores)} fix(es) scored in {out.wall_s:.0f}s with -n {args.workers}")
+    for problem in out.failures.values():
+        print(f"harness: error: {problem}", file=sys.stderr)
+    if out.failures:
+        return 2
+    low = [s for s in out.scores if s.score is not None and s.score < args.min_score]
     return 1 if low else 0
 
 
@@ -92,7 +96,7 @@ def _print_score(score: FixScore) -> None:
     print(
         f"{score.fix_id}: caught {score.caught}; killed {score.count('killed')}, "
         f"survived {score.count('survived')}, timeout {score.count('timeout')}, "
-        f"equivalent {score.count('equivalent')}; {score.wall_s:.0f}s with -n {score.workers}"
+        f"equivalent {score.count('equivalent')}"
     )
     for m in score.not_caught():
         print(f"  {m.status.upper():<8} {m.file}:{m.line} {m.change}")

@@ -5,7 +5,7 @@ Layout of the folder (``HARNESS_MUTANT_DIR`` in every process of the run)::
     manifest.json          module name -> instrumented file
     modules/<module>.py    one instrumented copy per mutated module
     site/sitecustomize.py  on PYTHONPATH: installs the import hook at interpreter start
-    plan.json              the fixes, the mutant ids in run order, the time limit
+    plan.json              per fix, its mutant ids in run order; the time limit
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.mutate.generate import Guards, Mutant, find_targets, mutate_sites
+from harness.mutate.generate import Guards, Mutant, Site, find_targets, mutate_sites
 from harness.mutate.runtime import SITECUSTOMIZE
 from harness.mutate.schemata import instrument
 from harness.mutate.targets import FixTargets, Target
@@ -50,11 +50,28 @@ def mutants_of(generated: dict[str, tuple[str, list]]) -> list[Mutant]:
     return [m for _source, sites in generated.values() for s in sites for m, _ in s.mutants]
 
 
+def merge(generated: list[dict[str, tuple[str, list]]]) -> dict[str, tuple[str, list]]:
+    """One set of sites per file for several fixes (shared functions hold every fix's mutants)."""
+    out: dict[str, tuple[str, list]] = {}
+    for gen in generated:
+        for file, (source, sites) in gen.items():
+            if file not in out:
+                out[file] = (source, [])
+            mine = out[file][1]
+            for site in sites:
+                same = next((s for s in mine if s.name == site.name), None)
+                if same is None:
+                    mine.append(Site(site.name, site.kind, site.node, list(site.mutants)))
+                    continue
+                have = {m.id for m, _ in same.mutants}
+                same.mutants += [(m, n) for m, n in site.mutants if m.id not in have]
+    return out
+
+
 def prepare(
     folder: Path,
     generated: dict[str, tuple[str, list]],
-    fixes: list[str],
-    run_ids: list[str],
+    by_fix: dict[str, list[str]],
     timeout_s: int,
 ) -> None:
     (folder / "modules").mkdir(parents=True, exist_ok=True)
@@ -68,5 +85,5 @@ def prepare(
         modules[name] = rel
     (folder / "manifest.json").write_text(json.dumps({"modules": modules}, indent=1))
     (folder / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    plan = {"fixes": fixes, "mutants": run_ids, "timeout_s": timeout_s}
+    plan = {"fixes": by_fix, "timeout_s": timeout_s}
     (folder / "plan.json").write_text(json.dumps(plan, indent=1))

@@ -104,16 +104,18 @@ def _wrap_record() -> None:
     ScenarioContext.record = record  # type: ignore[method-assign]
 
 
-def _mapped(metafunc: pytest.Metafunc) -> bool:
-    assert _plan is not None
-    marker = metafunc.definition.get_closest_marker("fix")
-    return bool(marker and marker.args and str(marker.args[0]).upper() in _plan["fixes"])
+def _fix_of(node: Any) -> str | None:
+    marker = node.get_closest_marker("fix")
+    return str(marker.args[0]).upper() if marker and marker.args else None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if _plan is None or "harness_mutant" not in metafunc.fixturenames or not _mapped(metafunc):
+    if _plan is None or "harness_mutant" not in metafunc.fixturenames:
         return
-    ids = ["", *_plan["mutants"]]
+    mutants = _plan["fixes"].get(_fix_of(metafunc.definition) or "")
+    if mutants is None:
+        return
+    ids = ["", *mutants]
     metafunc.parametrize(
         "harness_mutant",
         ids,
@@ -126,19 +128,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if _plan is None:
         return
-    order = {m: i for i, m in enumerate(["", *_plan["mutants"]])}
+    order = {(fix, m): i for fix, ids in _plan["fixes"].items() for i, m in enumerate(["", *ids])}
 
     def key(item: pytest.Item) -> int:
         params = getattr(item, "callspec", None)
         mutant = params.params.get("harness_mutant") if params is not None else None
-        return order.get(mutant, -1) if isinstance(mutant, str) else -1
+        return order.get((_fix_of(item), mutant), -1)
 
-    items.sort(key=key)  # stable: the original first, then one mutant after another
+    items.sort(key=key)  # stable: the originals first, then one mutant after another
 
 
-def _killed_marker(mutant: str) -> Path:
+def _killed_marker(fix: str | None, mutant: str) -> Path:
     # Every worker must name the same file: a digest, not hash() (salted per process).
-    return _folder() / "killed" / hashlib.sha256(mutant.encode()).hexdigest()[:20]
+    # Per fix: a mutant another fix's scenarios killed is still this fix's to catch.
+    key = f"{fix}|{mutant}".encode()
+    return _folder() / "killed" / hashlib.sha256(key).hexdigest()[:20]
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +151,7 @@ def harness_mutant(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if _plan is None or mutant is None:
         yield None
         return
-    if mutant and _killed_marker(mutant).exists():
+    if mutant and _killed_marker(_fix_of(request.node), mutant).exists():
         pytest.skip("mutant already killed by another test")
     old = os.environ.get(ENV_MUTANT)
     os.environ[ENV_MUTANT] = mutant
@@ -203,9 +207,12 @@ def pytest_runtest_makereport(
     elif report.when == "call":
         outcome = _classify(report, call)
     if outcome is not None:
-        outcome.update(mutant=mutant, nodeid=item.nodeid, duration_s=round(report.duration, 3))
+        fix = _fix_of(item)
+        outcome.update(
+            fix=fix, mutant=mutant, nodeid=item.nodeid, duration_s=round(report.duration, 3)
+        )
         if outcome["status"] == "killed" and mutant:
-            marker = _killed_marker(mutant)
+            marker = _killed_marker(fix, mutant)
             marker.parent.mkdir(exist_ok=True)
             marker.touch()
         path = _folder() / f"outcomes-{os.getpid()}.jsonl"

@@ -1,9 +1,11 @@
-"""Run a fix's scenarios against every mutant of its fixed variant: one pytest session.
+"""Run fixes' scenarios against every mutant of their fixed variants: one pytest session.
 
-The session runs the fix's tests on the ``fixed`` variant only, each once on
-the original code (all must pass, or the run stops: a score against a failing
-baseline means nothing) and once per mutant, with ``-n`` workers sharing the
-mutants. See ``harness.mutate.plugin`` for what happens per item.
+The session runs the fixes' tests on the ``fixed`` variant only, each once on
+the original code (all must pass, or that fix is not scored: a score against
+a failing baseline means nothing) and once per mutant of its own fix, with
+``-n`` workers sharing the work. Several fixes share one session, so their
+servers and fork server start once. See ``harness.mutate.plugin`` for what
+happens per item.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.audit.settings import Settings
-from harness.catalog import load_catalog
+from harness.catalog import Catalog, load_catalog
 from harness.errors import ConfigError, HarnessError
 from harness.mutate import build
 from harness.mutate.generate import Mutant
@@ -45,8 +47,85 @@ class Options:
     only: list[str] | None = None  # run only these mutant ids (a replay)
 
 
-def load(settings: Settings) -> tuple[MutationMap, Any]:
+@dataclass
+class Outcome:
+    """What a session decided: a score per fix, or why a fix could not be scored."""
+
+    scores: list[FixScore] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+
+def load(settings: Settings) -> tuple[MutationMap, Catalog]:
     return load_map(settings.catalog), load_catalog(settings.catalog)
+
+
+@dataclass
+class _Planned:
+    fix: FixTargets
+    generated: dict[str, tuple[str, list]]
+    mutants: list[Mutant]
+    to_run: list[Mutant]
+
+
+def _plan(
+    settings: Settings, fix: FixTargets, equivalents: dict[str, str], opts: Options
+) -> _Planned:
+    generated = build.generate(settings.root, fix)
+    mutants = build.mutants_of(generated)
+    if opts.only is not None:
+        mutants = [m for m in mutants if m.id in opts.only]
+    return _Planned(fix, generated, mutants, [m for m in mutants if m.id not in equivalents])
+
+
+def run_fixes(
+    settings: Settings,
+    fixes: list[FixTargets],
+    equivalents: dict[str, str],
+    opts: Options,
+    say: Callable[[str], None] = lambda line: None,
+) -> Outcome:
+    planned = [_plan(settings, fix, equivalents, opts) for fix in fixes]
+    if opts.only is not None:
+        known = {m.id for p in planned for m in p.mutants}
+        unknown = sorted(set(opts.only) - known)
+        if unknown:
+            raise ConfigError(f"no mutant {unknown[0]!r} in the chosen fixes; see --list")
+    for p in planned:
+        say(
+            f"{p.fix.fix_id}: {len(p.mutants)} mutants "
+            f"({len(p.mutants) - len(p.to_run)} marked equivalent)"
+        )
+    t0 = time.perf_counter()
+    outcomes: list[dict[str, Any]] = []
+    runnable = [p for p in planned if p.to_run]
+    if runnable:
+        if opts.keep_dir is not None:
+            folder = opts.keep_dir / "-".join(p.fix.fix_id for p in runnable)[:100]
+            folder.mkdir(parents=True, exist_ok=True)
+            outcomes = _session(settings, runnable, opts, folder)
+        else:
+            with tempfile.TemporaryDirectory(prefix="harness-mutate-") as tmp:
+                outcomes = _session(settings, runnable, opts, Path(tmp))
+    wall = time.perf_counter() - t0
+    result = Outcome(wall_s=wall)
+    for p in planned:
+        fix_id = p.fix.fix_id
+        mine = [o for o in outcomes if o.get("fix") == fix_id]
+        if p.to_run:
+            problem = _baseline_problem(fix_id, mine)
+            if problem is not None:
+                result.failures[fix_id] = problem
+                continue
+        score = FixScore(fix_id, wall_s=wall, workers=opts.workers)
+        score.mutants = [_result(m, mine, equivalents) for m in p.mutants]
+        known = {m.id for m in build.mutants_of(p.generated)}
+        prefixes = tuple(f"{t.file}::{t.name}:" for t in p.fix.targets)
+        score.stale_equivalents = sorted(
+            e for e in equivalents if e.startswith(prefixes) and e not in known
+        )
+        result.scores.append(score)
+    return result
 
 
 def run_fix(
@@ -56,44 +135,19 @@ def run_fix(
     opts: Options,
     say: Callable[[str], None] = lambda line: None,
 ) -> FixScore:
-    generated = build.generate(settings.root, fix)
-    mutants = build.mutants_of(generated)
-    if opts.only is not None:
-        unknown = sorted(set(opts.only) - {m.id for m in mutants})
-        if unknown:
-            raise ConfigError(f"{fix.fix_id} has no mutant {unknown[0]!r}; see --list")
-        mutants = [m for m in mutants if m.id in opts.only]
-    to_run = [m for m in mutants if m.id not in equivalents]
-    say(f"{fix.fix_id}: {len(mutants)} mutants ({len(mutants) - len(to_run)} marked equivalent)")
-    t0 = time.perf_counter()
-    outcomes: list[dict[str, Any]] = []
-    if to_run:
-        if opts.keep_dir is not None:
-            folder = opts.keep_dir / fix.fix_id
-            folder.mkdir(parents=True, exist_ok=True)
-            outcomes = _session(settings, fix, generated, to_run, opts, folder)
-        else:
-            with tempfile.TemporaryDirectory(prefix="harness-mutate-") as tmp:
-                outcomes = _session(settings, fix, generated, to_run, opts, Path(tmp))
-    score = FixScore(fix.fix_id, wall_s=time.perf_counter() - t0, workers=opts.workers)
-    score.mutants = [_result(m, outcomes, equivalents) for m in mutants]
-    known = {m.id for m in mutants}
-    prefixes = {f"{t.file}::{t.name}:" for t in fix.targets}
-    score.stale_equivalents = sorted(
-        e for e in equivalents if e.startswith(tuple(prefixes)) and e not in known
-    )
-    return score
+    """One fix alone (its own session, so its wall time is its own)."""
+    out = run_fixes(settings, [fix], equivalents, opts, say)
+    if out.failures:
+        raise MutationRunFailed(out.failures[fix.fix_id])
+    return out.scores[0]
 
 
 def _session(
-    settings: Settings,
-    fix: FixTargets,
-    generated: dict[str, tuple[str, list]],
-    to_run: list[Mutant],
-    opts: Options,
-    folder: Path,
+    settings: Settings, planned: list[_Planned], opts: Options, folder: Path
 ) -> list[dict[str, Any]]:
-    build.prepare(folder, generated, [fix.fix_id], [m.id for m in to_run], opts.timeout_s)
+    merged = build.merge([p.generated for p in planned])
+    by_fix = {p.fix.fix_id: [m.id for m in p.to_run] for p in planned}
+    build.prepare(folder, merged, by_fix, opts.timeout_s)
     argv = [
         sys.executable,
         "-m",
@@ -107,7 +161,7 @@ def _session(
         "-o",
         "console_output_style=classic",
         "--harness-fixes",
-        fix.fix_id,
+        ",".join(by_fix),
         "--harness-variants",
         "fixed",
     ]
@@ -134,27 +188,30 @@ def _session(
     if proc.returncode in _BROKEN or proc.returncode < 0:
         last = next((ln for ln in reversed(text.splitlines()) if ln.strip()), "")
         raise MutationRunFailed(
-            f"{fix.fix_id}: pytest could not run the mutants "
+            f"pytest could not run the mutants of {', '.join(by_fix)} "
             f"({_BROKEN.get(proc.returncode, f'signal {-proc.returncode}')}): {last}"
         )
-    outcomes = [
+    return [
         json.loads(line)
         for path in sorted(folder.glob("outcomes-*.jsonl"))
         for line in path.read_text().splitlines()
         if line.strip()
     ]
+
+
+def _baseline_problem(fix_id: str, outcomes: list[dict[str, Any]]) -> str | None:
     baseline = [o for o in outcomes if o["mutant"] == ""]
     if not baseline:
-        raise MutationRunFailed(f"{fix.fix_id}: no test of this fix ran on the original code")
+        return f"{fix_id}: no test of this fix ran on the original code"
     broken = [o for o in baseline if o["status"] != "survived"]
     if broken:
         first = broken[0]
-        raise MutationRunFailed(
-            f"{fix.fix_id}: the original fixed code fails {first['nodeid']} "
+        return (
+            f"{fix_id}: the original fixed code fails {first['nodeid']} "
             f"({first['status']}: {_evidence_line(first.get('evidence'))}); "
             "a mutation score needs a passing baseline"
         )
-    return outcomes
+    return None
 
 
 def _evidence_line(evidence: Any) -> str:
@@ -180,7 +237,6 @@ def _result(m: Mutant, outcomes: list[dict[str, Any]], equivalents: dict[str, st
         base.status = "timeout"
         base.evidence = {"test": next(o["nodeid"] for o in mine if o["status"] == "timeout")}
     elif not mine:
-        base.status = "survived"
         base.evidence = {"note": "no test ran against it"}
     return base
 

@@ -7,6 +7,7 @@ library so it costs nothing at interpreter start.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -108,7 +109,6 @@ def chain_sitecustomize(this_file: str) -> None:
     if spec is None or spec.loader is None or spec.origin == os.path.abspath(this_file):
         return
     module = importlib.util.module_from_spec(spec)
-    try:
+    # A broken distribution hook must not stop the run; python ignores its errors too.
+    with contextlib.suppress(Exception):
         spec.loader.exec_module(module)
-    except Exception:  # a broken distribution hook must not stop the run; python ignores it too
-        pass

@@ -2,10 +2,11 @@
 
 import functools
 
+from toysys import timing
+
 from harness.crash.runner import run_case
 from harness.scenario import ScenarioContext, scenario
 from harness.verdict import Verdict
-from toysys import timing
 
 
 @scenario("TOY-1", variants=("prefix", "fixed"))
