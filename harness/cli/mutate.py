@@ -17,19 +17,20 @@ import json
 import sys
 from pathlib import Path
 
-from harness.audit.settings import load_settings
+from harness.audit.model import Run
+from harness.audit.settings import Settings, load_settings
 from harness.cli import Command, register
 from harness.errors import ConfigError
-from harness.mutate import build, store
+from harness.mutate import audit_hook, build, store
 from harness.mutate.model import FixScore
 from harness.mutate.runner import DEFAULT_TIMEOUT_S, Options, load, run_fixes
+from harness.report.folder import write_report
 
 
 def setup(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fix",
         action="append",
-        required=True,
         help="fix id (AGT-2) or system id (AGT: all its mapped fixes); repeat or comma-separate",
     )
     parser.add_argument("-n", "--workers", type=int, default=2, help="pytest-xdist workers")
@@ -48,6 +49,12 @@ def setup(parser: argparse.ArgumentParser) -> None:
         "--min-score", type=float, default=0.0, help="exit 1 when a fix scores below (0..1)"
     )
     parser.add_argument("--no-save", action="store_true", help="do not write reports/mutation/")
+    parser.add_argument(
+        "--attach",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="put the saved scores into this audit's results.json and render its report again",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.min_score <= 1.0:
         raise ConfigError(f"--min-score must be between 0 and 1, got {args.min_score}")
     settings = load_settings()
+    if args.attach is not None:
+        return _attach(settings, args.attach)
+    if not args.fix:
+        raise ConfigError("say which fixes: --fix AGT-2 (or a system: --fix AGT), or --attach")
     mapping, catalog = load(settings)
     wanted = [w for part in args.fix for w in part.split(",") if w.strip()]
     fixes = mapping.select(wanted, catalog)
@@ -90,6 +101,18 @@ def run(args: argparse.Namespace) -> int:
         return 2
     low = [s for s in out.scores if s.score is not None and s.score < args.min_score]
     return 1 if low else 0
+
+
+def _attach(settings: Settings, results: Path) -> int:
+    run = Run.load(results)
+    audit_hook.attach(run, settings, argparse.Namespace(mutate=False))
+    if not run.mutation:
+        raise ConfigError(f"no saved mutation score for the fixes of {results}; run harness mutate")
+    folder = write_report(run, results.parent)
+    print(
+        f"report: {folder}/VERIFICATION.md with the mutation scores of {len(run.mutation['scores'])} fix(es)"
+    )
+    return 0
 
 
 def _print_score(score: FixScore) -> None:

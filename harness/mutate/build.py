@@ -74,6 +74,8 @@ def prepare(
     by_fix: dict[str, list[str]],
     timeout_s: int,
 ) -> None:
+    for stale in [*folder.glob("outcomes-*.jsonl"), *folder.glob("killed/*")]:
+        stale.unlink()  # a kept folder used again starts clean
     (folder / "modules").mkdir(parents=True, exist_ok=True)
     (folder / "site").mkdir(exist_ok=True)
     (folder / "killed").mkdir(exist_ok=True)

@@ -63,6 +63,7 @@ class FixScore:
     wall_s: float = 0.0
     workers: int = 0
     stale_equivalents: list[str] = field(default_factory=list)  # marks matching no mutant
+    measured: dict[str, str] = field(default_factory=dict)  # commit and date, when saved
 
     def count(self, status: str) -> int:
         return sum(1 for m in self.mutants if m.status == status)
@@ -100,6 +101,7 @@ class FixScore:
             "wall_s": round(self.wall_s, 2),
             "workers": self.workers,
             "stale_equivalents": self.stale_equivalents,
+            **({"measured": self.measured} if self.measured else {}),
             "mutants": [m.to_json() for m in self.mutants],
         }
 
@@ -111,4 +113,5 @@ class FixScore:
             wall_s=float(data.get("wall_s", 0.0)),
             workers=int(data.get("workers", 0)),
             stale_equivalents=list(data.get("stale_equivalents", [])),
+            measured=dict(data.get("measured") or {}),
         )

@@ -71,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         settings.register_profile(
             "harness-mutate",
-            parent=settings.get_profile(settings._current_profile or "default"),  # type: ignore[attr-defined]
+            parent=settings.get_profile(settings._current_profile or "default"),
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
             derandomize=True,
             deadline=None,
@@ -199,7 +199,7 @@ def pytest_runtest_makereport(
     if _plan is None or not _is_mutated(item):
         return report
     mutant = item.callspec.params["harness_mutant"]  # type: ignore[attr-defined]
-    outcome = None
+    outcome: dict[str, Any] | None = None
     if report.when == "setup" and report.skipped:
         outcome = {"status": "skipped"}
     elif report.when == "setup" and report.failed:

@@ -89,7 +89,7 @@ def instrument(source: str, sites: list[Site], module_name: str) -> str:
     constants: list[tuple[ast.stmt, Site]] = []
     for node in ast.walk(tree):
         key = (getattr(node, "lineno", None), getattr(node, "col_offset", None))
-        site = by_pos.get(key)  # type: ignore[arg-type]
+        site = by_pos.get(key)
         if site is None or not site.mutants:
             continue
         if site.kind == "function" and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -119,7 +119,7 @@ def instrument(source: str, sites: list[Site], module_name: str) -> str:
         or (
             at == 0
             and isinstance(tree.body[0], ast.Expr)
-            and isinstance(tree.body[0].value, ast.Constant)  # type: ignore[attr-defined]
+            and isinstance(tree.body[0].value, ast.Constant)
         )
     ):
         at += 1
