@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         keep_dir=args.keep,
         only=args.mutant,
+        first=store.killers(settings.reports),
     )
     out = run_fixes(settings, fixes, mapping.equivalents, opts, say=print)
     for score in out.scores:

@@ -73,6 +73,7 @@ def prepare(
     generated: dict[str, tuple[str, list]],
     by_fix: dict[str, list[str]],
     timeout_s: int,
+    first: dict[str, str] | None = None,
 ) -> None:
     for stale in [*folder.glob("outcomes-*.jsonl"), *folder.glob("killed/*")]:
         stale.unlink()  # a kept folder used again starts clean
@@ -87,5 +88,5 @@ def prepare(
         modules[name] = rel
     (folder / "manifest.json").write_text(json.dumps({"modules": modules}, indent=1))
     (folder / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    plan = {"fixes": by_fix, "timeout_s": timeout_s}
+    plan = {"fixes": by_fix, "timeout_s": timeout_s, "first": first or {}}
     (folder / "plan.json").write_text(json.dumps(plan, indent=1))

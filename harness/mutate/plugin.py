@@ -124,18 +124,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups; deselection keeps the order
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if _plan is None:
         return
     order = {(fix, m): i for fix, ids in _plan["fixes"].items() for i, m in enumerate(["", *ids])}
+    first: dict[str, str] = _plan.get("first", {})  # mutant -> the test that killed it last time
 
-    def key(item: pytest.Item) -> int:
-        params = getattr(item, "callspec", None)
-        mutant = params.params.get("harness_mutant") if params is not None else None
-        return order.get((_fix_of(item), mutant), -1)
+    def key(item: pytest.Item) -> tuple[int, int]:
+        mutant = _mutant_of(item)
+        killer = first.get(mutant or "")
+        lead = 0 if killer is not None and item.nodeid.split("[")[0] == killer else 1
+        return order.get((_fix_of(item), mutant), -1), lead
 
     items.sort(key=key)  # stable: the originals first, then one mutant after another
+    for item in items:
+        mutant = _mutant_of(item)
+        if mutant is not None:
+            # One worker per mutant (--dist loadgroup): its tests run one after another,
+            # so the first kill skips the rest instead of racing them on another worker.
+            group = f"{_fix_of(item)}|{mutant}"
+            item.add_marker(
+                pytest.mark.xdist_group(hashlib.sha256(group.encode()).hexdigest()[:12])
+            )
+
+
+def _mutant_of(item: pytest.Item) -> str | None:
+    params = getattr(item, "callspec", None)
+    mutant = params.params.get("harness_mutant") if params is not None else None
+    return mutant if isinstance(mutant, str) else None
 
 
 def _killed_marker(fix: str | None, mutant: str) -> Path:
@@ -209,7 +226,10 @@ def pytest_runtest_makereport(
     if outcome is not None:
         fix = _fix_of(item)
         outcome.update(
-            fix=fix, mutant=mutant, nodeid=item.nodeid, duration_s=round(report.duration, 3)
+            fix=fix,
+            mutant=mutant,
+            nodeid=item.nodeid.split("@")[0],  # less xdist's group suffix
+            duration_s=round(report.duration, 3),
         )
         if outcome["status"] == "killed" and mutant:
             marker = _killed_marker(fix, mutant)

@@ -45,6 +45,8 @@ class Options:
     backend: str | None = None
     keep_dir: Path | None = None  # write the run folder here and keep it (debugging)
     only: list[str] | None = None  # run only these mutant ids (a replay)
+    #: mutant id -> the test (node id less its parameters) that killed it last time: run first
+    first: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -147,7 +149,7 @@ def _session(
 ) -> list[dict[str, Any]]:
     merged = build.merge([p.generated for p in planned])
     by_fix = {p.fix.fix_id: [m.id for m in p.to_run] for p in planned}
-    build.prepare(folder, merged, by_fix, opts.timeout_s)
+    build.prepare(folder, merged, by_fix, opts.timeout_s, opts.first)
     argv = [
         sys.executable,
         "-m",
@@ -165,7 +167,10 @@ def _session(
         "--harness-variants",
         "fixed",
     ]
-    argv += ["-n", str(opts.workers)] if opts.workers > 0 else ["-p", "no:xdist"]
+    if opts.workers > 0:
+        argv += ["-n", str(opts.workers), "--dist", "loadgroup"]
+    else:
+        argv += ["-p", "no:xdist"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_EVENTS"))}
     env.pop(ENV_MUTANT, None)
     env[ENV_DIR] = str(folder)

@@ -67,3 +67,18 @@ def _stamp(reports: Path) -> dict[str, str]:
         commit = ""
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"commit": commit or "unknown", "date": when}
+
+
+def killers(reports: Path) -> dict[str, str]:
+    """Mutant id -> the test that killed it in the saved scores (to run it first next time)."""
+    out: dict[str, str] = {}
+    try:
+        saved = load_all(reports)
+    except ConfigError:
+        return out
+    for score in saved.values():
+        for m in score.mutants:
+            test = m.evidence.get("test")
+            if m.status == "killed" and isinstance(test, str):
+                out[m.id] = test.split("[")[0]
+    return out
