@@ -111,3 +111,29 @@ def row_is(
     if wrong:
         return Verdict.violated("agt.row_is", f"{table} {match}: {wrong}", row=rows[0])
     return Verdict.ok("agt.row_is", f"{table} {match}: as expected")
+
+
+@register(
+    "agt.nothing_registered",
+    example={},
+    examples=[
+        ({**_OK_STEP, "snapshots": {"final": {"agents": [], "refresh_tokens": []}}}, {}, "valid"),
+        (
+            {**_OK_STEP, "snapshots": {"final": {"agents": [{"id": "a"}], "refresh_tokens": []}}},
+            {},
+            "invalid",
+        ),
+    ],
+)
+def nothing_registered(history: History, *, stage: str = "final") -> Verdict:
+    """No agent and no refresh token exist (a refused registration wrote nothing)."""
+    state = history.snapshots[stage]
+    agents, refresh = state["agents"], state["refresh_tokens"]
+    if agents or refresh:
+        return Verdict.violated(
+            "agt.nothing_registered",
+            f"{len(agents)} agent(s), {len(refresh)} refresh token(s) after a refusal",
+            agents=agents,
+            refresh_tokens=refresh,
+        )
+    return Verdict.ok("agt.nothing_registered", "no agent, no refresh token")

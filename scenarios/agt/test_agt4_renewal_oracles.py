@@ -16,30 +16,23 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-
-import psycopg
 
 from harness.checkers import Check
 from harness.crash import explore_named
 from harness.scenario import scenario
-from reference_impl.agt import Deployment, ManualClock, Variants, renew, tokens
+from reference_impl.agt import renew, tokens
 from reference_impl.agt.errors import AgtError
-from scenarios.agt import agtdb, expect_checks
+from scenarios.agt import agtdb, expect_checks, oracles
+from scenarios.agt.oracles import iso
 
 FIX = "AGT-4"
-T0 = agtdb.T0
-REFRESH_TTL = timedelta(days=7)
-ACCESS_TTL = timedelta(minutes=10)
+T0, REFRESH_TTL, ACCESS_TTL = oracles.T0, oracles.REFRESH_TTL, oracles.ACCESS_TTL
 AGENT = "00000000-0000-4000-8000-0000000000a4"
 OTHER = "00000000-0000-4000-8000-0000000000b4"
 TOKEN = "agtref_" + "K" * 43
 assert expect_checks  # registers agt.step_is / agt.row_is
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
 
 
 def _seed(dsn: str, expires_at: datetime, revoked: bool = False) -> None:
@@ -63,49 +56,19 @@ def _seed(dsn: str, expires_at: datetime, revoked: bool = False) -> None:
         )
 
 
-def _snapshot(dsn: str) -> dict[str, list[dict[str, Any]]]:
-    with agtdb.connect(dsn) as conn:
-        conn.row_factory = psycopg.rows.dict_row  # type: ignore[assignment]
-        try:
-            tokens_rows = conn.execute(
-                "SELECT agent_id::text AS agent_id, expires_at, revoked_at, last_used_at"
-                " FROM refresh_tokens ORDER BY id"
-            ).fetchall()
-            agents = conn.execute(
-                "SELECT id::text AS id, last_seen_at FROM agents ORDER BY id"
-            ).fetchall()
-        finally:
-            conn.row_factory = psycopg.rows.tuple_row  # type: ignore[assignment]
-    return {
-        "refresh_tokens": [
-            {k: _iso(v) if isinstance(v, datetime) else v for k, v in r.items()}
-            for r in tokens_rows
-        ],
-        "agents": [
-            {k: _iso(v) if isinstance(v, datetime) else v for k, v in r.items()} for r in agents
-        ],
-    }
-
-
 def _renew_here(dsn: str, variant: str, agent: str, token: str) -> dict[str, Any]:
-    dep = Deployment(
-        agtdb.SIGNING_KEY,
-        clock=ManualClock(T0),
-        variants=Variants.only(FIX, variant),
-        refresh_ttl=REFRESH_TTL,
-        access_ttl=ACCESS_TTL,
-    )
+    dep = oracles.deployment(FIX, variant)
     with agtdb.connect(dsn) as conn:
         out = renew(conn, dep, agent, token)
     claims = tokens.verify_access_token(agtdb.SIGNING_KEY, out.access_token, T0)
     return {
-        "refresh_expires_at": _iso(out.refresh_expires_at),
-        "access_expires_at": _iso(out.access_expires_at),
+        "refresh_expires_at": iso(out.refresh_expires_at),
+        "access_expires_at": iso(out.access_expires_at),
         "access_agent": claims.agent_id,
     }
 
 
-UNCHANGED = {"expires_at": _iso(T0 + timedelta(days=30)), "last_used_at": None}
+UNCHANGED = {"expires_at": iso(T0 + timedelta(days=30)), "last_used_at": None}
 
 
 @scenario(FIX, variants=("prefix", "fixed"), measured=("prefix",))
@@ -134,17 +97,17 @@ def test_renewal_decides_exactly(ctx, pg_database_factory) -> None:
         "malformed_token": step(AGENT, "agtref_short", later),
     }
     extended = {
-        "expires_at": _iso(T0 + REFRESH_TTL),
-        "last_used_at": _iso(T0),
+        "expires_at": iso(T0 + REFRESH_TTL),
+        "last_used_at": iso(T0),
         "revoked_at": None,
     }
     reply = {
-        "refresh_expires_at": _iso(T0 + REFRESH_TTL),
-        "access_expires_at": _iso(T0 + ACCESS_TTL),
+        "refresh_expires_at": iso(T0 + REFRESH_TTL),
+        "access_expires_at": iso(T0 + ACCESS_TTL),
         "access_agent": AGENT,
     }
     token_row = {"table": "refresh_tokens", "match": {"agent_id": AGENT}}
-    seen = {"table": "agents", "match": {"id": AGENT}, "want": {"last_seen_at": _iso(T0)}}
+    seen = {"table": "agents", "match": {"id": AGENT}, "want": {"last_seen_at": iso(T0)}}
     not_seen = {**seen, "want": {"last_seen_at": None}}
 
     def refused(error: str, row: dict[str, Any]) -> list[Check]:
@@ -165,11 +128,11 @@ def test_renewal_decides_exactly(ctx, pg_database_factory) -> None:
             Check("agt.row_is", **token_row, want=extended),
         ],
         "expires_at_the_instant": refused(
-            "TokenExpired", {"expires_at": _iso(T0), "last_used_at": None}
+            "TokenExpired", {"expires_at": iso(T0), "last_used_at": None}
         ),
         "revoked": refused("InvalidToken: refresh token revoked", UNCHANGED),
         "other_agents_token": refused("InvalidToken: refresh token unknown", UNCHANGED),
         "unknown_token": refused("InvalidToken: refresh token unknown", UNCHANGED),
         "malformed_token": refused("InvalidArgument", UNCHANGED),
     }
-    explore_named(ctx, cases, checks=checks, snapshot=lambda: _snapshot(dsn))
+    explore_named(ctx, cases, checks=checks, snapshot=lambda: oracles.snapshot(dsn))
