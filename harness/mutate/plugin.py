@@ -40,8 +40,11 @@ class MutantKilled(Exception):
     """A case under a mutant was not VALID: the mutant is caught; stop exploring."""
 
 
-class MutantTimeout(Exception):
-    """The item ran past the mutation run's time limit without a verdict."""
+class MutantTimeout(BaseException):
+    """The item ran past the mutation run's time limit without a verdict.
+
+    A BaseException, like KeyboardInterrupt: code under test that catches every
+    ``Exception`` (a poll loop counting errors) must not swallow it and loop on."""
 
 
 _plan: dict[str, Any] | None = None
@@ -182,6 +185,7 @@ def harness_mutant(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
+    signal.alarm(5)  # again, should something catch even this one
     raise MutantTimeout("no verdict within the mutation run's time limit")
 
 

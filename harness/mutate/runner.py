@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.audit.runner import _sigterm_raises, _stop, _Terminated
 from harness.audit.settings import Settings
 from harness.catalog import Catalog, load_catalog
 from harness.errors import ConfigError, HarnessError
@@ -180,15 +181,24 @@ def _session(
         env["HARNESS_BACKEND"] = opts.backend
     log = folder / "pytest.log"
     with open(log, "w") as fh:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
             cwd=settings.root,
             env=env,
             stdout=fh,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            check=False,
         )
+        # Interrupted (Ctrl-C, SIGTERM): the session stops its servers, or is made to.
+        try:
+            with _sigterm_raises():
+                proc.wait()
+        except _Terminated:
+            _stop(proc, child_was_told=False)
+            raise MutationRunFailed("terminated (SIGTERM); the mutation run was stopped") from None
+        except BaseException:
+            _stop(proc)
+            raise
     text = log.read_text(errors="replace")
     if proc.returncode in _BROKEN or proc.returncode < 0:
         last = next((ln for ln in reversed(text.splitlines()) if ln.strip()), "")
