@@ -92,9 +92,7 @@ def test_registration_decides_exactly(ctx, pg_database_factory) -> None:
     }
     ok = [
         Check("agt.step_is", process="register", want="ok", value=registered),
-        Check(
-            "agt.row_is", table="registration_tokens", match={}, want={"used_at": iso(T0)}
-        ),
+        Check("agt.row_is", table="registration_tokens", match={}, want={"used_at": iso(T0)}),
         Check(
             "agt.row_is",
             table="refresh_tokens",
@@ -103,9 +101,7 @@ def test_registration_decides_exactly(ctx, pg_database_factory) -> None:
         ),
         Check("agt.row_is", table="agents", match={"hostname": "agent-host"}, want={}),
     ]
-    untouched = Check(
-        "agt.row_is", table="registration_tokens", match={}, want={"used_at": None}
-    )
+    untouched = Check("agt.row_is", table="registration_tokens", match={}, want={"used_at": None})
     no_agent = Check("agt.nothing_registered")
 
     def refused(error: str, extra: list[Check]) -> list[Check]:
