@@ -50,3 +50,49 @@ def snapshot(dsn: str) -> dict[str, list[dict[str, Any]]]:
                 for row in cur.execute(sql).fetchall()
             ]
     return out
+
+
+AGENT = "00000000-0000-4000-8000-0000000000c2"
+
+
+def seed_commands(dsn: str, rows: list[dict[str, Any]]) -> None:
+    """One agent and exactly these commands (ids 1..n in order): kind, status, sent_at,
+    expires_at, retry_count as given (times as datetimes, None when absent)."""
+    import uuid
+
+    with agtdb.connect(dsn) as conn:
+        conn.execute(
+            "DELETE FROM commands; DELETE FROM refresh_tokens; DELETE FROM agents;"
+            " SELECT setval(pg_get_serial_sequence('commands', 'id'), 1, false)"
+        )
+        conn.execute(
+            "INSERT INTO agents (id, hostname, created_at) VALUES (%s, 'h', %s)",
+            (uuid.UUID(AGENT), T0 - timedelta(days=1)),
+        )
+        for row in rows:
+            conn.execute(
+                "INSERT INTO commands (agent_id, kind, payload, created_at, status, sent_at,"
+                " expires_at, retry_count) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    uuid.UUID(AGENT),
+                    row["kind"],
+                    psycopg.types.json.Jsonb({"kind": row["kind"]}),
+                    T0 - timedelta(hours=1),
+                    row.get("status", "pending"),
+                    row.get("sent_at"),
+                    row.get("expires_at"),
+                    row.get("retry_count", 0),
+                ),
+            )
+
+
+def poll_here(dsn: str, fix_id: str, variant: str, agent: str = AGENT) -> list[list[Any]]:
+    """One poll at T0 on a connection that gives up on a row lock after 2 s (a poller
+    must skip a locked command, never wait for it): [kind, payload kind, retry_count]."""
+    from reference_impl.agt import poll
+
+    dep = deployment(fix_id, variant)
+    with psycopg.connect(
+        dsn, autocommit=True, connect_timeout=5, options="-c lock_timeout=2000"
+    ) as conn:
+        return [[c.kind, c.payload.get("kind"), c.retry_count] for c in poll(conn, dep, agent)]
