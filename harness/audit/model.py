@@ -78,6 +78,7 @@ class Run:
     catalog: Catalog
     claims: list[Claim]
     tests: list[TestOutcome] = field(default_factory=list)
+    mutation: dict[str, Any] = field(default_factory=dict)  # fix id -> mutation score (JSON)
 
     def to_json(self) -> dict[str, Any]:
         # Imported here: analysis imports this module for the Run type.
@@ -93,6 +94,7 @@ class Run:
             "catalog": self.catalog.to_json(),
             "claims": [c.to_json() for c in self.claims],
             "derived": analysis.to_json(),
+            "mutation": self.mutation,
         }
 
     @classmethod
@@ -117,6 +119,7 @@ class Run:
                 catalog=Catalog.from_json(data["catalog"]),
                 claims=[Claim.from_json(c) for c in data["claims"]],
                 tests=[TestOutcome.from_json(t) for t in data.get("tests", [])],
+                mutation=dict(data.get("mutation") or {}),
             )
         except ConfigError as exc:
             raise ConfigError(f"{source} is corrupt: {exc}") from None

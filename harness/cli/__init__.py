@@ -32,7 +32,7 @@ class Command:
 _COMMANDS: dict[str, Command] = {}
 
 # Subcommand modules, imported for their registration side effect.
-_MODULES = ["doctor", "proxy", "audit"]
+_MODULES = ["doctor", "proxy", "audit", "mutate"]
 
 
 def register(command: Command) -> None:

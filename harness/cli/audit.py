@@ -20,6 +20,7 @@ from harness.audit.service import default_folder, gate_verdict, load_inputs, run
 from harness.audit.settings import load_settings
 from harness.cli import Command, register
 from harness.errors import ConfigError
+from harness.mutate import audit_hook as mutate_hook
 from harness.procs import state
 from harness.report.folder import LATEST, check_target, write_report
 from harness.report.junit import render as render_junit
@@ -121,6 +122,7 @@ def _setup_audit(p: argparse.ArgumentParser) -> None:
         "--out", type=Path, help="write the report folder here (default reports/<UTC time>/)"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    mutate_hook.add_arguments(p)
 
 
 def _run_audit(args: argparse.Namespace) -> int:
@@ -130,9 +132,11 @@ def _run_audit(args: argparse.Namespace) -> int:
     run = run_scenarios(
         settings, _selection(args), _command("audit", args), Display(quiet=args.quiet)
     )
+    mutation_lines = mutate_hook.attach(run, settings, args)
     target = args.out if args.out is not None else default_folder(settings, run)
     folder = write_report(run, target, None if args.out is not None else settings.reports)
     code, lines = gate_verdict(run)
+    lines += mutation_lines
     print(f"report: {folder}/VERIFICATION.md (and report.html, results.json, junit.xml)")
     for line in lines:
         print(line)
@@ -149,6 +153,7 @@ def _setup_gate(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--junit", type=Path, help="also write JUnit XML here")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    mutate_hook.add_arguments(p, gate=True)
 
 
 def _run_gate(args: argparse.Namespace) -> int:
@@ -164,7 +169,9 @@ def _run_gate(args: argparse.Namespace) -> int:
             args.junit.write_text(render_junit(run))
         except OSError as exc:
             raise ConfigError(f"cannot write {args.junit}: {exc.strerror or exc}") from None
-    code, lines = gate_verdict(run)
+    if args.mutate and args.source is None:
+        mutate_hook.attach(run, settings, args)
+    code, lines = mutate_hook.gate(run, args, *gate_verdict(run))
     for line in lines:
         print(f"gate: {line}")
     return code

@@ -13,6 +13,7 @@ from harness.audit import replayability
 from harness.audit.analysis import Analysis, analyze
 from harness.audit.model import Run
 from harness.history import NEMESIS
+from harness.report import mutation
 from harness.scenario import Case, ScenarioResult
 
 MAX_EVIDENCE_CHARS = 400
@@ -128,6 +129,7 @@ def build(run: Run, analysis: Analysis | None = None) -> dict[str, Any]:
     flipped = [r for r in analysis.rows if r.flipped]
     decidable = [r for r in analysis.rows if r.flipped is not None]
     return {
+        **mutation.context_of(run),
         "run": run,
         "meta": run.meta,
         "a": analysis,
