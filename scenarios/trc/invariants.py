@@ -1,0 +1,140 @@
+"""The TRC invariants, as pure functions of a recorded state (``World.state()``).
+
+Expected values come from the fix statements (FIXES.md, TRC) and from the
+batches the scenario fed, never from the code under test: a stored row is
+recognised by its key, a dead-lettered batch by reading its file as plain JSON.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from harness.checkers import check
+from harness.history import History
+from harness.verdict import Verdict
+from reference_impl.trc import Batch
+
+COLUMNS = {
+    "traces": ("tenant_id", "trace_id", "name"),
+    "spans": ("tenant_id", "trace_id", "span_id", "parent_span_id", "name"),
+    "logs": ("tenant_id", "trace_id", "span_id", "seq", "body"),
+}
+KEY_WIDTH = {"traces": 2, "spans": 3, "logs": 4}  # tenant first, then the ids
+
+
+def keys(state: dict[str, Any], table: str) -> list[tuple[Any, ...]]:
+    return [tuple(row[: KEY_WIDTH[table]]) for row in state[table]]
+
+
+def batch_keys(batch: Batch) -> dict[str, set[tuple[Any, ...]]]:
+    return {
+        "traces": {t.key for t in batch.traces},
+        "spans": {s.key for s in batch.spans},
+        "logs": {lg.key for lg in batch.logs},
+    }
+
+
+def _stored_part(state: dict[str, Any], batch: Batch) -> tuple[int, int]:
+    present = {t: set(keys(state, t)) for t in KEY_WIDTH}
+    want = batch_keys(batch)
+    have = sum(len(want[t] & present[t]) for t in KEY_WIDTH)
+    return have, sum(len(v) for v in want.values())
+
+
+def no_orphans(state: dict[str, Any]) -> Verdict:
+    """No span without its trace, no log without its span (of the same tenant)."""
+    history = History()
+    history.snapshot(
+        "after",
+        {t: [dict(zip(COLUMNS[t], row, strict=True)) for row in state[t]] for t in COLUMNS},
+    )
+    return check(
+        "no_orphans",
+        history,
+        relations=[
+            "spans(tenant_id, trace_id) -> traces(tenant_id, trace_id)",
+            "logs(tenant_id, trace_id, span_id) -> spans(tenant_id, trace_id, span_id)",
+        ],
+    )
+
+
+def batch_all_or_nothing(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Each batch is stored whole or not at all (no trace left without its spans)."""
+    partial = {}
+    for b in batches:
+        have, total = _stored_part(state, b)
+        if 0 < have < total:
+            partial[b.batch_id] = f"{have} of {total} rows"
+    if partial:
+        return Verdict.violated(
+            "batch_all_or_nothing", f"{len(partial)} batch(es) stored in part", partial=partial
+        )
+    return Verdict.ok("batch_all_or_nothing", f"{len(batches)} batch(es): each whole or absent")
+
+
+def _in_dlq(state: dict[str, Any], batch: Batch) -> bool:
+    body = batch.to_dict()
+    return any(f["batch"] == body for f in state["dlq"]["pending"])
+
+
+def acked_batch_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Every acknowledged batch is stored whole, or whole in a DLQ file."""
+    by_id = {b.batch_id: b for b in batches}
+    lost = []
+    for batch_id in state["acked"]:
+        b = by_id[batch_id]
+        have, total = _stored_part(state, b)
+        if have < total and not _in_dlq(state, b):
+            lost.append({"batch": batch_id, "stored_rows": f"{have}/{total}", "in_dlq": False})
+    if lost:
+        return Verdict.violated(
+            "acked_batch_kept",
+            f"{len(lost)} acknowledged batch(es) neither stored nor in the DLQ",
+            lost=lost,
+            dlq=state["dlq"],
+        )
+    return Verdict.ok(
+        "acked_batch_kept",
+        f"{len(state['acked'])} acknowledged batch(es), each stored or in the DLQ",
+    )
+
+
+def every_batch_stored(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """After recovery nothing is lost: every batch is stored whole."""
+    missing = {}
+    for b in batches:
+        have, total = _stored_part(state, b)
+        if have < total:
+            missing[b.batch_id] = f"{have} of {total} rows"
+    if missing:
+        return Verdict.violated(
+            "every_batch_stored",
+            f"{len(missing)} batch(es) not stored whole",
+            missing=missing,
+            dlq=state["dlq"],
+        )
+    return Verdict.ok("every_batch_stored", f"all {len(batches)} batch(es) stored whole")
+
+
+def dlq_drained(state: dict[str, Any]) -> Verdict:
+    """After recovery against a healthy database, no file waits, none was evicted."""
+    dlq = state["dlq"]
+    left = {k: dlq[k] for k in ("pending", "evicted") if dlq[k]}
+    if left:
+        return Verdict.violated("dlq_drained", "the DLQ still holds files", **left)
+    return Verdict.ok("dlq_drained", "the DLQ is empty")
+
+
+def one_copy(state: dict[str, Any], tables: Iterable[str] = ("traces", "spans", "logs")) -> Verdict:
+    """Exactly one copy of each trace, span and log (by its key)."""
+    dupes = {}
+    for t in tables:
+        extra = {str(k): n for k, n in Counter(keys(state, t)).items() if n > 1}
+        if extra:
+            dupes[t] = extra
+    if dupes:
+        n = sum(len(v) for v in dupes.values())
+        return Verdict.violated("one_copy", f"{n} key(s) stored more than once", duplicates=dupes)
+    return Verdict.ok("one_copy", "one copy of every row")
