@@ -9,6 +9,9 @@ failed ones; ``migrate`` owns the schema; ``read`` is the API by tenant.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from reference_impl.trc.batch import Batch, Log, Span, Trace, validate
 from reference_impl.trc.dlq import DEFAULT_MAX_RETRIES, Dlq, Entry
 from reference_impl.trc.errors import (
@@ -19,12 +22,37 @@ from reference_impl.trc.errors import (
     UnknownVariant,
     UnreadableDlqFile,
 )
-from reference_impl.trc.read import TraceView, get_trace, list_traces, read_tenant
-from reference_impl.trc.replay import ReplayReport, replay
 from reference_impl.trc.source import MemorySource, Source
-from reference_impl.trc.store import write_batch
 from reference_impl.trc.variants import FIXED, PREFIX, SEED, VARIANTS, Variant, from_env, variant
-from reference_impl.trc.worker import Outcome, Worker
+
+if TYPE_CHECKING:
+    from reference_impl.trc.read import TraceView, get_trace, list_traces, read_tenant
+    from reference_impl.trc.replayer import ReplayReport, replay
+    from reference_impl.trc.store import write_batch
+    from reference_impl.trc.worker import Outcome, Worker
+
+# The parts that talk to PostgreSQL load psycopg (most of a second on a busy machine)
+# on first use, so a process that only writes DLQ files (a power-loss recording) does
+# not pay for it.
+_LAZY = {
+    "TraceView": "read",
+    "get_trace": "read",
+    "list_traces": "read",
+    "read_tenant": "read",
+    "ReplayReport": "replayer",
+    "replay": "replayer",
+    "write_batch": "store",
+    "Outcome": "worker",
+    "Worker": "worker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reference_impl.trc' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"reference_impl.trc.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
