@@ -138,3 +138,74 @@ def one_copy(state: dict[str, Any], tables: Iterable[str] = ("traces", "spans", 
         n = sum(len(v) for v in dupes.values())
         return Verdict.violated("one_copy", f"{n} key(s) stored more than once", duplicates=dupes)
     return Verdict.ok("one_copy", "one copy of every row")
+
+
+#: The schema at each migration, by unique keys (FIXES.md TRC-3, TRC-4), and the
+#: migrations that must be recorded with it.
+SCHEMAS = {
+    "before TRC-3/TRC-4 (v1)": (
+        [1],
+        {"traces": [["trace_id"]], "spans": [], "logs": []},
+    ),
+    "trace keyed by tenant (v2)": (
+        [1, 2],
+        {"traces": [["tenant_id", "trace_id"]], "spans": [], "logs": []},
+    ),
+    "unique keys on spans and logs (v3)": (
+        [1, 2, 3],
+        {
+            "traces": [["tenant_id", "trace_id"]],
+            "spans": [["tenant_id", "trace_id", "span_id"]],
+            "logs": [["tenant_id", "trace_id", "span_id", "seq"]],
+        },
+    ),
+}
+NEW = "unique keys on spans and logs (v3)"
+
+
+def _schema_name(state: dict[str, Any]) -> str | None:
+    for name, (migrations, keys_) in SCHEMAS.items():
+        if state["migrations"] == migrations and state["unique_keys"] == keys_:
+            return name
+    return None
+
+
+def schema_whole(state: dict[str, Any]) -> Verdict:
+    """The schema is wholly one of the migrations' schemas, and recorded as that one."""
+    name = _schema_name(state)
+    if name is None:
+        return Verdict.violated(
+            "schema_whole",
+            "the schema is between two migrations",
+            migrations=state["migrations"],
+            unique_keys=state["unique_keys"],
+        )
+    return Verdict.ok("schema_whole", f"schema wholly at: {name}")
+
+
+def schema_new(state: dict[str, Any]) -> Verdict:
+    """The unique keys that make replay idempotent are in place."""
+    if _schema_name(state) != NEW:
+        return Verdict.violated(
+            "unique_keys_present",
+            "spans and logs have no unique key (tenant, trace, span[, seq])",
+            migrations=state["migrations"],
+            unique_keys=state["unique_keys"],
+        )
+    return Verdict.ok("unique_keys_present", "unique keys on spans and logs")
+
+
+def rows_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Exactly the rows of ``batches`` are there, by key: none lost, none made up."""
+    diff = {}
+    for t in KEY_WIDTH:
+        want = set().union(*(batch_keys(b)[t] for b in batches)) if batches else set()
+        have = set(keys(state, t))
+        if want != have:
+            diff[t] = {
+                "lost": sorted(map(str, want - have)),
+                "extra": sorted(map(str, have - want)),
+            }
+    if diff:
+        return Verdict.violated("rows_kept", "rows lost or made up", diff=diff)
+    return Verdict.ok("rows_kept", "every row kept")

@@ -52,6 +52,7 @@ def snapshot(conn: psycopg.Connection) -> dict[str, Any]:
             )
         ],
         "migrations": migrate.applied(conn),
+        "unique_keys": unique_keys(conn),
         "indexes": sorted(
             r[0]
             for r in conn.execute(
@@ -60,3 +61,36 @@ def snapshot(conn: psycopg.Connection) -> dict[str, Any]:
             )
         ),
     }
+
+
+def unique_keys(conn: psycopg.Connection) -> dict[str, list[list[str]]]:
+    """The unique keys of each table as column lists, read from the catalog (not by name)."""
+    rows = conn.execute(
+        "SELECT c.relname, array_agg(a.attname ORDER BY k.ord)"
+        " FROM pg_index i"
+        " JOIN pg_class c ON c.oid = i.indrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'"
+        " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
+        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
+        " WHERE i.indisunique AND NOT i.indisprimary AND c.relname IN ('traces', 'spans', 'logs')"
+        " GROUP BY c.relname, i.indexrelid"
+    ).fetchall()
+    out: dict[str, list[list[str]]] = {"traces": [], "spans": [], "logs": []}
+    for table, cols in rows:
+        out[table].append(list(cols))
+    return {t: sorted(v) for t, v in out.items()}
+
+
+def with_duplicates(batches: Any) -> Any:
+    """A ``setup(dsn)`` for the factory: schema 1 (before TRC-3) holding ``batches`` written
+    three times each, as replays before the unique keys left them."""
+    from reference_impl.trc import SEED, write_batch
+
+    def setup(dsn: str) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate.upgrade(conn, target=1)
+            for batch in batches:
+                for _ in range(3):
+                    write_batch(conn, batch, SEED)
+
+    return setup

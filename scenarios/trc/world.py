@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from reference_impl.trc import Batch, Dlq, Variant, Worker, migrate, replay
+from reference_impl.trc.envelope import encode
 from scenarios.trc import child_ops, trcdb
 
 
@@ -36,7 +37,8 @@ class World:
     factory: Any
     variant: Variant
     root: Path
-    batches: Sequence[Batch] = ()
+    batches: Sequence[Batch] = ()  # what the source delivers
+    dead_lettered: Sequence[Batch] = ()  # what the DLQ holds at the start (acknowledged)
     max_retries: int = 3
     #: the database every case starts from: ``fresh(factory, variant)`` by default
     fresh: Callable[[Any, Variant], Any] = trcdb.fresh
@@ -83,7 +85,13 @@ class World:
             shutil.rmtree(d, ignore_errors=True)
         self.dlq_dir.mkdir(parents=True)
         child_ops.write_source(self.source_dir, self.batches)
+        for batch in self.dead_lettered:  # written whole and durable, whatever the variant
+            (self.dlq_dir / f"{batch.batch_id}.json").write_bytes(encode(batch))
         self.recovered = False
+
+    @property
+    def all_batches(self) -> list[Batch]:
+        return [*self.batches, *self.dead_lettered]
 
     # -- operations (picklable, for a child) ---------------------------------------------
 
@@ -134,7 +142,7 @@ class World:
         return {
             **trcdb.snapshot(self.conn),
             "dlq": dlq_state(self.dlq_dir),
-            "acked": child_ops.acked(self.source_dir),
+            "acked": [*child_ops.acked(self.source_dir), *(b.batch_id for b in self.dead_lettered)],
             "phase": "after-recovery" if self.recovered else "after-run",
         }
 
