@@ -112,3 +112,14 @@ def migrate_up(dsn: str, variant_name: str) -> list[int]:
 
     with trcdb.connect(dsn) as conn:
         return migrate.upgrade(conn, variant(variant_name))
+
+
+def replay_twice(
+    dsn: str, dlq_dir: str, variant_name: str, max_retries: int, batch: Batch
+) -> dict[str, object]:
+    """A replay pass, the same batch dead-lettered again (its source delivered it twice),
+    another pass."""
+    first = replay_pass(dsn, dlq_dir, variant_name, max_retries)
+    Dlq(dlq_dir, variant(variant_name), max_retries).enqueue(batch)
+    second = replay_pass(dsn, dlq_dir, variant_name, max_retries)
+    return {"first": first["stored"], "second": second["stored"]}

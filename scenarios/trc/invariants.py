@@ -16,16 +16,19 @@ from harness.history import History
 from harness.verdict import Verdict
 from reference_impl.trc import Batch
 
-COLUMNS = {
-    "traces": ("tenant_id", "trace_id", "name"),
-    "spans": ("tenant_id", "trace_id", "span_id", "parent_span_id", "name"),
-    "logs": ("tenant_id", "trace_id", "span_id", "seq", "body"),
+KEYS = {
+    "traces": ("tenant_id", "trace_id"),
+    "spans": ("tenant_id", "trace_id", "span_id"),
+    "logs": ("tenant_id", "trace_id", "span_id", "seq"),
 }
-KEY_WIDTH = {"traces": 2, "spans": 3, "logs": 4}  # tenant first, then the ids
+RELATIONS = [
+    "spans(tenant_id, trace_id) -> traces(tenant_id, trace_id)",
+    "logs(tenant_id, trace_id, span_id) -> spans(tenant_id, trace_id, span_id)",
+]
 
 
 def keys(state: dict[str, Any], table: str) -> list[tuple[Any, ...]]:
-    return [tuple(row[: KEY_WIDTH[table]]) for row in state[table]]
+    return [tuple(row[c] for c in KEYS[table]) for row in state[table]]
 
 
 def batch_keys(batch: Batch) -> dict[str, set[tuple[Any, ...]]]:
@@ -37,27 +40,17 @@ def batch_keys(batch: Batch) -> dict[str, set[tuple[Any, ...]]]:
 
 
 def _stored_part(state: dict[str, Any], batch: Batch) -> tuple[int, int]:
-    present = {t: set(keys(state, t)) for t in KEY_WIDTH}
+    present = {t: set(keys(state, t)) for t in KEYS}
     want = batch_keys(batch)
-    have = sum(len(want[t] & present[t]) for t in KEY_WIDTH)
+    have = sum(len(want[t] & present[t]) for t in KEYS)
     return have, sum(len(v) for v in want.values())
 
 
 def no_orphans(state: dict[str, Any]) -> Verdict:
     """No span without its trace, no log without its span (of the same tenant)."""
     history = History()
-    history.snapshot(
-        "after",
-        {t: [dict(zip(COLUMNS[t], row, strict=True)) for row in state[t]] for t in COLUMNS},
-    )
-    return check(
-        "no_orphans",
-        history,
-        relations=[
-            "spans(tenant_id, trace_id) -> traces(tenant_id, trace_id)",
-            "logs(tenant_id, trace_id, span_id) -> spans(tenant_id, trace_id, span_id)",
-        ],
-    )
+    history.snapshot("after", state)
+    return check("no_orphans", history, relations=RELATIONS)
 
 
 def batch_all_or_nothing(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
@@ -198,7 +191,7 @@ def schema_new(state: dict[str, Any]) -> Verdict:
 def rows_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
     """Exactly the rows of ``batches`` are there, by key: none lost, none made up."""
     diff = {}
-    for t in KEY_WIDTH:
+    for t in KEYS:
         want = set().union(*(batch_keys(b)[t] for b in batches)) if batches else set()
         have = set(keys(state, t))
         if want != have:
@@ -209,3 +202,35 @@ def rows_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
     if diff:
         return Verdict.violated("rows_kept", "rows lost or made up", diff=diff)
     return Verdict.ok("rows_kept", "every row kept")
+
+
+def tenant_reads_isolated(state: dict[str, Any]) -> Verdict:
+    """What the read API returned per tenant (``state["reads"]``) holds only that tenant's
+    rows and all of them (by key), compared with the tables themselves."""
+    problems = []
+    for tenant, seen in sorted(state["reads"].items()):
+        for table in KEYS:
+            foreign = [r for r in seen[table] if r["tenant_id"] != tenant]
+            if foreign:
+                problems.append(
+                    {
+                        "tenant": tenant,
+                        "table": table,
+                        "read_rows_of": sorted({r["tenant_id"] for r in foreign}),
+                    }
+                )
+            own = {k for k in keys(state, table) if k[0] == tenant}
+            shown = {k for k in keys({table: seen[table]}, table) if k[0] == tenant}
+            if own - shown:
+                problems.append(
+                    {"tenant": tenant, "table": table, "own_rows_hidden": len(own - shown)}
+                )
+    if problems:
+        return Verdict.violated(
+            "tenant_reads_isolated",
+            f"{len(problems)} cross-tenant read problem(s)",
+            problems=problems,
+        )
+    return Verdict.ok(
+        "tenant_reads_isolated", f"{len(state['reads'])} tenant(s) read exactly their own rows"
+    )

@@ -9,95 +9,64 @@ replayed) every batch is stored.
 
 from __future__ import annotations
 
-from harness.crash import CaseRun, at_points, explore_crashes, explore_faults
+from harness.checkers import Check
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, InProcess, Kill, explore_points
 from harness.scenario import scenario
-from harness.verdict import Verdict, compose
-from reference_impl.trc import MemorySource, Worker
-from reference_impl.trc.dlq import Dlq
-from scenarios.trc import invariants
-from scenarios.trc.world import World
+from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
+from scenarios.trc.invariants import RELATIONS
 
 FIX = "TRC-1"
 VARIANTS = ("prefix", "seed", "fixed")
 
-
-def judge(world: World) -> Verdict:
-    state = world.state()
-    parts = [
-        invariants.no_orphans(state),
-        invariants.batch_all_or_nothing(state, world.batches),
-        invariants.acked_batch_kept(state, world.batches),
-    ]
-    if world.recovered:
-        parts += [
-            invariants.every_batch_stored(state, world.batches),
-            invariants.dlq_drained(state),
-        ]
-    return compose(state["phase"], parts)
+CHECKS = [
+    Check("no_orphans", relations=RELATIONS, snapshot=AFTER_FAULT),
+    Check("trc.batch_all_or_nothing", stage=AFTER_FAULT),
+    Check("trc.acked_batch_kept", stage=AFTER_FAULT),
+    Check("no_orphans", relations=RELATIONS, snapshot=AFTER_RECOVERY),
+    Check("trc.batch_all_or_nothing", stage=AFTER_RECOVERY),
+    Check("trc.every_batch_stored", stage=AFTER_RECOVERY),
+    Check("trc.dlq_drained", stage=AFTER_RECOVERY),
+]
 
 
-def checker(world: World):
-    def check(run: CaseRun) -> Verdict:
-        verdict = judge(world)
-        run.history.snapshot("after-recovery" if world.recovered else "after-run", world.state())
-        return verdict
-
-    return check
+def _explore(ctx, world, faults) -> None:
+    explore_points(
+        ctx,
+        op=lambda facts, link: world.ingest_op(link),
+        faults=faults,
+        reset=world.reset,
+        snapshot=world.state,
+        recover=world.recover,
+        checks=CHECKS,
+    )
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_batch_killed_at_every_step(ctx, trc_world) -> None:
-    """A worker SIGKILLed at every step of storing a batch: never a part of a batch, never an
-    acknowledged batch lost; after recovery every batch is stored."""
-    world = trc_world(ctx, batches=2)
-    explore_crashes(
-        world.ingest_op(), setup=world.reset, check=checker(world), recover=world.recover, ctx=ctx
-    )
+    """A worker SIGKILLed at every step of storing two batches: never a part of a batch, never
+    an acknowledged batch lost; after recovery every batch is stored."""
+    _explore(ctx, trc_world(ctx, batches=2), [Kill()])
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_batch_link_cut_at_every_step(ctx, trc_world, pg_link) -> None:
-    """The worker's database link cut at every step of storing a batch (the worker carries on
-    and dead-letters what failed): never a part of a batch; after recovery every batch is stored."""
-    world = trc_world(ctx, batches=2)
-    explore_faults(
-        world.ingest_op(pg_link),
-        pg_link.cut,
-        setup=world.reset,
-        restore=pg_link.restore,
-        check=checker(world),
-        recover=world.recover,
-        ctx=ctx,
-    )
+    """The worker's database link cut at every step of storing two batches (the worker
+    carries on and dead-letters what failed): never a part of a batch; after recovery every
+    batch is stored."""
+    _explore(ctx, trc_world(ctx, batches=2), [Cut(pg_link)])
 
 
 class WorkerBug(Exception):
-    """The seed's worker panic, between BatchCreateTraces and BatchCreateSpans."""
+    """The seed's worker panic (a bug between two writes), raised at a crash point."""
 
 
 def _panic() -> None:
-    raise WorkerBug("worker exception between the trace and the span writes")
+    raise WorkerBug("worker exception at a crash point")
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
-def test_worker_exception_between_writes(ctx, trc_world) -> None:
-    """The seed's own case: the worker raises between writing the traces and the spans. The
-    batch goes to the DLQ whole and nothing of it stays in the tables; replay stores it."""
-    world = trc_world(ctx, batches=1)
-    batch = world.batches[0]
-    source = MemorySource([batch])
-    conn = world.conn
-    worker = Worker(lambda: conn, Dlq(world.dlq_dir, world.variant, world.max_retries))
-    with at_points({"trc.write.after_traces": _panic}) as points:
-        outcome = worker.process_one(source)
-    world.source_dir.joinpath("acked").write_text("".join(f"{i}\n" for i in source.acked))
-    after_run = judge(world)
-    world.recover()
-    after_recovery = judge(world)
-    verdict = compose("worker_exception", [after_run, after_recovery])
-    ctx.record(
-        "exception@trc.write.after_traces",
-        verdict,
-        detail={"outcome": str(outcome), "fired": points.fired, "state": world.state()},
-    )
-    ctx.explored(points=points.fired, cases=1)
+def test_worker_exception_at_every_step(ctx, trc_world) -> None:
+    """The worker raises at every step of storing a batch, between the trace and the span
+    writes among them (the seed's own case): the batch goes to the DLQ whole, nothing of it
+    stays in the tables, and replay stores it."""
+    _explore(ctx, trc_world(ctx, batches=1), [InProcess("exception", action=_panic)])

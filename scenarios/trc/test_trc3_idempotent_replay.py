@@ -9,32 +9,30 @@ it has run, exactly one copy of each row and nothing else lost.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from harness.crash import CaseRun, explore_crashes
+from harness.checkers import Check
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill, explore_points
 from harness.scenario import scenario
-from harness.verdict import Verdict, compose
-from reference_impl.trc import Dlq, replay
-from scenarios.trc import invariants, trcdb
+from reference_impl.trc import Batch
+from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
+from scenarios.trc import child_ops, trcdb
 from scenarios.trc.batches import make_batch
-from scenarios.trc.world import World
+from scenarios.trc.invariants import RELATIONS
 
 FIX = "TRC-3"
 VARIANTS = ("prefix", "seed", "fixed")
 
-
-def _judge_replay(world: World) -> Verdict:
-    state = world.state()
-    batches = world.all_batches
-    parts = [
-        invariants.no_orphans(state),
-        invariants.batch_all_or_nothing(state, batches),
-        invariants.acked_batch_kept(state, batches),
-        invariants.one_copy(state),
-    ]
-    if world.recovered:
-        parts += [invariants.every_batch_stored(state, batches), invariants.dlq_drained(state)]
-    return compose(state["phase"], parts)
+REPLAY_CHECKS = [
+    Check("no_orphans", relations=RELATIONS, snapshot=AFTER_FAULT),
+    Check("trc.batch_all_or_nothing", stage=AFTER_FAULT),
+    Check("trc.acked_batch_kept", stage=AFTER_FAULT),
+    Check("trc.one_copy", stage=AFTER_FAULT),
+    Check("trc.every_batch_stored", stage=AFTER_RECOVERY),
+    Check("trc.one_copy", stage=AFTER_RECOVERY),
+    Check("trc.dlq_drained", stage=AFTER_RECOVERY),
+]
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
@@ -43,26 +41,22 @@ def test_replay_same_batch_twice(ctx, trc_world) -> None:
     delivered it twice): exactly one copy of each span and log."""
     batch = make_batch(ctx.rng, "acme")
     world = trc_world(ctx, batches=0, dead_lettered=[batch])
-    dlq = Dlq(world.dlq_dir, world.variant, world.max_retries)
-    first = replay(world.conn, dlq)
-    dlq.enqueue(batch)
-    second = replay(world.conn, dlq)
-    world.recovered = True
-    ctx.record(
-        "replay-twice",
-        _judge_replay(world),
-        detail={"first": first.stored, "second": second.stored, "state": world.state()},
+    explore_points(
+        ctx,
+        op=lambda facts, link: functools.partial(
+            child_ops.replay_twice,
+            world.dsn,
+            str(world.dlq_dir),
+            world.variant.name,
+            world.max_retries,
+            batch,
+        ),
+        faults=[],
+        reset=world.reset,
+        snapshot=world.state,
+        recover=world.recover,
+        checks=REPLAY_CHECKS,
     )
-    ctx.explored(cases=1, replays=2)
-
-
-def _replay_checker(world: World):
-    def check(run: CaseRun) -> Verdict:
-        verdict = _judge_replay(world)
-        run.history.snapshot(world.state()["phase"], world.state())
-        return verdict
-
-    return check
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
@@ -70,16 +64,28 @@ def test_replay_killed_at_every_step(ctx, trc_world) -> None:
     """The replayer SIGKILLed at every step of replaying a DLQ file, among them after the
     COMMIT and before the file's removal; then replayed to the end: one copy of each row."""
     world = trc_world(ctx, batches=0, dead_lettered=[make_batch(ctx.rng, "acme")])
-    explore_crashes(
-        world.replay_op(),
-        setup=world.reset,
-        check=_replay_checker(world),
+    explore_points(
+        ctx,
+        op=lambda facts, link: world.replay_op(link),
+        faults=[Kill()],
+        reset=world.reset,
+        snapshot=world.state,
         recover=world.recover,
-        ctx=ctx,
+        checks=REPLAY_CHECKS,
     )
 
 
-def _with_duplicates(batches):
+MIGRATION_CHECKS = [
+    Check("trc.schema_whole", stage=AFTER_FAULT),
+    Check("trc.rows_kept", stage=AFTER_FAULT),
+    Check("trc.schema_whole", stage=AFTER_RECOVERY),
+    Check("trc.unique_keys_present", stage=AFTER_RECOVERY),
+    Check("trc.rows_kept", stage=AFTER_RECOVERY),
+    Check("trc.one_copy", stage=AFTER_RECOVERY),
+]
+
+
+def _with_duplicates(batches: list[Batch]):
     def fresh(factory: Any, _variant: Any) -> Any:
         return factory(f"trc-dups-{batches[0].batch_id[:8]}", trcdb.with_duplicates(batches))
 
@@ -88,25 +94,24 @@ def _with_duplicates(batches):
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_dedup_migration_killed_at_every_step(ctx, trc_world) -> None:
-    """The variant's migrations run on a table holding each span and log three times, SIGKILLed
-    at every statement: the schema wholly old or wholly new, nothing but duplicates removed;
+    """The variant's migrations run on tables holding each span and log three times, SIGKILLed
+    at every statement: the schema wholly old or wholly new, nothing but copies removed;
     after the re-run, unique keys in place and exactly one copy of each row."""
     stored = [make_batch(ctx.rng, "acme", traces=2), make_batch(ctx.rng, "umbra")]
-    world = trc_world(ctx, batches=0, fresh=_with_duplicates(stored), reclone=True)
+    world = trc_world(
+        ctx, batches=0, fresh=_with_duplicates(stored), reclone=True, dead_lettered=()
+    )
 
-    def check(run: CaseRun) -> Verdict:
-        state = world.state()
-        run.history.snapshot(state["phase"], state)
-        parts = [invariants.schema_whole(state), invariants.no_orphans(state)]
-        parts.append(invariants.rows_kept(state, stored))
-        if world.recovered:
-            parts += [invariants.schema_new(state), invariants.one_copy(state)]
-        return compose(state["phase"], parts)
+    def reset() -> dict[str, Any]:
+        world.reset()
+        return {"batches": [b.to_dict() for b in stored]}
 
-    explore_crashes(
-        world.migrate_op(),
-        setup=world.reset,
-        check=check,
-        recover=world.recover_migration,
-        ctx=ctx,
+    explore_points(
+        ctx,
+        op=lambda facts, link: world.migrate_op(),
+        faults=[Kill()],
+        reset=reset,
+        snapshot=world.state,
+        recover=lambda steps: steps.run("operator", world.migrate_here, f="migrate"),
+        checks=MIGRATION_CHECKS,
     )

@@ -32,25 +32,26 @@ def connect(dsn: str) -> psycopg.Connection:
     return psycopg.connect(str(dsn), autocommit=True, connect_timeout=3, prepare_threshold=None)
 
 
+COLUMNS = {
+    "traces": ("tenant_id", "trace_id", "name"),
+    "spans": ("tenant_id", "trace_id", "span_id", "parent_span_id", "name"),
+    "logs": ("tenant_id", "trace_id", "span_id", "seq", "body"),
+}
+
+
+def tables(conn: psycopg.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every row of traces, spans and logs (without the serial ids), in insertion order."""
+    out = {}
+    for table, cols in COLUMNS.items():
+        rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id")
+        out[table] = [dict(zip(cols, row, strict=True)) for row in rows]
+    return out
+
+
 def snapshot(conn: psycopg.Connection) -> dict[str, Any]:
-    """Every row of traces, spans and logs (without the serial ids), and the schema state."""
+    """The rows, the applied migrations, the unique keys and the index names."""
     return {
-        "traces": [
-            list(r)
-            for r in conn.execute("SELECT tenant_id, trace_id, name FROM traces ORDER BY id")
-        ],
-        "spans": [
-            list(r)
-            for r in conn.execute(
-                "SELECT tenant_id, trace_id, span_id, parent_span_id, name FROM spans ORDER BY id"
-            )
-        ],
-        "logs": [
-            list(r)
-            for r in conn.execute(
-                "SELECT tenant_id, trace_id, span_id, seq, body FROM logs ORDER BY id"
-            )
-        ],
+        **tables(conn),
         "migrations": migrate.applied(conn),
         "unique_keys": unique_keys(conn),
         "indexes": sorted(

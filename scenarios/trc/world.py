@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from reference_impl.trc import Batch, Dlq, Variant, Worker, migrate, replay
+from reference_impl.trc import Batch, Dlq, Variant, Worker, migrate, read_tenant, replay
 from reference_impl.trc.envelope import encode
 from scenarios.trc import child_ops, trcdb
 
@@ -73,8 +73,9 @@ class World:
             self._conn.close()
             self._conn = None
 
-    def reset(self) -> None:
-        """Empty tables and directories. The schema is the variant's, made once: a case that
+    def reset(self) -> dict[str, Any]:
+        """Empty tables and directories; return the facts the checks need (the batches fed).
+        The schema is the variant's, made once: a case that
         changes it (a migration) passes ``fresh`` per case instead (``reclone=True``)."""
         if self.db is None or self.reclone:
             self.close()  # the factory's re-clone ends every session on the database
@@ -88,6 +89,7 @@ class World:
         for batch in self.dead_lettered:  # written whole and durable, whatever the variant
             (self.dlq_dir / f"{batch.batch_id}.json").write_bytes(encode(batch))
         self.recovered = False
+        return {"batches": [b.to_dict() for b in self.all_batches], "variant": self.variant.name}
 
     @property
     def all_batches(self) -> list[Batch]:
@@ -119,32 +121,59 @@ class World:
 
     # -- recovery and evidence -------------------------------------------------------------
 
-    def recover(self) -> None:
-        """Deliver again what was never acknowledged, then replay the DLQ to the end."""
+    def recover(self, steps: Any = None) -> None:
+        """The operators' recovery, each step recorded when ``steps`` (the engine's) is given:
+        the source delivers again what was never acknowledged, then the DLQ is replayed
+        until it is empty or every file used its attempts."""
+        if steps is None:
+            self.redeliver()
+            self.replay_all()
+        else:
+            steps.run("source", self.redeliver, f="redeliver")
+            steps.run("replayer", self.replay_all, f="replay")
+        self.recovered = True
+
+    def redeliver(self) -> list[str]:
         conn = self.conn
+        worker = Worker(lambda: conn, Dlq(self.dlq_dir, self.variant, self.max_retries))
+        return [str(o) for o in worker.run(child_ops.FileSource(str(self.source_dir)))]
+
+    def replay_all(self) -> list[str]:
         dlq = Dlq(self.dlq_dir, self.variant, self.max_retries)
-        worker = Worker(lambda: conn, dlq)
-        worker.run(child_ops.FileSource(str(self.source_dir)))
+        stored: list[str] = []
         for _ in range(self.max_retries + 1):
             if not dlq.pending():
                 break
-            replay(conn, dlq)
-        self.recovered = True
+            stored += replay(self.conn, dlq).stored
+        return stored
 
-    def recover_migration(self) -> None:
-        migrate.upgrade(self.conn, self.variant)
-        self.recovered = True
+    def migrate_here(self) -> list[int]:
+        return migrate.upgrade(self.conn, self.variant)
 
     def pending(self) -> list[str]:
         return sorted(p.name for p in self.dlq_dir.glob("*.json") if p.is_file())
 
-    def state(self) -> dict[str, Any]:
+    def state(self, tenants: Sequence[str] = ()) -> dict[str, Any]:
+        """The evidence: rows, schema, DLQ files, acknowledgements and, for ``tenants``,
+        what the read API shows each of them."""
+        reads = {t: read_view(self.conn, t, self.variant) for t in tenants}
         return {
+            "reads": reads,
             **trcdb.snapshot(self.conn),
             "dlq": dlq_state(self.dlq_dir),
             "acked": [*child_ops.acked(self.source_dir), *(b.batch_id for b in self.dead_lettered)],
             "phase": "after-recovery" if self.recovered else "after-run",
         }
+
+
+def read_view(conn: psycopg.Connection, tenant: str, variant: Variant) -> dict[str, list[Any]]:
+    """Every row ``read_tenant`` returns for ``tenant``, flattened, as plain data."""
+    views = read_tenant(conn, tenant, variant)
+    return {
+        "traces": [vars(v.trace) for v in views],
+        "spans": [vars(s) for v in views for s in v.spans],
+        "logs": [vars(lg) for v in views for lg in v.logs],
+    }
 
 
 def dlq_state(directory: Path) -> dict[str, Any]:
