@@ -9,6 +9,7 @@ so the scenario knows what was acknowledged even when the worker was killed.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -123,3 +124,28 @@ def replay_twice(
     Dlq(dlq_dir, variant(variant_name), max_retries).enqueue(batch)
     second = replay_pass(dsn, dlq_dir, variant_name, max_retries)
     return {"first": first["stored"], "second": second["stored"]}
+
+
+def hammer_step(
+    dsn: str,
+    dlq_dir: str,
+    variant_name: str,
+    tenants: Sequence[str],
+    trace_pool: Sequence[str],
+    rng: random.Random,
+) -> str:
+    """One hammering op: a batch of a random tenant on a trace id from a small pool shared
+    by every tenant (trace context crosses tenants), ingested by a worker, or dead-lettered
+    and replayed (a third of the time), so ingestion and replay run at once."""
+    from reference_impl.trc import MemorySource
+    from scenarios.trc.batches import make_batch
+
+    v = variant(variant_name)
+    tenant = rng.choice(list(tenants))
+    batch = make_batch(rng, tenant, trace_ids=[rng.choice(list(trace_pool))])
+    with trcdb.connect(dsn) as conn:
+        dlq = Dlq(dlq_dir, v, 3)
+        if rng.random() < 1 / 3:
+            dlq.enqueue(batch)
+            return f"replayed {len(replay(conn, dlq).stored)}"
+        return str(Worker(lambda: conn, dlq).process_one(MemorySource([batch])))
