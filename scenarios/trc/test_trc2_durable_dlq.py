@@ -12,13 +12,14 @@ replayer made are not forgotten.
 from __future__ import annotations
 
 import functools
+import shutil
 from pathlib import Path
 from typing import Any
 
 from harness.disk import CrashState, explore, record_call
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
-from reference_impl.trc import Dlq, replay
+from reference_impl.trc import Dlq, replay, write_batch
 from reference_impl.trc.envelope import encode
 from scenarios.trc import invariants, power, trcdb
 from scenarios.trc.batches import make_batch
@@ -151,4 +152,65 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
         trace_ops=len(rec.trace.ops),
         summary=result.summary(),
         dlq_after_run=dlq_state(root / "dlq"),
+    )
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
+    """Power lost at every point of a replay pass that stores its batch (COMMIT, then the
+    file's removal), then the replayer run again over what the disk kept, against the
+    database as the COMMIT left it: the batch is stored once, never twice."""
+    world = trc_world(ctx, batches=1)
+    root = _fresh_root(world, "commit")
+    batch = world.batches[0]
+    (root / "dlq" / f"{batch.batch_id}.json").write_bytes(encode(batch))
+    rec = record_call(
+        functools.partial(
+            power.replay_passes, world.dsn, str(root / "dlq"), ctx.variant, MAX_RETRIES, 1
+        ),
+        root,
+    )
+    scratch = world.root / "scratch"
+
+    def recover(path: Path) -> dict[str, bytes]:
+        return power.files_of(path / "dlq")
+
+    def replay_after(committed: bool, files: dict[str, bytes]) -> dict[str, Any]:
+        # The database is another machine: it kept the COMMIT if it happened. Then the
+        # replayer runs over the files the power cut left.
+        world.conn.execute("TRUNCATE traces, spans, logs")
+        if committed:
+            write_batch(world.conn, batch, world.variant)
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+        for name, data in files.items():
+            (scratch / name).write_bytes(data)
+        replay(world.conn, Dlq(scratch, world.variant, MAX_RETRIES))
+        return trcdb.tables(world.conn)
+
+    def check(state: CrashState, files: dict[str, bytes]) -> Verdict:
+        possibly, certainly = power.commit_window(rec.trace, state.index)
+        parts = []
+        for committed in sorted({possibly, certainly}):
+            db = replay_after(committed, files)
+            when = "COMMIT kept" if committed else "no COMMIT"
+            for v in (
+                invariants.one_copy(db),
+                invariants.every_batch_stored(db | {"dlq": {}}, [batch]),
+            ):
+                parts.append(
+                    Verdict(f"{v.checker} ({when})", v.validity, f"{when}: {v.summary}", v.evidence)
+                )
+        return compose(state.id, parts)
+
+    try:
+        result = explore(
+            rec.trace, recover=recover, check=check, models=("weakest",), seed=ctx.seed, ctx=ctx
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ctx.explored(
+        recording_s=round(rec.duration_s, 3),
+        trace_ops=len(rec.trace.ops),
+        summary=result.summary(),
     )
