@@ -43,9 +43,9 @@ def _explore(ctx, world, faults) -> None:
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_batch_killed_at_every_step(ctx, trc_world) -> None:
-    """A worker SIGKILLed at every step of storing two batches: never a part of a batch, never
-    an acknowledged batch lost; after recovery every batch is stored."""
-    _explore(ctx, trc_world(ctx, batches=2), [Kill()])
+    """A worker SIGKILLed at every step of storing a batch: never a part of it stored, never
+    acknowledged and lost; after recovery (delivered again, replayed) it is stored."""
+    _explore(ctx, trc_world(ctx, batches=1), [Kill()])
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))

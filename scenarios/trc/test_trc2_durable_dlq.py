@@ -64,7 +64,7 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
 
     def recover(path: Path) -> dict[str, Any]:
         # The machine comes back: the replayer runs over what the disk kept.
-        world.conn.execute("TRUNCATE traces, spans, logs")
+        world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
         dlq = Dlq(path / "dlq", world.variant, MAX_RETRIES)
         report = replay(world.conn, dlq)
         return {
@@ -178,7 +178,7 @@ def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
     def replay_after(committed: bool, files: dict[str, bytes]) -> dict[str, Any]:
         # The database is another machine: it kept the COMMIT if it happened. Then the
         # replayer runs over the files the power cut left.
-        world.conn.execute("TRUNCATE traces, spans, logs")
+        world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
         if committed:
             write_batch(world.conn, batch, world.variant)
         shutil.rmtree(scratch, ignore_errors=True)
