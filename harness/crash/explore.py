@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.checkers.judge import Check, checks_of, judge
+from harness.checkers.judge import Check, checks_of, judged
 from harness.checkers.safe import check_safe
 from harness.crash import landing
 from harness.crash.faults import Fault, InProcess, Kill
@@ -242,6 +242,9 @@ class FaultCase:
     point: str | None
     run: CaseRun
     verdict: Verdict
+    #: verdicts about the run itself (a snapshot that failed, a point not reached), not
+    #: from the checks: kept so a recheck composes the same verdict
+    run_parts: list[Verdict] = field(default_factory=list)
 
     @property
     def history(self) -> History:
@@ -363,11 +366,8 @@ def _case(
         problems.append(_recover(history, recover, facts))
         problems.append(_snap(history, AFTER_RECOVERY, snapshot))
     problems.append(_reached(point, run))
-    verdict = judge(case_id, history, checks)
     extra = [p for p in problems if p is not None]
-    if extra:
-        verdict = compose(case_id, [verdict, *extra])
-    return FaultCase(case_id, fault, point, run, verdict)
+    return FaultCase(case_id, fault, point, run, judged(case_id, history, checks, extra), extra)
 
 
 def _case_detail(case: FaultCase, checks: Sequence[Check]) -> dict[str, Any]:
@@ -376,6 +376,7 @@ def _case_detail(case: FaultCase, checks: Sequence[Check]) -> dict[str, Any]:
         "crash_point": case.point,
         "run": case.run.to_json(),
         "checks": [c.to_json() for c in checks],
+        "run_parts": [v.to_json() for v in case.run_parts],
     }
 
 
@@ -476,3 +477,59 @@ def _check_points_passed(given: Sequence[str], passed: list[str]) -> None:
         raise ConfigError(
             f"crash point(s) {missing} are never passed by the op; it passes: {passed}"
         )
+
+
+# -- named cases: a fixed table of situations, each run here and judged on its record ----
+
+FINAL = "final"
+
+
+@dataclass
+class NamedCase:
+    case_id: str
+    history: History
+    verdict: Verdict
+
+
+def explore_named(
+    ctx: _Recorder | None,
+    cases: Mapping[str, Callable[[Steps], object]],
+    *,
+    checks: Sequence[Check] | Mapping[str, Sequence[Check]],
+    reset: Callable[[], Facts | None] | None = None,
+    snapshot: Callable[[], Any] | None = None,
+) -> list[NamedCase]:
+    """Each named case: ``reset()``, ``cases[name](steps)`` here (its steps recorded; it may
+    add facts to ``steps.facts``), ``snapshot()`` as ``final``, then its checks (one list
+    for all, or a list per case name) on the record."""
+    if not isinstance(cases, Mapping) or not cases:
+        raise ConfigError(f"cases must be a non-empty mapping of name -> fn(steps), got {cases!r}")
+    if isinstance(checks, Mapping):
+        missing = sorted(set(cases) - set(checks))
+        if missing:
+            raise ConfigError(f"no checks for case(s) {missing}; checks has {sorted(checks)}")
+        per_case = {name: checks_of(checks[name]) for name in cases}
+    else:
+        shared = checks_of(checks)
+        per_case = dict.fromkeys(cases, shared)
+    out: list[NamedCase] = []
+    for name, run in cases.items():
+        if ctx is not None and not ctx.selected(name):
+            continue
+        history = History()
+        history.meta["facts"] = _facts(reset)
+        steps = Steps(history, history.meta["facts"])
+        problems = [_recover(history, run, steps.facts)]
+        problems.append(_snap(history, FINAL, snapshot))
+        extra = [p for p in problems if p is not None]
+        verdict = judged(name, history, per_case[name], extra)
+        out.append(NamedCase(name, history, verdict))
+        if ctx is not None:
+            detail = {
+                "checks": [c.to_json() for c in per_case[name]],
+                "run_parts": [v.to_json() for v in extra],
+            }
+            ctx.record(name, verdict, history=history, detail=detail)
+    if ctx is not None:
+        ctx.explored(cases=len(cases))
+    return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.checkers.judge import Check as JudgeCheck
-from harness.checkers.judge import checks_of, judge
+from harness.checkers.judge import checks_of, judged
 from harness.checkers.safe import check_safe
 from harness.crash.explore import _Recorder
 from harness.crash.runner import run_case
@@ -110,12 +110,14 @@ class Judged:
 
     def judge(self, cid: str, run: ScheduleRun) -> Verdict:
         run.history.meta["blocked_steps"] = run.blocked_steps
+        extra: list[Verdict] = []
         if self.snapshot is not None:
             try:
                 run.history.snapshot("final", self.snapshot())
             except Exception as exc:
-                return Verdict.unknown("snapshot", f"reading the stores raised {exc!r}")
-        return judge(cid, run.history, self.checks)
+                extra.append(Verdict.unknown("snapshot", f"reading the stores raised {exc!r}"))
+        run.history.meta["run_parts"] = [v.to_json() for v in extra]
+        return judged(cid, run.history, self.checks, extra)
 
 
 def _judged(

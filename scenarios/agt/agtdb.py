@@ -69,7 +69,7 @@ def connect(dsn: str) -> Iterator[psycopg.Connection]:
     if conn is None or conn.closed or conn.broken:
         # prepare_threshold=None: no server-side prepared plans, which a migration scenario's
         # ALTER TABLE between two snapshots could otherwise invalidate. lock_timeout: a
-        # recovery step run here (``faultcases.here``) has no child timeout to end a wait
+        # recovery step run here (``child_ops.here``) has no child timeout to end a wait
         # that never ends; as long as the harness's child timeout, so it fails, never hangs.
         conn = psycopg.connect(
             str(dsn),

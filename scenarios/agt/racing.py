@@ -8,13 +8,12 @@ the scheduler sees it through ``pg_isolation_test_session_is_blocked`` and moves
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from harness.history import History
-from harness.races import explore_schedules, hammer, make_detector
-from harness.races.scheduler import ScheduleRun
-from harness.verdict import Verdict
+from harness.checkers import Check
+from harness.races import explore_hammer, explore_schedules, make_detector
+from scenarios.agt import agtdb
 
 PROCESSES = 8
 #: Preemption bound of the schedule search. 1 covers every point of each worker at which
@@ -30,14 +29,16 @@ def schedules(
     dsn: str,
     workers: Mapping[str, Callable[[], Any]],
     setup: Callable[[], None],
-    check: Callable[[ScheduleRun], Verdict],
+    checks: Sequence[Check],
     max_preemptions: int = MAX_PREEMPTIONS,
 ) -> int:
+    """Every interleaving of the workers' steps, the database snapshotted as ``final``."""
     detector = make_detector("postgres", dsn=dsn)
     try:
         cases = explore_schedules(
             workers,
-            check=check,
+            checks=checks,
+            snapshot=lambda: agtdb.snapshot(dsn),
             setup=setup,
             max_preemptions=max_preemptions,
             ctx=ctx,
@@ -51,24 +52,23 @@ def schedules(
 def hammering(
     ctx: Any,
     *,
+    dsn: str,
     rounds: int,
     step: Callable[..., Any],
     setup: Callable[[], None],
-    check: Callable[[History], Verdict],
+    checks: Sequence[Check],
     ops: int,
     f: str,
 ) -> None:
-    for r in range(rounds):
-        case = f"hammer:{PROCESSES}x{ops}#{r}"
-        if not ctx.selected(case):
-            continue
-        setup()
-        seed = ctx.rng.randrange(2**31)
-        history = hammer(step, seed=seed, processes=PROCESSES, ops=ops, f=f)
-        ctx.record(
-            case,
-            check(history),
-            history=history,
-            detail={"seed": seed, "processes": PROCESSES, "ops": ops},
-        )
-    ctx.explored(hammer_rounds=rounds, processes=PROCESSES)
+    """``rounds`` of PROCESSES processes calling ``step`` ``ops`` times each."""
+    explore_hammer(
+        ctx,
+        step,
+        rounds=rounds,
+        processes=PROCESSES,
+        ops=ops,
+        f=f,
+        reset=setup,
+        snapshot=lambda: agtdb.snapshot(dsn),
+        checks=checks,
+    )
