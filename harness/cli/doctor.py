@@ -20,6 +20,7 @@ from harness.backends import all_backends, resolve, selected
 from harness.backends.binaries import Candidate, postgres_candidates, redis_candidates
 from harness.backends.settings import SPEC_BY_NAME, Settings
 from harness.cli import Command, register
+from harness.disk import doctor as disk_doctor
 from harness.errors import BackendUnavailable
 
 _FLAGS = ("backend", "config", "pg_bindir", "redis_server", "pg_port", "redis_port")
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         state = "can serve" if problem is None else f"cannot serve: {problem}"
         print(f"  {each.name:<15} {state}")
     _print_kept()
+    print("\n".join(disk_doctor.lines()))
     print(f"selected backend: {backend.name} ({_why(settings)})")
     problem = backend.problem(settings)
     if problem is not None:

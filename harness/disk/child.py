@@ -5,18 +5,15 @@ written to the descriptor named by ``HARNESS_DISK_ACK_FD`` (any program can do t
 same: ``echo "ack 7" >&$HARNESS_DISK_ACK_FD``). The tracer sees that write in order
 with the file operations; nothing in the process is patched.
 
-``python -m harness.disk.child FILE`` runs a pickled callable (see ``record_call``):
-it arms the crash-point marker so every point passed is a ``point`` mark in the
-trace, and with ``HARNESS_DISK_KILL_AT=<point>`` SIGKILLs itself there.
+``python -m harness.disk.run_child FILE`` runs a pickled callable (see ``record_call``)
+with ``Marker`` armed: every crash point passed is a ``point`` mark in the trace, and
+with ``HARNESS_DISK_KILL_AT=<point>`` it SIGKILLs itself there.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import sys
-
-from harness import crashpoints
 
 ENV_ACK_FD = "HARNESS_DISK_ACK_FD"
 ENV_KILL_AT = "HARNESS_DISK_KILL_AT"
@@ -36,7 +33,7 @@ def ack(label: str) -> None:
     _emit("ack", str(label))
 
 
-class _Marker:
+class Marker:
     """Crash-point controller for a recorded child: mark each point; die at one."""
 
     def __init__(self, kill_at: str | None) -> None:
@@ -50,17 +47,3 @@ class _Marker:
         _emit("point", label)
         if label == self.kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
-
-
-def main(argv: list[str]) -> int:
-    import cloudpickle
-
-    with open(argv[0], "rb") as f:
-        fn = cloudpickle.load(f)
-    crashpoints.arm(_Marker(os.environ.get(ENV_KILL_AT) or None))
-    fn()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -31,7 +31,14 @@ from harness.checkers.safe import check_safe
 from harness.disk.image import Image, build_image, materialize
 from harness.disk.models import get_model
 from harness.disk.ops import Trace
-from harness.disk.states import Bounds, CrashState, lookup, pending_at, states_with_pending
+from harness.disk.states import (
+    Bounds,
+    CrashState,
+    UnknownState,
+    lookup,
+    pending_at,
+    states_with_pending,
+)
 from harness.errors import ConfigError, HarnessError
 from harness.verdict import Verdict
 
@@ -211,8 +218,11 @@ def _replay_one(
 ) -> Exploration:
     rest = case_id[len(CASE_PREFIX) :]
     model, _, sid = rest.partition(":")
-    get_model(model)
-    state = lookup(trace, model, sid)
+    try:
+        get_model(model)
+        state = lookup(trace, model, sid)
+    except ConfigError as exc:  # the phrase ``harness repro`` turns into its one-line error
+        raise UnknownState(f"case {case_id!r} does not exist in this scenario: {exc}") from None
     info = pending_at(trace, model, state.index)
     keep = os.environ.get(KEEP_ENV, "") not in ("", "0")
     runner = _Runner(recover, dedupe=False, keep=keep)

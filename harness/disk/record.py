@@ -150,7 +150,7 @@ def record_call(
             extra[ENV_KILL_AT] = kill_at
         extra["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         return record_command(
-            [sys.executable, "-m", "harness.disk.child", str(pickled)],
+            [sys.executable, "-m", "harness.disk.run_child", str(pickled)],
             root,
             recorder=recorder,
             env=extra,

@@ -32,15 +32,19 @@ class Bounds:
 
     exhaustive_max: int = 8
     samples: int = 16
-    crash_points: str = "every-op"  # or "marks": only right after acks and crash points
+    #: "every-op"; "marks": only right after acks and crash points; "points": only right
+    #: after crash points (a SIGKILL there, then the power cut)
+    crash_points: str = "every-op"
 
     def __post_init__(self) -> None:
         if not 0 <= self.exhaustive_max <= 16:
             raise ConfigError(f"exhaustive_max must be 0..16, got {self.exhaustive_max}")
         if self.samples < 0:
             raise ConfigError(f"samples must be >= 0, got {self.samples}")
-        if self.crash_points not in ("every-op", "marks"):
-            raise ConfigError(f"crash_points is 'every-op' or 'marks', got {self.crash_points!r}")
+        if self.crash_points not in ("every-op", "marks", "points"):
+            raise ConfigError(
+                f"crash_points is 'every-op', 'marks' or 'points', got {self.crash_points!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -147,13 +151,16 @@ def states_with_pending(
     """``enumerate_states`` with what the model said at each state's crash point."""
     bounds = bounds or Bounds()
     rng = random.Random(f"{seed}:{model}")
-    marks = {i for i, op in enumerate(trace.ops) if op.kind == "mark"}
+    kinds = {"marks": ("ack", "point"), "points": ("point",)}.get(bounds.crash_points)
+    marks = {
+        i for i, op in enumerate(trace.ops) if op.kind == "mark" and op.mark_kind in (kinds or ())
+    }
     acked: list[str] = []
     for info in get_model(model).at(trace):
         op = trace.ops[info.index]
         if op.kind == "mark" and op.mark_kind == "ack":
             acked.append(op.label)
-        if bounds.crash_points == "marks" and info.index not in marks:
+        if kinds is not None and info.index not in marks:
             continue
         seen: set[tuple[frozenset[int], tuple[int, str] | None]] = set()
         for kept, tear in _kept_sets(info, bounds, rng):

@@ -16,10 +16,15 @@ def record_writer(tmp: Path, writer: Callable[..., None], recorder: str | None =
     return record_call(functools.partial(writer, str(root)), root, recorder=recorder)
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Recording]:
-    """Each calibration writer recorded once (by the preferred recorder) for the module."""
+@pytest.fixture(scope="module", params=[None, "ptrace"], ids=["preferred", "ptrace"])
+def recorded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Recording]:
+    """Each calibration writer recorded once per module, by the preferred recorder (strace
+    here) and by the pip-only ``ptrace`` recorder: the calibration must hold for both."""
     out = {}
     for name in ("no_fsync", "fsync_file_only", "safe"):
-        out[name] = record_writer(tmp_path_factory.mktemp(name), getattr(writers, name))
+        tmp = tmp_path_factory.mktemp(name)
+        out[name] = record_writer(tmp, getattr(writers, name), recorder=request.param)
+        assert request.param is None or out[name].recorder == request.param
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from harness.crashpoints import crashpoint
 from harness.disk import ack
 
 ENTRY_BYTES = 600  # more than a sector, so an unsynced write can tear
@@ -41,6 +42,7 @@ def safe(root: str, n: int = 3) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.rename(tmp, os.path.join(qdir, f"entry-{i}"))
+        crashpoint("toy.queue.after_rename")
         fd = os.open(qdir, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(fd)
