@@ -138,6 +138,14 @@ def one_copy(history: History, *, stage: str = "after_recovery") -> Verdict:
 
 
 _V1 = {"migrations": [1], "unique_keys": {"traces": [["trace_id"]], "spans": [], "logs": []}}
+_V3 = {
+    "migrations": [1, 2, 3],
+    "unique_keys": {
+        "traces": [["tenant_id", "trace_id"]],
+        "spans": [["tenant_id", "trace_id", "span_id"]],
+        "logs": [["tenant_id", "trace_id", "span_id", "seq"]],
+    },
+}
 _HALF = {
     "migrations": [1],
     "unique_keys": {"traces": [["tenant_id", "trace_id"]], "spans": [], "logs": []},
@@ -160,7 +168,10 @@ def schema_whole(history: History, *, stage: str = "after_fault") -> Verdict:
 @register(
     "trc.unique_keys_present",
     example={"stage": "after_recovery"},
-    examples=[(_example(_V1), {"stage": "after_fault"}, "invalid")],
+    examples=[
+        (_example(_V3), {"stage": "after_fault"}, "valid"),
+        (_example(_V1), {"stage": "after_fault"}, "invalid"),
+    ],
 )
 def unique_keys_present(history: History, *, stage: str = "after_recovery") -> Verdict:
     """TRC-3: spans (tenant, trace, span) and logs (tenant, trace, span, seq) have unique keys."""

@@ -44,8 +44,12 @@ def test_the_dedup_migration_keeps_exactly_one_copy_of_each_row(conn) -> None:
     assert len(before["spans"]) == 3 * 4 + 2 and len(before["logs"]) == 3 * 8 + 4
     migrate.upgrade(conn, FIXED)
     after = trcdb.snapshot(conn)
-    assert _distinct(after["spans"]) == _distinct(before["spans"]) and len(after["spans"]) == len(_distinct(before["spans"]))
-    assert _distinct(after["logs"]) == _distinct(before["logs"]) and len(after["logs"]) == len(_distinct(before["logs"]))
+    assert _distinct(after["spans"]) == _distinct(before["spans"]) and len(after["spans"]) == len(
+        _distinct(before["spans"])
+    )
+    assert _distinct(after["logs"]) == _distinct(before["logs"]) and len(after["logs"]) == len(
+        _distinct(before["logs"])
+    )
     assert after["traces"] == before["traces"]
     assert "spans_tenant_trace_span_key" in after["indexes"]
     assert "logs_tenant_span_seq_key" in after["indexes"]
