@@ -56,8 +56,13 @@ class Catalog:
         return next((s for s in self.systems if s.id == system_id), None)
 
     def check_fix_ids(self, fix_ids: list[str]) -> list[str]:
-        """Upper-cased known ids; one clear error for the first unknown one."""
-        return [self.fix(f).id for f in fix_ids]
+        """Upper-cased known ids, a system id (``TRC``) standing for all its fixes; one
+        clear error for the first unknown one."""
+        out: list[str] = []
+        for given in fix_ids:
+            of_system = [f.id for f in self.fixes if f.system == given.upper()]
+            out += of_system or [self.fix(given).id]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
