@@ -97,9 +97,9 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_dlq_replay_power_loss(ctx, trc_world) -> None:
-    """Power lost at every point of two failing replay passes over a DLQ holding one batch and
-    one torn file: the batch is never lost, its attempts are never forgotten (so eviction
-    comes after exactly DLQ_MAX_RETRIES real attempts), the torn file spends no slot."""
+    """Power lost at every point of DLQ_MAX_RETRIES failing replay passes over a DLQ holding one
+    batch and one torn file: the batch is never lost, its attempts are never forgotten and it
+    is evicted only after DLQ_MAX_RETRIES real attempts; the torn file spends no slot."""
     world = trc_world(ctx, batches=1)
     root = _fresh_root(world, "replay")
     batch = world.batches[0]
@@ -108,7 +108,7 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
     data = encode(torn)
     (root / "dlq" / f"{torn.batch_id}.json").write_bytes(data[: len(data) // 2])
     world.conn.execute("ALTER TABLE spans RENAME TO spans_away")  # every write fails, for real
-    passes = 2
+    passes = MAX_RETRIES
     try:
         rec = record_call(
             functools.partial(
@@ -143,6 +143,15 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
             else:
                 parts.append(
                     Verdict.ok("attempts_durable", f"{counted} attempt(s) counted, {done} made")
+                )
+            early = [f for f in mine if f["where"] == "evicted" and f["attempts"] != MAX_RETRIES]
+            if early:
+                parts.append(
+                    Verdict.violated(
+                        "evicted_after_max_retries",
+                        f"evicted after {early[0]['attempts']} attempt(s), not {MAX_RETRIES}",
+                        files=files,
+                    )
                 )
         return compose(state.id, parts)
 
