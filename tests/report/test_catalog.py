@@ -30,6 +30,13 @@ def test_unknown_fix_id_is_one_clear_error() -> None:
     assert catalog.fix("agt-2").id == "AGT-2"
 
 
+def test_a_system_id_selects_all_its_fixes() -> None:
+    catalog = load_catalog(load_settings(Path(__file__)).catalog)
+    assert catalog.check_fix_ids(["trc", "AGT-2"]) == ["TRC-1", "TRC-2", "TRC-3", "TRC-4", "AGT-2"]
+    with pytest.raises(UnknownName, match="unknown fix id 'TRX'"):
+        catalog.check_fix_ids(["TRX"])
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -1,0 +1,236 @@
+"""The TRC invariants, as pure functions of a recorded state (``World.state()``).
+
+Expected values come from the fix statements (FIXES.md, TRC) and from the
+batches the scenario fed, never from the code under test: a stored row is
+recognised by its key, a dead-lettered batch by reading its file as plain JSON.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from harness.checkers import check
+from harness.history import History
+from harness.verdict import Verdict
+from reference_impl.trc import Batch
+
+KEYS = {
+    "traces": ("tenant_id", "trace_id"),
+    "spans": ("tenant_id", "trace_id", "span_id"),
+    "logs": ("tenant_id", "trace_id", "span_id", "seq"),
+}
+RELATIONS = [
+    "spans(tenant_id, trace_id) -> traces(tenant_id, trace_id)",
+    "logs(tenant_id, trace_id, span_id) -> spans(tenant_id, trace_id, span_id)",
+]
+
+
+def keys(state: dict[str, Any], table: str) -> list[tuple[Any, ...]]:
+    return [tuple(row[c] for c in KEYS[table]) for row in state[table]]
+
+
+def batch_keys(batch: Batch) -> dict[str, set[tuple[Any, ...]]]:
+    return {
+        "traces": {t.key for t in batch.traces},
+        "spans": {s.key for s in batch.spans},
+        "logs": {lg.key for lg in batch.logs},
+    }
+
+
+def _stored_part(state: dict[str, Any], batch: Batch) -> tuple[int, int]:
+    present = {t: set(keys(state, t)) for t in KEYS}
+    want = batch_keys(batch)
+    have = sum(len(want[t] & present[t]) for t in KEYS)
+    return have, sum(len(v) for v in want.values())
+
+
+def no_orphans(state: dict[str, Any]) -> Verdict:
+    """No span without its trace, no log without its span (of the same tenant)."""
+    history = History()
+    history.snapshot("after", state)
+    return check("no_orphans", history, relations=RELATIONS)
+
+
+def batch_all_or_nothing(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Each batch is stored whole or not at all (no trace left without its spans)."""
+    partial = {}
+    for b in batches:
+        have, total = _stored_part(state, b)
+        if 0 < have < total:
+            partial[b.batch_id] = f"{have} of {total} rows"
+    if partial:
+        return Verdict.violated(
+            "batch_all_or_nothing", f"{len(partial)} batch(es) stored in part", partial=partial
+        )
+    return Verdict.ok("batch_all_or_nothing", f"{len(batches)} batch(es): each whole or absent")
+
+
+def _in_dlq(state: dict[str, Any], batch: Batch) -> bool:
+    body = batch.to_dict()
+    return any(f["batch"] == body for f in state["dlq"]["pending"])
+
+
+def acked_batch_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Every acknowledged batch is stored whole, or whole in a DLQ file."""
+    by_id = {b.batch_id: b for b in batches}
+    lost = []
+    for batch_id in state["acked"]:
+        b = by_id[batch_id]
+        have, total = _stored_part(state, b)
+        if have < total and not _in_dlq(state, b):
+            lost.append({"batch": batch_id, "stored_rows": f"{have}/{total}", "in_dlq": False})
+    if lost:
+        return Verdict.violated(
+            "acked_batch_kept",
+            f"{len(lost)} acknowledged batch(es) neither stored nor in the DLQ",
+            lost=lost,
+            dlq=state["dlq"],
+        )
+    return Verdict.ok(
+        "acked_batch_kept",
+        f"{len(state['acked'])} acknowledged batch(es), each stored or in the DLQ",
+    )
+
+
+def every_batch_stored(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """After recovery nothing is lost: every batch is stored whole."""
+    missing = {}
+    for b in batches:
+        have, total = _stored_part(state, b)
+        if have < total:
+            missing[b.batch_id] = f"{have} of {total} rows"
+    if missing:
+        return Verdict.violated(
+            "every_batch_stored",
+            f"{len(missing)} batch(es) not stored whole",
+            missing=missing,
+            dlq=state["dlq"],
+        )
+    return Verdict.ok("every_batch_stored", f"all {len(batches)} batch(es) stored whole")
+
+
+def dlq_drained(state: dict[str, Any]) -> Verdict:
+    """After recovery against a healthy database, no file waits, none was evicted."""
+    dlq = state["dlq"]
+    left = {k: dlq[k] for k in ("pending", "evicted") if dlq[k]}
+    if left:
+        return Verdict.violated("dlq_drained", "the DLQ still holds files", **left)
+    return Verdict.ok("dlq_drained", "the DLQ is empty")
+
+
+def one_copy(state: dict[str, Any], tables: Iterable[str] = ("traces", "spans", "logs")) -> Verdict:
+    """Exactly one copy of each trace, span and log (by its key)."""
+    dupes = {}
+    for t in tables:
+        extra = {str(k): n for k, n in Counter(keys(state, t)).items() if n > 1}
+        if extra:
+            dupes[t] = extra
+    if dupes:
+        n = sum(len(v) for v in dupes.values())
+        return Verdict.violated("one_copy", f"{n} key(s) stored more than once", duplicates=dupes)
+    return Verdict.ok("one_copy", "one copy of every row")
+
+
+#: The schema at each migration, by unique keys (FIXES.md TRC-3, TRC-4), and the
+#: migrations that must be recorded with it.
+SCHEMAS = {
+    "before TRC-3/TRC-4 (v1)": (
+        [1],
+        {"traces": [["trace_id"]], "spans": [], "logs": []},
+    ),
+    "trace keyed by tenant (v2)": (
+        [1, 2],
+        {"traces": [["tenant_id", "trace_id"]], "spans": [], "logs": []},
+    ),
+    "unique keys on spans and logs (v3)": (
+        [1, 2, 3],
+        {
+            "traces": [["tenant_id", "trace_id"]],
+            "spans": [["tenant_id", "trace_id", "span_id"]],
+            "logs": [["tenant_id", "trace_id", "span_id", "seq"]],
+        },
+    ),
+}
+NEW = "unique keys on spans and logs (v3)"
+
+
+def _schema_name(state: dict[str, Any]) -> str | None:
+    for name, (migrations, keys_) in SCHEMAS.items():
+        if state["migrations"] == migrations and state["unique_keys"] == keys_:
+            return name
+    return None
+
+
+def schema_whole(state: dict[str, Any]) -> Verdict:
+    """The schema is wholly one of the migrations' schemas, and recorded as that one."""
+    name = _schema_name(state)
+    if name is None:
+        return Verdict.violated(
+            "schema_whole",
+            "the schema is between two migrations",
+            migrations=state["migrations"],
+            unique_keys=state["unique_keys"],
+        )
+    return Verdict.ok("schema_whole", f"schema wholly at: {name}")
+
+
+def schema_new(state: dict[str, Any]) -> Verdict:
+    """The unique keys that make replay idempotent are in place."""
+    if _schema_name(state) != NEW:
+        return Verdict.violated(
+            "unique_keys_present",
+            "spans and logs have no unique key (tenant, trace, span[, seq])",
+            migrations=state["migrations"],
+            unique_keys=state["unique_keys"],
+        )
+    return Verdict.ok("unique_keys_present", "unique keys on spans and logs")
+
+
+def rows_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Exactly the rows of ``batches`` are there, by key: none lost, none made up."""
+    diff = {}
+    for t in KEYS:
+        want = set().union(*(batch_keys(b)[t] for b in batches)) if batches else set()
+        have = set(keys(state, t))
+        if want != have:
+            diff[t] = {
+                "lost": sorted(map(str, want - have)),
+                "extra": sorted(map(str, have - want)),
+            }
+    if diff:
+        return Verdict.violated("rows_kept", "rows lost or made up", diff=diff)
+    return Verdict.ok("rows_kept", "every row kept")
+
+
+def tenant_reads_isolated(state: dict[str, Any]) -> Verdict:
+    """What the read API returned per tenant (``state["reads"]``) holds only that tenant's
+    rows and all of them (by key), compared with the tables themselves."""
+    problems = []
+    for tenant, seen in sorted(state["reads"].items()):
+        for table in KEYS:
+            foreign = [r for r in seen[table] if r["tenant_id"] != tenant]
+            if foreign:
+                problems.append(
+                    {
+                        "tenant": tenant,
+                        "table": table,
+                        "read_rows_of": sorted({r["tenant_id"] for r in foreign}),
+                    }
+                )
+            own = {k for k in keys(state, table) if k[0] == tenant}
+            shown = {k for k in keys({table: seen[table]}, table) if k[0] == tenant}
+            if own - shown:
+                problems.append(
+                    {"tenant": tenant, "table": table, "own_rows_hidden": len(own - shown)}
+                )
+    if problems:
+        return Verdict.violated(
+            "tenant_reads_isolated",
+            f"{len(problems)} cross-tenant read problem(s)",
+            problems=problems,
+        )
+    return Verdict.ok(
+        "tenant_reads_isolated", f"{len(state['reads'])} tenant(s) read exactly their own rows"
+    )

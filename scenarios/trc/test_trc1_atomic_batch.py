@@ -1,0 +1,71 @@
+"""TRC-1: a batch's traces, spans and logs are written in one transaction; any error or
+worker crash rolls the whole batch back; a failed batch goes to the DLQ.
+
+Invariant: no span without its trace, no log without its span, after a crash or a
+link cut at any step; every acknowledged batch ends up stored or in the DLQ; after
+recovery (the source delivers again what was never acknowledged, the DLQ is
+replayed) every batch is stored.
+"""
+
+from __future__ import annotations
+
+from harness.checkers import Check
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, InProcess, Kill, explore_points
+from harness.scenario import scenario
+from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
+from scenarios.trc.invariants import RELATIONS
+
+FIX = "TRC-1"
+VARIANTS = ("prefix", "seed", "fixed")
+
+CHECKS = [
+    Check("no_orphans", relations=RELATIONS, snapshot=AFTER_FAULT),
+    Check("trc.batch_all_or_nothing", stage=AFTER_FAULT),
+    Check("trc.acked_batch_kept", stage=AFTER_FAULT),
+    Check("no_orphans", relations=RELATIONS, snapshot=AFTER_RECOVERY),
+    Check("trc.batch_all_or_nothing", stage=AFTER_RECOVERY),
+    Check("trc.every_batch_stored", stage=AFTER_RECOVERY),
+    Check("trc.dlq_drained", stage=AFTER_RECOVERY),
+]
+
+
+def _explore(ctx, world, faults) -> None:
+    explore_points(
+        ctx,
+        op=lambda facts, link: world.ingest_op(link),
+        faults=faults,
+        reset=world.reset,
+        snapshot=world.state,
+        recover=world.recover,
+        checks=CHECKS,
+    )
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_batch_killed_at_every_step(ctx, trc_world) -> None:
+    """A worker SIGKILLed at every step of storing a batch: never a part of it stored, never
+    acknowledged and lost; after recovery (delivered again, replayed) it is stored."""
+    _explore(ctx, trc_world(ctx, batches=1), [Kill()])
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_batch_link_cut_at_every_step(ctx, trc_world, pg_link) -> None:
+    """The worker's database link cut at every step of storing a batch (the worker carries
+    on and dead-letters what failed): never a part of a batch; after recovery it is stored."""
+    _explore(ctx, trc_world(ctx, batches=1), [Cut(pg_link)])
+
+
+class WorkerBug(Exception):
+    """The seed's worker panic (a bug between two writes), raised at a crash point."""
+
+
+def _panic() -> None:
+    raise WorkerBug("worker exception at a crash point")
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_worker_exception_at_every_step(ctx, trc_world) -> None:
+    """The worker raises at every step of storing a batch, between the trace and the span
+    writes among them (the seed's own case): the batch goes to the DLQ whole, nothing of it
+    stays in the tables, and replay stores it."""
+    _explore(ctx, trc_world(ctx, batches=1), [InProcess("exception", action=_panic)])

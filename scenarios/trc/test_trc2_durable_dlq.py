@@ -1,0 +1,225 @@
+"""TRC-2: the DLQ enqueue is durable (temp file, fsync, rename, fsync the directory);
+replay sets a torn file aside without spending a retry slot; eviction after
+DLQ_MAX_RETRIES real attempts.
+
+Invariant: after a power loss at any point (un-fsynced data lost or torn,
+un-synced names undone, under the ``weakest`` and ``ext4-ordered`` models of
+``harness.disk``), every enqueue that returned is recoverable, no torn file costs a
+retry slot, nothing is replayed twice into the database, and the attempts a
+replayer made are not forgotten.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+from typing import Any
+
+from harness.disk import CrashState, explore, record_call
+from harness.scenario import scenario
+from harness.verdict import Verdict, compose
+from reference_impl.trc import Dlq, replay, write_batch
+from reference_impl.trc.envelope import encode
+from scenarios.trc import invariants, power, trcdb
+from scenarios.trc.batches import make_batch
+from scenarios.trc.world import World, dlq_state
+
+FIX = "TRC-2"
+VARIANTS = ("prefix", "seed", "fixed")
+MODELS = ("weakest", "ext4-ordered")
+#: the retry limit these scenarios configure; checks are written against it
+MAX_RETRIES = 3
+
+
+def _fresh_root(world: World, name: str) -> Path:
+    root = world.root / name
+    (root / "dlq").mkdir(parents=True)
+    return root
+
+
+def _no_slot_spent_on_unreadable(files: list[dict[str, Any]], torn: set[str]) -> Verdict:
+    spent = [
+        f for f in files if f["batch"] in torn and (f["attempts"] > 0 or f["where"] == "evicted")
+    ]
+    if spent:
+        return Verdict.violated(
+            "no_slot_on_torn_file",
+            f"{len(spent)} unreadable file(s) spent a retry slot",
+            files=spent,
+        )
+    return Verdict.ok("no_slot_on_torn_file", "no unreadable file spent a retry slot")
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
+    """Power lost at every point of two DLQ enqueues, then the DLQ replayed into PostgreSQL:
+    every enqueue that returned is stored, no torn file costs a slot, one copy of each row."""
+    world = trc_world(ctx, batches=2)
+    root = _fresh_root(world, "enqueue")
+    rec = record_call(
+        functools.partial(power.enqueue_batches, str(root / "dlq"), ctx.variant, world.batches),
+        root,
+    )
+
+    def recover(path: Path) -> dict[str, Any]:
+        # The machine comes back: the replayer runs over what the disk kept.
+        world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
+        dlq = Dlq(path / "dlq", world.variant, MAX_RETRIES)
+        report = replay(world.conn, dlq)
+        return {
+            "db": trcdb.snapshot(world.conn),
+            "report": {
+                "stored": report.stored,
+                "failed": report.failed,
+                "set_aside": report.set_aside,
+            },
+            "left": power.listing(path / "dlq", world.batches),
+        }
+
+    by_label = {f"enqueued:{b.batch_id}": b for b in world.batches}
+
+    def check(state: CrashState, view: dict[str, Any]) -> Verdict:
+        db = view["db"]
+        acked = [by_label[a] for a in state.acked]
+        parts = [
+            invariants.every_batch_stored(db | {"dlq": view["left"]}, acked),
+            _no_slot_spent_on_unreadable(view["left"], {b.batch_id for b in world.batches}),
+            invariants.one_copy(db),
+        ]
+        return compose(state.id, parts)
+
+    result = explore(rec.trace, recover=recover, check=check, models=MODELS, seed=ctx.seed, ctx=ctx)
+    ctx.explored(
+        recording_s=round(rec.duration_s, 3), trace_ops=len(rec.trace.ops), summary=result.summary()
+    )
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_replay_power_loss(ctx, trc_world) -> None:
+    """Power lost at every point of DLQ_MAX_RETRIES failing replay passes over a DLQ holding one
+    batch and one torn file: the batch is never lost, its attempts are never forgotten and it
+    is evicted only after DLQ_MAX_RETRIES real attempts; the torn file spends no slot."""
+    world = trc_world(ctx, batches=1)
+    root = _fresh_root(world, "replay")
+    batch = world.batches[0]
+    torn = make_batch(ctx.rng, "acme")
+    (root / "dlq" / f"{batch.batch_id}.json").write_bytes(encode(batch))
+    data = encode(torn)
+    (root / "dlq" / f"{torn.batch_id}.json").write_bytes(data[: len(data) // 2])
+    world.conn.execute("ALTER TABLE spans RENAME TO spans_away")  # every write fails, for real
+    passes = MAX_RETRIES
+    try:
+        rec = record_call(
+            functools.partial(
+                power.replay_passes, world.dsn, str(root / "dlq"), ctx.variant, MAX_RETRIES, passes
+            ),
+            root,
+        )
+    finally:
+        world.conn.execute("ALTER TABLE spans_away RENAME TO spans")
+
+    def recover(path: Path) -> list[dict[str, Any]]:
+        return power.listing(path / "dlq", [batch])
+
+    def check(state: CrashState, files: list[dict[str, Any]]) -> Verdict:
+        mine = [f for f in files if f["batch"] == batch.batch_id and f["whole"]]
+        done = sum(1 for a in state.acked if a.startswith("pass:"))
+        parts = [_no_slot_spent_on_unreadable(files, {torn.batch_id})]
+        if not mine:
+            parts.append(
+                Verdict.violated("batch_kept", "the batch's DLQ file is gone", files=files)
+            )
+        else:
+            counted = max(f["attempts"] for f in mine)
+            if counted < done:
+                parts.append(
+                    Verdict.violated(
+                        "attempts_durable",
+                        f"{done} replay pass(es) returned, the file counts {counted} attempt(s)",
+                        files=files,
+                    )
+                )
+            else:
+                parts.append(
+                    Verdict.ok("attempts_durable", f"{counted} attempt(s) counted, {done} made")
+                )
+            early = [f for f in mine if f["where"] == "evicted" and f["attempts"] != MAX_RETRIES]
+            if early:
+                parts.append(
+                    Verdict.violated(
+                        "evicted_after_max_retries",
+                        f"evicted after {early[0]['attempts']} attempt(s), not {MAX_RETRIES}",
+                        files=files,
+                    )
+                )
+        return compose(state.id, parts)
+
+    result = explore(rec.trace, recover=recover, check=check, models=MODELS, seed=ctx.seed, ctx=ctx)
+    ctx.explored(
+        recording_s=round(rec.duration_s, 3),
+        trace_ops=len(rec.trace.ops),
+        summary=result.summary(),
+        dlq_after_run=dlq_state(root / "dlq"),
+    )
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
+    """Power lost at every point of a replay pass that stores its batch (COMMIT, then the
+    file's removal), then the replayer run again over what the disk kept, against the
+    database as the COMMIT left it: the batch is stored once, never twice."""
+    world = trc_world(ctx, batches=1)
+    root = _fresh_root(world, "commit")
+    batch = world.batches[0]
+    (root / "dlq" / f"{batch.batch_id}.json").write_bytes(encode(batch))
+    rec = record_call(
+        functools.partial(
+            power.replay_passes, world.dsn, str(root / "dlq"), ctx.variant, MAX_RETRIES, 1
+        ),
+        root,
+    )
+    scratch = world.root / "scratch"
+
+    def recover(path: Path) -> dict[str, bytes]:
+        return power.files_of(path / "dlq")
+
+    def replay_after(committed: bool, files: dict[str, bytes]) -> dict[str, Any]:
+        # The database is another machine: it kept the COMMIT if it happened. Then the
+        # replayer runs over the files the power cut left.
+        world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
+        if committed:
+            write_batch(world.conn, batch, world.variant)
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+        for name, data in files.items():
+            (scratch / name).write_bytes(data)
+        replay(world.conn, Dlq(scratch, world.variant, MAX_RETRIES))
+        return trcdb.tables(world.conn)
+
+    def check(state: CrashState, files: dict[str, bytes]) -> Verdict:
+        possibly, certainly = power.commit_window(rec.trace, state.index)
+        parts = []
+        for committed in sorted({possibly, certainly}):
+            db = replay_after(committed, files)
+            when = "COMMIT kept" if committed else "no COMMIT"
+            for v in (
+                invariants.one_copy(db),
+                invariants.every_batch_stored(db | {"dlq": {}}, [batch]),
+            ):
+                parts.append(
+                    Verdict(f"{v.checker} ({when})", v.validity, f"{when}: {v.summary}", v.evidence)
+                )
+        return compose(state.id, parts)
+
+    try:
+        result = explore(
+            rec.trace, recover=recover, check=check, models=("weakest",), seed=ctx.seed, ctx=ctx
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ctx.explored(
+        recording_s=round(rec.duration_s, 3),
+        trace_ops=len(rec.trace.ops),
+        summary=result.summary(),
+    )
