@@ -23,8 +23,8 @@ from reference_impl.cns.errors import (
 from reference_impl.cns.records import AgentOutput, ConsensusRun, Synthesis
 from reference_impl.cns.retry import Backoff, Retrier, RetryLog
 from reference_impl.cns.store import ConsensusStore
-from reference_impl.cns.validator import Mismatches
 from reference_impl.cns.vacuum import VacuumStats
+from reference_impl.cns.validator import Mismatches
 from reference_impl.cns.variants import VARIANTS, make_store, open_store
 
 __all__ = [
@@ -37,8 +37,8 @@ __all__ = [
     "ConsensusStore",
     "DatabaseFull",
     "InvalidArgument",
-    "Mismatches",
     "MigrationError",
+    "Mismatches",
     "NotADatabase",
     "PermanentError",
     "PoolTimeout",

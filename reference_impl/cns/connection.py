@@ -56,9 +56,24 @@ def open_connection(path: str | Path, *, vfs: str | None = None) -> apsw.Connect
     return conn
 
 
-def apply_pragmas(conn: apsw.Connection, pragmas: Mapping[str, object]) -> None:
-    """Set each pragma in order (journal_mode needs a moment of the write lock)."""
-    for name, value in pragmas.items():
+#: Pragmas stored in the file: setting one again still takes a lock, so a new pooled
+#: connection opened while a writer holds the write lock would wait for it.
+PERSISTENT = frozenset({"journal_mode", "auto_vacuum"})
+
+
+def apply_pragmas(
+    conn: apsw.Connection, pragmas: Mapping[str, object], skip_if_set: bool = False
+) -> None:
+    """Set each pragma in order, ``busy_timeout`` first (the others may wait on a lock).
+
+    ``skip_if_set``: leave a persistent pragma alone when the file already has that value.
+    """
+    ordered = sorted(pragmas.items(), key=lambda kv: kv[0] != "busy_timeout")
+    for name, value in ordered:
+        if skip_if_set and name in PERSISTENT:
+            current = conn.execute(f"PRAGMA {name}").fetchone()
+            if current is not None and _same(name, current[0], value):
+                continue
         try:
             conn.execute(f"PRAGMA {name} = {value}").fetchall()
         except apsw.ReadOnlyError as exc:
@@ -67,6 +82,15 @@ def apply_pragmas(conn: apsw.Connection, pragmas: Mapping[str, object]) -> None:
             ) from exc
         except apsw.FullError as exc:
             raise DatabaseFull(f"cannot set PRAGMA {name}: disk full ({exc})") from exc
+
+
+_AUTO_VACUUM = {"NONE": 0, "FULL": 1, "INCREMENTAL": 2}
+
+
+def _same(name: str, current: object, wanted: object) -> bool:
+    if name == "auto_vacuum":
+        return current == _AUTO_VACUUM.get(str(wanted).upper(), wanted)
+    return str(current).lower() == str(wanted).lower()
 
 
 def read_pragmas(conn: apsw.Connection) -> dict[str, object]:

@@ -28,8 +28,8 @@ from reference_impl.cns.records import ConsensusRun
 from reference_impl.cns.retry import Retrier, RetryLog
 from reference_impl.cns.store import ConsensusStore, T, Work
 from reference_impl.cns.txn import Mode, in_transaction
-from reference_impl.cns.validator import Mismatches, compare_linked
 from reference_impl.cns.vacuum import VacuumStats
+from reference_impl.cns.validator import Mismatches, compare_linked
 
 #: Pages freed per incremental_vacuum step (4 MiB at 4 KiB pages): writers wait one chunk.
 VACUUM_CHUNK_PAGES = 1024
@@ -45,6 +45,7 @@ class FixedStore(ConsensusStore):
         "foreign_keys": "ON",
         "busy_timeout": 5000,
     }
+    skip_set_pragmas = True
 
     def _connections(self, first: apsw.Connection) -> Connections:
         pool = ConnectionPool(self._new_connection, self.config.pool_size, self.config.pool_wait_s)
@@ -64,7 +65,9 @@ class FixedStore(ConsensusStore):
         return retrier.run(attempt, log)
 
     def _migrate(self, conn: apsw.Connection) -> list[int]:
-        return migrations.run_versioned(conn, FIXED_MIGRATIONS)
+        # Migrations wait out a competing migrator or writer like any write.
+        retrier = Retrier(sleep=self.config.sleep, rng=self.config.rng)
+        return retrier.run(lambda: migrations.run_versioned(conn, FIXED_MIGRATIONS))
 
     def migrate_data(self) -> list[int]:
         """V2 is part of the versioned migrations: this reruns them (a no-op when current)."""

@@ -72,7 +72,9 @@ def statements(script: str) -> list[str]:
 
 
 def if_not_exists(script: str) -> str:
-    return re.sub(r"CREATE (UNIQUE )?(TABLE|INDEX) (?!IF NOT EXISTS)", r"CREATE \1\2 IF NOT EXISTS ", script)
+    return re.sub(
+        r"CREATE (UNIQUE )?(TABLE|INDEX) (?!IF NOT EXISTS)", r"CREATE \1\2 IF NOT EXISTS ", script
+    )
 
 
 @dataclass(frozen=True)

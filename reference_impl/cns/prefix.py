@@ -18,8 +18,8 @@ from reference_impl.cns.pool import Connections, SingleConnection
 from reference_impl.cns.records import ConsensusRun
 from reference_impl.cns.store import ConsensusStore, T, Work
 from reference_impl.cns.txn import Mode
-from reference_impl.cns.validator import Mismatches, compare_linked
 from reference_impl.cns.vacuum import VacuumStats
+from reference_impl.cns.validator import Mismatches, compare_linked
 
 
 class PrefixStore(ConsensusStore):
@@ -45,11 +45,13 @@ class PrefixStore(ConsensusStore):
         """Row by row, in autocommit, with nothing to say it already ran."""
         copied = 0
         with self.connection() as conn:
-            rows = list(conn.execute(
-                "SELECT id, spec_id, stage, agent_name, content_json, response_text, run_id,"
-                " created_at FROM consensus_artifacts ORDER BY id"
-            ))
-            for aid, spec, stage, agent, content, response, run_id, created in rows:
+            rows = list(
+                conn.execute(
+                    "SELECT id, spec_id, stage, agent_name, content_json, response_text, run_id,"
+                    " created_at FROM consensus_artifacts ORDER BY id"
+                )
+            )
+            for _aid, spec, stage, agent, content, response, run_id, created in rows:
                 ref = sql.upsert_run(conn, spec, stage, run_id, created)
                 conn.execute(
                     "INSERT INTO agent_outputs(run_ref, agent_name, content, response_text,"
@@ -84,4 +86,3 @@ class PrefixStore(ConsensusStore):
 
     def vacuum(self) -> VacuumStats:
         return self.read(lambda c: vacuum.none(c, self.path))
-

@@ -42,7 +42,7 @@ class Kind(enum.Enum):
 def classify(exc: BaseException) -> Kind:
     """The reference classification (CNS-6)."""
     if isinstance(exc, apsw.BusyError):
-        if exc.extendedresult == SQLITE_BUSY_SNAPSHOT:
+        if getattr(exc, "extendedresult", None) == SQLITE_BUSY_SNAPSHOT:
             return Kind.RESTART
         return Kind.RETRY
     if isinstance(exc, apsw.LockedError):
@@ -110,7 +110,8 @@ class RetryLog:
 def error_name(exc: BaseException) -> str:
     code = getattr(exc, "extendedresult", None)
     if isinstance(code, int):
-        return str(apsw.mapping_extended_result_codes.get(code, code))
+        name = apsw.mapping_extended_result_codes.get(code) or apsw.mapping_result_codes.get(code)
+        return str(name or code)
     return type(exc).__name__
 
 
@@ -151,6 +152,9 @@ class Retrier:
                 crashpoint("cns.retry.before_backoff")
                 self.sleep(delay / 1000.0)
                 continue
+            except Exception as exc:  # the caller's own refusal (bad input): not SQLite's
+                log.attempts.append(Attempt(number, type(exc).__name__, Kind.PERMANENT.value, None))
+                raise
             log.attempts.append(Attempt(number, None, None, None))
             return result
 

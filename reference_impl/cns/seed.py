@@ -34,8 +34,8 @@ from reference_impl.cns.schema import LEGACY, SEED_V1
 from reference_impl.cns.seed_sql import SEED_MIGRATION_SQL
 from reference_impl.cns.store import ConsensusStore, T, Work
 from reference_impl.cns.txn import Mode, in_transaction
-from reference_impl.cns.validator import Mismatches, compare_by_content
 from reference_impl.cns.vacuum import VacuumStats
+from reference_impl.cns.validator import Mismatches, compare_by_content
 
 LOG = logging.getLogger("reference_impl.cns.seed")
 
@@ -105,10 +105,14 @@ class SeedStore(ConsensusStore):
             conn.execute(
                 "INSERT INTO consensus_runs(spec_id, stage, run_timestamp, consensus_ok, degraded,"
                 " synthesis_json) VALUES (?, ?, strftime('%s', ?) * 1000, ?, ?, ?)",
-                (run.spec_id, run.stage, run.created_at,
-                 int(syn is not None and syn.status == "ok"),
-                 int(syn is not None and syn.degraded),
-                 syn.to_json() if syn is not None else None),
+                (
+                    run.spec_id,
+                    run.stage,
+                    run.created_at,
+                    int(syn is not None and syn.status == "ok"),
+                    int(syn is not None and syn.degraded),
+                    syn.to_json() if syn is not None else None,
+                ),
             )
             ref = conn.last_insert_rowid()
             crashpoint("cns.store_run.after_run")
@@ -139,7 +143,8 @@ class SeedStore(ConsensusStore):
         return self.read(lambda c: vacuum.seed_daily(c, self.path))
 
 
-def _run_seed_sql(conn: apsw.Connection) -> None:
+def _run_seed_sql(conn: apsw.Connection) -> bool:
     for i, stmt in enumerate(migrations.statements(SEED_MIGRATION_SQL), 1):
         conn.execute(stmt)
         crashpoint(f"cns.migrate_data.stmt{i}")
+    return True

@@ -11,8 +11,15 @@ def insert_artifact(conn: apsw.Connection, run: ConsensusRun, out: AgentOutput) 
     conn.execute(
         "INSERT INTO consensus_artifacts(spec_id, stage, agent_name, content_json, response_text,"
         " run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (run.spec_id, run.stage, out.agent_name, out.content_json, out.response_text,
-         run.run_id, run.created_at),
+        (
+            run.spec_id,
+            run.stage,
+            out.agent_name,
+            out.content_json,
+            out.response_text,
+            run.run_id,
+            run.created_at,
+        ),
     )
     return int(conn.last_insert_rowid())
 
@@ -22,8 +29,18 @@ def insert_synthesis(conn: apsw.Connection, run: ConsensusRun, syn: Synthesis) -
         "INSERT INTO consensus_synthesis(spec_id, stage, output_markdown, status,"
         " artifacts_count, agreements, conflicts, degraded, run_id, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.spec_id, run.stage, syn.output_markdown, syn.status, len(run.outputs),
-         syn.agreements, syn.conflicts, int(syn.degraded), run.run_id, run.created_at),
+        (
+            run.spec_id,
+            run.stage,
+            syn.output_markdown,
+            syn.status,
+            len(run.outputs),
+            syn.agreements,
+            syn.conflicts,
+            int(syn.degraded),
+            run.run_id,
+            run.created_at,
+        ),
     )
 
 
@@ -45,21 +62,30 @@ def upsert_run(
 
 
 def insert_output(
-    conn: apsw.Connection, run_ref: int, artifact_id: int | None, run: ConsensusRun,
+    conn: apsw.Connection,
+    run_ref: int,
+    artifact_id: int | None,
+    run: ConsensusRun,
     out: AgentOutput,
 ) -> None:
     conn.execute(
         "INSERT INTO agent_outputs(run_ref, artifact_id, agent_name, model_version, content,"
         " response_text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (run_ref, artifact_id, out.agent_name, out.model_version, out.content_json,
-         out.response_text, run.created_at),
+        (
+            run_ref,
+            artifact_id,
+            out.agent_name,
+            out.model_version,
+            out.content_json,
+            out.response_text,
+            run.created_at,
+        ),
     )
 
 
 def set_run_synthesis(conn: apsw.Connection, run_ref: int, syn: Synthesis) -> None:
     conn.execute(
-        "UPDATE consensus_runs SET synthesis_json = ?, degraded = ?,"
-        " consensus_ok = ? WHERE id = ?",
+        "UPDATE consensus_runs SET synthesis_json = ?, degraded = ?, consensus_ok = ? WHERE id = ?",
         (syn.to_json(), int(syn.degraded), int(syn.status == "ok"), run_ref),
     )
 
@@ -74,7 +100,4 @@ def agent_rows(conn: apsw.Connection) -> list[tuple[str, object, object]]:
 
 
 def table_names(conn: apsw.Connection) -> set[str]:
-    return {
-        str(r[0])
-        for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
-    }
+    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}

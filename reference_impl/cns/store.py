@@ -33,8 +33,8 @@ from reference_impl.cns.pool import Connections
 from reference_impl.cns.records import ConsensusRun
 from reference_impl.cns.retry import RetryLog
 from reference_impl.cns.txn import Mode
-from reference_impl.cns.validator import Mismatches
 from reference_impl.cns.vacuum import VacuumStats
+from reference_impl.cns.validator import Mismatches
 
 T = TypeVar("T")
 Work = Callable[[apsw.Connection], T]
@@ -47,6 +47,8 @@ class ConsensusStore(abc.ABC):
     pragmas: ClassVar[dict[str, object]]
     #: The seed's today: the in-memory state is changed before the database is written.
     memory_first: ClassVar[bool] = False
+    #: Do not set a persistent pragma the file already has (it would wait on the write lock).
+    skip_set_pragmas: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -98,7 +100,7 @@ class ConsensusStore(abc.ABC):
             pragmas = dict(self.pragmas)
             if self.config.busy_timeout_ms is not None:
                 pragmas["busy_timeout"] = self.config.busy_timeout_ms
-            apply_pragmas(conn, pragmas)
+            apply_pragmas(conn, pragmas, skip_if_set=self.skip_set_pragmas)
         except BaseException:
             conn.close()
             raise

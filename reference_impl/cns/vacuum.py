@@ -48,8 +48,9 @@ def incremental(conn: apsw.Connection, path: str | Path, chunk_pages: int) -> Va
         crashpoint("cns.vacuum.chunk")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     crashpoint("cns.vacuum.checkpointed")
-    return VacuumStats(mode, free_before, _one(conn, "PRAGMA freelist_count"), before,
-                       file_bytes(path))
+    return VacuumStats(
+        mode, free_before, _one(conn, "PRAGMA freelist_count"), before, file_bytes(path)
+    )
 
 
 def seed_daily(conn: apsw.Connection, path: str | Path) -> VacuumStats:
@@ -58,8 +59,13 @@ def seed_daily(conn: apsw.Connection, path: str | Path) -> VacuumStats:
     free_before = _one(conn, "PRAGMA freelist_count")
     conn.execute("PRAGMA incremental_vacuum").fetchall()
     crashpoint("cns.vacuum.chunk")
-    return VacuumStats(_one(conn, "PRAGMA auto_vacuum"), free_before,
-                       _one(conn, "PRAGMA freelist_count"), before, file_bytes(path))
+    return VacuumStats(
+        _one(conn, "PRAGMA auto_vacuum"),
+        free_before,
+        _one(conn, "PRAGMA freelist_count"),
+        before,
+        file_bytes(path),
+    )
 
 
 def none(conn: apsw.Connection, path: str | Path) -> VacuumStats:
