@@ -27,10 +27,13 @@ class StoreConfig:
     ``sleep`` and ``rng``: the retry helper's clock and jitter; tests inject a
     recorder and a seeded generator, so nothing sleeps for real.
     ``pool_size``: connections in the pool (the seed asks for 10).
+    ``extra_pragmas``: set before the variant's own (``locking_mode = EXCLUSIVE``
+    lets WAL run on a VFS without shared memory, as the disk model's recorder).
     ``dual_write``: write the new tables beside the old ones (the seed's phases 2-3).
     """
 
     vfs: str | None = None
+    extra_pragmas: tuple[tuple[str, object], ...] = ()
     dual_write: bool = True
     busy_timeout_ms: int | None = None
     pool_size: int = 10

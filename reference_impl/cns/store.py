@@ -97,7 +97,8 @@ class ConsensusStore(abc.ABC):
                     f"{self.path} is at schema version {version}, newer than this code knows "
                     f"({self.latest_version}); it was left as it is: run a newer release"
                 )
-            pragmas = dict(self.pragmas)
+            pragmas = dict(self.config.extra_pragmas)
+            pragmas.update(self.pragmas)
             if self.config.busy_timeout_ms is not None:
                 pragmas["busy_timeout"] = self.config.busy_timeout_ms
             apply_pragmas(conn, pragmas, skip_if_set=self.skip_set_pragmas)
