@@ -1,0 +1,95 @@
+"""``strace``: the system's tracer, preferred where it is installed.
+
+It follows every child (``-f``), prints every string whole and in hex (``-xx``,
+``-s``) and writes to a file, which is parsed once the command has ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from harness import procs
+from harness.disk.recorders.base import ProcessRecorder, Traced, register
+from harness.disk.recorders.strace_output import parse
+from harness.disk.syscalls import TRACED_CALLS
+
+STRING_LIMIT = 1 << 24  # bytes of a write strace prints; larger ones fail loudly
+
+
+@register("strace", preference=20)
+class Strace(ProcessRecorder):
+    how = "the strace binary (-f, every string in hex), parsed after the run"
+
+    def binary(self) -> str | None:
+        return shutil.which("strace")
+
+    def problem(self) -> str | None:
+        if self.binary() is None:
+            return "no strace on PATH"
+        return None
+
+    def trace(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        pass_fds: Sequence[int],
+        timeout_s: float,
+        workdir: Path,
+    ) -> Traced:
+        out = workdir / "strace.out"
+        command = [
+            str(self.binary()),
+            "--seccomp-bpf",  # stop only on the traced calls: several times faster
+            "-f",
+            "-qq",
+            "-xx",
+            "-s",
+            str(STRING_LIMIT),
+            "-e",
+            "trace=" + TRACED_CALLS,
+            "-e",
+            "signal=none",
+            "-o",
+            str(out),
+            "--",
+            *argv,
+        ]
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=dict(env),
+            pass_fds=tuple(pass_fds),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        procs.track(proc, "disk-strace")
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            kill_group(proc.pid)
+            stdout, stderr = proc.communicate()
+            stderr += f"\ntimed out after {timeout_s} s".encode()
+        finally:
+            procs.untrack(proc.pid)
+        text = out.read_text(errors="surrogateescape") if out.exists() else ""
+        return Traced(
+            parse(text),
+            proc.returncode,
+            stdout.decode(errors="replace"),
+            stderr.decode(errors="replace"),
+        )
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a process group this recorder started (its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
