@@ -9,10 +9,10 @@ from reference_impl.cns import AgentOutput, ConsensusRun, Synthesis
 from reference_impl.cns.legacy import write_legacy
 
 
-def run(n: int, *, spec: str = "SPEC-1", agents: int = 3, run_id: str | None = "r",
+def run(n: int, *, spec: str | None = None, agents: int = 3, run_id: str | None = "r",
         pad: int = 0) -> ConsensusRun:
     return ConsensusRun(
-        spec_id=spec,
+        spec_id=spec or f"SPEC-{n}",
         stage="plan" if n % 2 else "tasks",
         run_id=None if run_id is None else f"{run_id}{n}",
         created_at=f"2025-11-13T10:{n // 60 % 60:02d}:{n % 60:02d}.{(n * 37) % 1000:03d}Z",
