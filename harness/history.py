@@ -112,6 +112,17 @@ class History:
         """A fault the harness injected, recorded as a nemesis ``info`` op."""
         return self._append(NEMESIS, OpType.INFO, f, value)
 
+    def amend(self, op: Op, **value: Any) -> Op:
+        """Add fields to the value of a recorded op (a fault's landing time, once known)."""
+        base = (
+            op.value
+            if isinstance(op.value, dict)
+            else ({} if op.value is None else {"value": op.value})
+        )
+        placed = dataclasses.replace(op, value={**base, **value})
+        self.ops[op.index] = placed
+        return placed
+
     def add(self, op: Op) -> Op:
         """Append an op recorded elsewhere (a child process), re-indexed here."""
         placed = dataclasses.replace(op, index=len(self.ops))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 # Each import registers its checker (one kind per file).
 from harness.checkers import at_most_once, idempotent, no_orphans, stores_equal, total_queue
+from harness.checkers.judge import Check, judge
 from harness.checkers.registry import Checker, check, checkers, get_checker, register
 from harness.checkers.safe import check_safe
 from harness.checkers.snapshot import snapshot_tables
 
 __all__ = [
+    "Check",
     "Checker",
     "at_most_once",
     "check",
@@ -20,6 +22,7 @@ __all__ = [
     "checkers",
     "get_checker",
     "idempotent",
+    "judge",
     "no_orphans",
     "register",
     "snapshot_tables",

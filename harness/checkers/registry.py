@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.checkers.safe import check_safe
-from harness.errors import ConfigError, UnknownName
+from harness.errors import ConfigError
 from harness.history import History
+from harness.registry import Registry
 from harness.verdict import Verdict
 
 CheckerFn = Callable[..., Verdict]
@@ -29,6 +30,8 @@ class Checker:
     fn: CheckerFn
     #: parameters valid on any history, used by the conformance test
     example: Mapping[str, Any] = field(default_factory=dict)
+    #: conformance examples: (history JSON, params, expected validity "valid"/"invalid")
+    examples: tuple[Any, ...] = ()
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -56,31 +59,44 @@ class Checker:
         return verdict
 
 
-_REGISTRY: dict[str, Checker] = {}
+#: Third parties add checkers through entry points of ``fault_harness.checkers``
+#: (a module whose import registers them).
+CHECKERS: Registry[Checker] = Registry(
+    "checker",
+    group="fault_harness.checkers",
+    same=lambda a, b: a.fn is b.fn or _same_source(a.fn, b.fn),
+)
+
+
+def _same_source(a: CheckerFn, b: CheckerFn) -> bool:
+    # One module imported under two names (a test file run directly): the same checker.
+    return (a.__module__.rsplit(".", 1)[-1], a.__qualname__) == (
+        b.__module__.rsplit(".", 1)[-1],
+        b.__qualname__,
+    ) and inspect.getsourcefile(a) == inspect.getsourcefile(b)
 
 
 def register(
-    name: str, *, example: Mapping[str, Any] | None = None
+    name: str, *, example: Mapping[str, Any] | None = None, examples: Any = None
 ) -> Callable[[CheckerFn], CheckerFn]:
+    """Register ``fn(history, **params) -> Verdict`` as ``name``. ``example``: parameters valid
+    on any history (the conformance test runs it on empty and odd histories); ``examples``:
+    conformance cases ``[(history_json, params, "valid"|"invalid"), ...]``."""
+
     def decorate(fn: CheckerFn) -> CheckerFn:
-        if name in _REGISTRY and _REGISTRY[name].fn is not fn:
-            raise ConfigError(f"checker {name!r} is registered twice; pick another name")
-        _REGISTRY[name] = Checker(name, fn, dict(example or {}))
+        CHECKERS.add(name, Checker(name, fn, dict(example or {}), tuple(examples or ())))
         return fn
 
     return decorate
 
 
 def get_checker(name: str) -> Checker:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownName("checker", name, list(_REGISTRY)) from None
+    return CHECKERS.get(name)
 
 
 def checkers() -> list[str]:
-    """Names of every registered checker, sorted."""
-    return sorted(_REGISTRY)
+    """Names of every registered checker, sorted (third parties' included)."""
+    return CHECKERS.names()
 
 
 def check(name: str, history: History, **params: Any) -> Verdict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from harness import crashpoints
-from harness.crash import child
+from harness.crash import child, landing
 from harness.crash._wire import Channel
 
 #: ``Job.stop`` value: stop at every point (race workers run in lockstep).
@@ -100,6 +100,9 @@ def main(channel: Channel, job: Job) -> NoReturn:
         pidfd = os.pidfd_open(os.getpid())
         channel.send_with_fd(("hello", os.getpid()), pidfd)
         os.close(pidfd)
+        # Names this child's PostgreSQL sessions, so the parent can see them end after a
+        # kill or a cut (harness.crash.landing) with nothing asked of the code under test.
+        os.environ["PGAPPNAME"] = landing.app_name(job.process, os.getpid())
         if job.wait_start:
             _wait_go(channel)
         child._bind(channel, job.process, job.fail_on)

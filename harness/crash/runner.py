@@ -17,11 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.crash import landing
 from harness.crash._child import Job
 from harness.crash._record import Recorder
 from harness.crash.spawn import Child, Spawner, default_spawner
 from harness.errors import ConfigError
-from harness.history import History
+from harness.history import History, Op
 
 Action = Callable[[], object]
 DEFAULT_TIMEOUT_S = 30.0
@@ -53,6 +54,9 @@ class CaseRun:
     timed_out: bool = False
     backend_pids: list[int] = field(default_factory=list)
     pid: int = 0
+    #: how long the servers took to let go of this child's sessions after it ended
+    landed_s: float = 0.0
+    faults: list[Op] = field(default_factory=list, repr=False)
 
     @property
     def killed(self) -> bool:
@@ -74,6 +78,7 @@ class CaseRun:
             "error": self.error,
             "timed_out": self.timed_out,
             "duration_s": round(self.duration_s, 6),
+            "landed_s": round(self.landed_s, 6),
         }
 
 
@@ -140,8 +145,19 @@ def run_case(
         run = _drive(child, job, kill_at, pause_at, timeout_s, recorder)
     finally:
         child.close()
+    _land(run, job.process, child.pid)
     run.duration_s = time.perf_counter() - t0
     return run
+
+
+def _land(run: CaseRun, process: str, pid: int) -> None:
+    """The run is over when the servers have seen it: the child's sessions gone (a killed
+    backend rolled back, its locks released). The wait joins the fault's nemesis op."""
+    run.landed_s, lingering = landing.settle(
+        [landing.app_name(process, pid)], sockets=bool(run.faults)
+    )
+    for op in run.faults:
+        run.history.amend(op, landed_s=round(run.landed_s, 6), sessions_ended=len(lingering))
 
 
 def _drive(
@@ -166,7 +182,7 @@ def _drive(
             child.kill()
             run.timed_out = True
             run.error = f"timed out after {timeout_s}s"
-            history.fault("kill", {"process": job.process, "reason": "timeout"})
+            run.faults.append(history.fault("kill", {"process": job.process, "reason": "timeout"}))
             recorder.crashed(job.process, run.error)
             break
         kind = message[0]
@@ -174,14 +190,16 @@ def _drive(
             point = message[1]
             run.points.append(point)
             if point == kill_at:
-                history.fault("kill", {"process": job.process, "at": point})
+                run.faults.append(history.fault("kill", {"process": job.process, "at": point}))
                 child.kill()
                 run.outcome, run.killed_at = Outcome.KILLED, point
                 recorder.crashed(job.process, f"killed at {point}")
                 break
             action = pause_at.get(point)
             if action is not None:
-                history.fault(action_name(action), {"process": job.process, "at": point})
+                run.faults.append(
+                    history.fault(action_name(action), {"process": job.process, "at": point})
+                )
                 run.paused_at.append(point)
                 try:
                     action()

@@ -10,13 +10,14 @@ from harness.races.explore import (
     explore_schedules,
     find_failing_schedule,
 )
-from harness.races.hammer import hammer
+from harness.races.hammer import HammerCase, explore_hammer, hammer
 from harness.races.schedule import Schedule, count_interleavings, enumerate_schedules
 from harness.races.scheduler import ScheduleRun, run_schedule
 from harness.races.strategy import schedules
 
 __all__ = [
     "BlockingDetector",
+    "HammerCase",
     "Schedule",
     "ScheduleCase",
     "ScheduleRun",
@@ -26,6 +27,7 @@ __all__ = [
     "detector_kinds",
     "discover_steps",
     "enumerate_schedules",
+    "explore_hammer",
     "explore_schedules",
     "find_failing_schedule",
     "hammer",

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.checkers.judge import Check as JudgeCheck
+from harness.checkers.judge import checks_of, judge
 from harness.checkers.safe import check_safe
 from harness.crash.explore import _Recorder
 from harness.crash.runner import run_case
@@ -79,18 +81,53 @@ def case_id(schedule: Schedule) -> str:
 def _run_one(
     workers: Workers,
     schedule: Schedule,
-    check: Check,
+    check: Check | None,
     setup: Callable[[], object] | None,
     run_kwargs: dict[str, Any],
+    judged: Judged | None = None,
 ) -> ScheduleCase:
     if setup is not None:
         setup()
     run = run_schedule(workers, schedule, **run_kwargs)
-    verdict = check_safe("check", check, run)
+    cid = case_id(schedule)
+    if judged is not None:
+        verdict = judged.judge(cid, run)
+    else:
+        assert check is not None
+        verdict = check_safe("check", check, run)
     if run.timed_out and verdict.valid:
         verdict = Verdict.unknown("check", f"a step timed out: {run.program().splitlines()[-1]}")
-    cid = case_id(schedule)
     return ScheduleCase(cid, run, Verdict(cid, verdict.validity, verdict.summary, verdict.evidence))
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Checks on the record: the run's history with the stores' ``final`` snapshot and the
+    count of steps that blocked on another worker (``meta["blocked_steps"]``)."""
+
+    checks: Sequence[JudgeCheck]
+    snapshot: Callable[[], Any] | None = None
+
+    def judge(self, cid: str, run: ScheduleRun) -> Verdict:
+        run.history.meta["blocked_steps"] = run.blocked_steps
+        if self.snapshot is not None:
+            try:
+                run.history.snapshot("final", self.snapshot())
+            except Exception as exc:
+                return Verdict.unknown("snapshot", f"reading the stores raised {exc!r}")
+        return judge(cid, run.history, self.checks)
+
+
+def _judged(
+    check: Check | None, checks: Sequence[JudgeCheck] | None, snapshot: Callable[[], Any] | None
+) -> Judged | None:
+    if checks is not None:
+        if check is not None:
+            raise ConfigError("give checks=[Check(...)] or check=fn, not both")
+        return Judged(checks_of(checks), snapshot)
+    if not callable(check):
+        raise ConfigError(f"check must be a callable returning a Verdict, got {check!r}")
+    return None
 
 
 def replayed(ctx: _Recorder | None) -> Schedule | None:
@@ -101,16 +138,20 @@ def replayed(ctx: _Recorder | None) -> Schedule | None:
     return None
 
 
-def _record(ctx: _Recorder | None, case: ScheduleCase) -> None:
+def _record(ctx: _Recorder | None, case: ScheduleCase, judged: Judged | None = None) -> None:
     if ctx is not None:
         detail = {"schedule": str(case.schedule), **case.run.to_json()}
+        if judged is not None:
+            detail["checks"] = [c.to_json() for c in judged.checks]
         ctx.record(case.case_id, case.verdict, history=case.run.history, detail=detail)
 
 
 def explore_schedules(
     workers: Workers,
     *,
-    check: Check,
+    check: Check | None = None,
+    checks: Sequence[JudgeCheck] | None = None,
+    snapshot: Callable[[], Any] | None = None,
     setup: Callable[[], object] | None = None,
     schedules: Iterable[Schedule | str] | None = None,
     steps: Mapping[str, int] | None = None,
@@ -124,9 +165,10 @@ def explore_schedules(
     **run_kwargs: Any,
 ) -> list[ScheduleCase]:
     """Run each schedule (given, or every interleaving of ``steps``, discovered if not
-    given) after ``setup``; ``check`` each run. With ``ctx`` each is a recorded case."""
-    if not callable(check):
-        raise ConfigError(f"check must be a callable returning a Verdict, got {check!r}")
+    given) after ``setup`` (the reset to a fresh state); judge each run: ``checks`` on its
+    record (history, ``final`` snapshot from ``snapshot()``, ``meta["blocked_steps"]``), or
+    ``check(run)``. With ``ctx`` each is a recorded case."""
+    judged = _judged(check, checks, snapshot)
     replay = replayed(ctx)
     if replay is not None:
         schedules = [replay]  # a replay runs its schedule, enumerated or not
@@ -147,9 +189,9 @@ def explore_schedules(
         s = Schedule.parse(schedule) if isinstance(schedule, str) else schedule
         if ctx is not None and not ctx.selected(case_id(s)):
             continue
-        case = _run_one(workers, s, check, setup, kwargs)
+        case = _run_one(workers, s, check, setup, kwargs, judged)
         cases.append(case)
-        _record(ctx, case)
+        _record(ctx, case, judged)
         if stop_at_first_failure and case.verdict.validity is Validity.INVALID:
             break
     if ctx is not None:

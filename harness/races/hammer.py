@@ -12,10 +12,12 @@ from __future__ import annotations
 import random
 import selectors
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.checkers.judge import Check, checks_of, judge
+from harness.crash import landing
 from harness.crash._child import Job
 from harness.crash._record import Recorder
 from harness.crash.child import record
@@ -23,6 +25,7 @@ from harness.crash.runner import op_name
 from harness.crash.spawn import Child, Spawner, default_spawner
 from harness.errors import ConfigError
 from harness.history import History
+from harness.verdict import Verdict
 
 Step = Callable[[random.Random], Any]
 
@@ -89,6 +92,7 @@ def hammer(
 
 
 def _collect(children: list[Child], recorder: Recorder, timeout_s: float) -> None:
+    finished: set[str] = set()
     deadline = time.monotonic() + timeout_s
     with selectors.DefaultSelector() as sel:
         for child in children:
@@ -113,9 +117,80 @@ def _collect(children: list[Child], recorder: Recorder, timeout_s: float) -> Non
                     recorder.crashed(owner.name, "process died")
                     done = True
                 if done:
+                    finished.add(owner.name)
                     sel.unregister(owner.channel.sock)
                     running -= 1
-    for child in children:
-        if child.alive():
-            child.kill()
-            recorder.crashed(child.name, f"timed out after {timeout_s}s")
+    late = [child for child in children if child.name not in finished and child.alive()]
+    for child in late:
+        child.kill()
+        recorder.crashed(child.name, f"timed out after {timeout_s}s")
+    if late:  # complete once the servers let go of the killed processes' sessions
+        killed = recorder.history.fault("kill", {"processes": [c.name for c in late]})
+        waited, lingering = landing.settle([landing.app_name(c.name, c.pid) for c in late])
+        recorder.history.amend(killed, landed_s=round(waited, 6), sessions_ended=len(lingering))
+
+
+@dataclass
+class HammerCase:
+    case_id: str
+    seed: int
+    history: History
+    verdict: Verdict
+
+
+def explore_hammer(
+    ctx: Any,
+    step: Step,
+    *,
+    rounds: int,
+    checks: Sequence[Check],
+    processes: int = 4,
+    ops: int = 10,
+    f: str | None = None,
+    reset: Callable[[], object] | None = None,
+    snapshot: Callable[[], Any] | None = None,
+    timeout_s: float = 60.0,
+    fail_on: tuple[type[BaseException], ...] = (),
+    spawner: Spawner | None = None,
+) -> list[HammerCase]:
+    """``rounds`` hammering cases: ``reset()``, ``hammer`` with a seed drawn from ``ctx.rng``,
+    the stores' ``final`` snapshot, then ``checks`` on that record."""
+    checks = checks_of(checks)
+    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
+        raise ConfigError(f"rounds must be an integer >= 1, got {rounds!r}")
+    cases: list[HammerCase] = []
+    for r in range(rounds):
+        case_id = f"hammer:{processes}x{ops}#{r}"
+        if not ctx.selected(case_id):
+            continue
+        if reset is not None:
+            reset()
+        seed = ctx.rng.randrange(2**31)
+        history = hammer(
+            step,
+            seed=seed,
+            processes=processes,
+            ops=ops,
+            f=f,
+            timeout_s=timeout_s,
+            fail_on=fail_on,
+            spawner=spawner,
+        )
+        verdict: Verdict | None = None
+        if snapshot is not None:
+            try:
+                history.snapshot("final", snapshot())
+            except Exception as exc:
+                verdict = Verdict.unknown("snapshot", f"reading the stores raised {exc!r}")
+        if verdict is None:
+            verdict = judge(case_id, history, checks)
+        cases.append(HammerCase(case_id, seed, history, verdict))
+        detail = {
+            "seed": seed,
+            "processes": processes,
+            "ops": ops,
+            "checks": [c.to_json() for c in checks],
+        }
+        ctx.record(case_id, verdict, history=history, detail=detail)
+    ctx.explored(hammer_rounds=rounds, processes=processes)
+    return cases

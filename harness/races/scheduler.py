@@ -19,12 +19,13 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.crash import landing
 from harness.crash._child import EVERY_POINT, Job
 from harness.crash._record import Recorder
 from harness.crash.runner import Outcome, op_name
 from harness.crash.spawn import Child, Spawner, default_spawner
 from harness.errors import ConfigError
-from harness.history import History
+from harness.history import History, Op
 from harness.races.blocking import BlockingDetector, WorkerView
 from harness.races.schedule import Schedule, check_worker_name
 
@@ -284,6 +285,7 @@ def run_schedule(
     t0 = time.perf_counter()
     started: dict[str, _Worker] = {}
     run = ScheduleRun(schedule, [], {}, history)
+    killed: Op | None = None
     try:
         for name, fn in workers.items():
             job = Job(
@@ -302,7 +304,9 @@ def run_schedule(
             execution.drain()
         except _StepTimeout as exc:
             run.timed_out = True
-            history.fault("kill", {"reason": f"step of {exc} timed out after {step_timeout_s}s"})
+            killed = history.fault(
+                "kill", {"reason": f"step of {exc} timed out after {step_timeout_s}s"}
+            )
             for w in started.values():
                 if w.state != "done":
                     w.child.kill()
@@ -310,6 +314,11 @@ def run_schedule(
     finally:
         for w in started.values():
             w.child.close()
+    if killed is not None:  # the kill is complete once the servers let go of its sessions
+        waited, lingering = landing.settle(
+            [landing.app_name(w.name, w.child.pid) for w in started.values()]
+        )
+        history.amend(killed, landed_s=round(waited, 6), sessions_ended=len(lingering))
     run.results = {name: w.result for name, w in started.items()}
     run.duration_s = time.perf_counter() - t0
     return run

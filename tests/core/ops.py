@@ -95,3 +95,23 @@ def serves_forever(port: int) -> None:
         pass
     crashpoint("t.a")
     time.sleep(3600)
+
+
+def lock_rows_then_stop(dsn: str) -> None:
+    """Locks every row of ``jobs`` (FOR UPDATE, in a transaction) and passes two points there:
+    the code under test knows nothing of the harness but the crash-point marker."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SELECT id FROM jobs FOR UPDATE").fetchall()
+        crashpoint("t.locked")
+        crashpoint("t.before_commit")
+        conn.commit()
+
+
+def redis_client_then_stop(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.client_setname("victim")
+    crashpoint("t.connected")

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from harness.checkers import check, checkers, get_checker, register, snapshot_tables
-from harness.checkers.registry import _REGISTRY
+from harness.checkers.registry import CHECKERS
 from harness.errors import ConfigError, UnknownName
 from harness.history import History
 from harness.verdict import Validity, Verdict
@@ -58,7 +58,8 @@ def test_a_checker_that_raises_is_unknown_never_valid():
         assert v.validity is Validity.UNKNOWN and "ZeroDivisionError" in v.summary
         assert check("returns_bool", History()).validity is Validity.UNKNOWN
     finally:
-        del _REGISTRY["explodes"], _REGISTRY["returns_bool"]
+        CHECKERS.remove("explodes")
+        CHECKERS.remove("returns_bool")
 
 
 @pytest.mark.parametrize("name", checkers())
