@@ -1,12 +1,13 @@
 """Reading a store's file as a later process would, with plain apsw: no store code.
 
-The scenarios' checks judge what these return; expected values come from the
-fix statements (FIXES.md CNS), never from reference_impl.
+``snapshot`` is what the records keep (JSON values); the registered checkers in
+``checks`` judge it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,15 @@ OLD_TABLES = {"consensus_artifacts", "consensus_synthesis", "agent_executions"}
 NEW_TABLES = {"consensus_runs", "agent_outputs"}
 
 
-def snapshot(path: Path) -> dict[str, Any]:
-    """Integrity, version, tables, and the old and new rows in comparable form."""
+def _rows(conn: apsw.Connection, sql: str) -> list[list[Any]]:
+    return sorted((list(r) for r in conn.execute(sql)), key=repr)
+
+
+def snapshot(path: Path, screen: Path | None = None) -> dict[str, Any]:
+    """Integrity, version, tables, old and new rows comparable, agents, file size."""
+    path = Path(path)
+    if not path.exists():
+        return {"integrity": ["ok"], "user_version": 0, "tables": [], "bytes": 0}
     conn = apsw.Connection(str(path))  # opening replays a WAL / rolls back a hot journal
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
@@ -27,34 +35,40 @@ def snapshot(path: Path) -> dict[str, Any]:
             "tables": sorted(tables & (OLD_TABLES | NEW_TABLES)),
         }
         if "consensus_artifacts" in tables:
-            snap["old"] = sorted(conn.execute(
-                "SELECT spec_id, stage, agent_name, content_json FROM consensus_artifacts"))
-            snap["synthesis"] = sorted(conn.execute(
-                "SELECT spec_id, stage, run_id FROM consensus_synthesis"), key=repr)
+            snap["old"] = _rows(conn, "SELECT spec_id, stage, agent_name, content_json"
+                                      " FROM consensus_artifacts")
+            snap["synthesis"] = _rows(conn, "SELECT spec_id, stage, run_id FROM consensus_synthesis")
         if NEW_TABLES <= tables:
-            cols = {r[1] for r in conn.execute("PRAGMA table_info(agent_outputs)")}
-            link = "run_ref" if "run_ref" in cols else "run_id"
-            snap["new"] = sorted(conn.execute(
-                "SELECT r.spec_id, r.stage, o.agent_name, o.content FROM agent_outputs o"
-                f" JOIN consensus_runs r ON r.id = o.{link}"))
-            snap["runs"] = conn.execute("SELECT COUNT(*) FROM consensus_runs").fetchone()[0]
+            out_cols = {r[1] for r in conn.execute("PRAGMA table_info(agent_outputs)")}
+            run_cols = {r[1] for r in conn.execute("PRAGMA table_info(consensus_runs)")}
+            link = "run_ref" if "run_ref" in out_cols else "run_id"
+            snap["new"] = _rows(conn, "SELECT r.spec_id, r.stage, o.agent_name, o.content"
+                                      f" FROM agent_outputs o JOIN consensus_runs r ON r.id = o.{link}")
+            same_run = " AND s.run_id IS r.run_id" if "run_id" in run_cols else ""
+            snap["runs_without_synthesis_ok"] = [r[0] for r in conn.execute(
+                "SELECT r.consensus_ok FROM consensus_runs r WHERE r.consensus_ok IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM consensus_synthesis s WHERE s.spec_id = r.spec_id"
+                f" AND s.stage = r.stage{same_run})")]
         if "agent_executions" in tables:
             snap["agents"] = {
                 a: ("failed" if err is not None else "completed" if done is not None else "spawned")
                 for a, done, err in conn.execute(
                     "SELECT agent_id, completed_at, extraction_error FROM agent_executions")
             }
-        return snap
     finally:
         conn.close()
+    snap["bytes"] = path.stat().st_size
+    if screen is not None:
+        shown: dict[str, str] = {}
+        if screen.exists():
+            for line in screen.read_text().splitlines():
+                agent, status = line.split()
+                shown[agent] = status
+        snap["shown"] = shown
+    return snap
 
 
-def mismatches(snap: dict[str, Any]) -> dict[str, list[Any]]:
-    """Old rows without their new copy and new rows without their old one (multisets)."""
-    old, new = Counter(map(tuple, snap.get("old", []))), Counter(map(tuple, snap.get("new", [])))
-    return {"missing_in_new": list((old - new).elements()),
-            "missing_in_old": list((new - old).elements())}
-
-
-def file_bytes(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
+def digest(path: Path) -> str:
+    snap = snapshot(path)
+    snap.pop("bytes", None)
+    return hashlib.sha256(json.dumps(snap, sort_keys=True).encode()).hexdigest()[:16]

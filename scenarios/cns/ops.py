@@ -164,3 +164,12 @@ def prepare(variant: str, path: str) -> None:
     Path(path).unlink(missing_ok=True)
     with open_store(variant, path, config()):
         pass
+
+
+def rerun(variant: str, path: str) -> dict[str, str]:
+    """Start up once more on a file already started: what it changed (digests of the file)."""
+    from scenarios.cns.files import digest
+
+    before = digest(Path(path))
+    open_close(variant, path)
+    return {"before": before, "after": digest(Path(path))}

@@ -1,12 +1,14 @@
-"""CNS-8: crash durability. SIGKILL mid-transaction: all or nothing, committed data survives,
-integrity_check ok. Power cut (the disk model, SQLite's file layer recorded through a VFS
-shim): every acknowledged commit survives under the store's synchronous level.
+"""CNS-8: crash durability.
 
-The reference runs WAL with ``synchronous = FULL``: the WAL is fsynced at each
-commit, so a commit that returned survives a power cut. The seed's NORMAL
-promises that only across an application crash (SQLite's documentation: in WAL
-mode with NORMAL "a transaction committed ... might roll back following a power
-loss"); the report shows which.
+SIGKILL at every point of storing runs: each run all or nothing, integrity ok.
+Power cut after every write SQLite made (the disk model; un-fsynced data lost
+or torn): integrity ok, each run all or nothing, and every acknowledged commit
+survives under the store's synchronous level. The reference runs WAL with
+``synchronous = FULL`` (the WAL is fsynced at every commit). The seed's NORMAL
+promises durability across an application crash only: SQLite documents that in
+WAL mode with NORMAL "a transaction committed ... might roll back following a
+power loss or system crash"; the prefix's rollback journal with FULL is durable
+but its writes are not grouped in transactions.
 """
 
 from __future__ import annotations
@@ -14,52 +16,40 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from harness.crash.explore import explore_crashes
-from harness.disk import explore
-from harness.disk.sqlite import record_sqlite
+from harness.checkers import Check
+from harness.crash import AFTER_FAULT, explore_points
 from harness.scenario import ScenarioContext, scenario
-from harness.verdict import Verdict, compose
-from reference_impl.cns import StoreConfig, open_store
-from scenarios.cns import checks, data, files, ops
+from reference_impl.cns import open_store
+from scenarios.cns import data, files, ops, power
 
 VARIANTS = ("prefix", "seed", "fixed")
 RUNS = 3
+KILL_CHECKS = [Check("cns.integrity", stage=AFTER_FAULT), Check("cns.runs_whole", stage=AFTER_FAULT)]
+POWER_CHECKS = [
+    Check("cns.integrity", stage=power.AFTER_POWER),
+    Check("cns.runs_whole", stage=power.AFTER_POWER),
+    Check("cns.acked_survive", stage=power.AFTER_POWER),
+]
 
 
 @scenario("CNS-8", variants=VARIANTS, measured=("seed",))
 def test_killed_mid_transaction(ctx: ScenarioContext, tmp_path) -> None:
     path = tmp_path / "store.db"
+    explore_points(
+        ctx,
+        op=lambda facts, link: functools.partial(ops.store_runs, ctx.variant, str(path), 1, 2),
+        reset=lambda: ops.prepare(ctx.variant, str(path)),
+        snapshot=lambda: files.snapshot(path),
+        checks=KILL_CHECKS,
+    )
 
-    def check(run) -> Verdict:
-        snap = files.snapshot(path)
-        return compose("cns.durability", [checks.integrity(snap), checks.runs_whole(snap)])
 
-    explore_crashes(functools.partial(ops.store_runs, ctx.variant, str(path), 1, 2),
-                    setup=lambda: ops.prepare(ctx.variant, str(path)), check=check, ctx=ctx)
-
-
-def _workload(variant: str, root: Path, rec) -> None:
-    cfg = StoreConfig(vfs=rec.vfs_name, pool_size=1,
-                      extra_pragmas=(("locking_mode", "EXCLUSIVE"),))
-    with open_store(variant, root / "store.db", cfg) as store:
+def _store_runs(variant: str, root: Path, rec) -> None:
+    with open_store(variant, root / "store.db", power.recording_config(rec)) as store:
         for n in range(1, RUNS + 1):
-            store.store_run(data.run(n))
-            rec.ack(f"{data.run(n).spec_id}/{data.run(n).stage}")
-
-
-def _recover(path: Path) -> dict:
-    return files.snapshot(path / "store.db")
-
-
-def _check(state, snap) -> Verdict:
-    stored = {(s, st) for s, st, _a, _c in snap.get("old", [])}
-    lost = [label for label in state.acked if tuple(label.split("/")[:2]) not in stored]
-    return compose("cns.power", [
-        checks.integrity(snap),
-        checks.runs_whole(snap),
-        Verdict.violated("cns.acked_survive", f"acknowledged commit(s) lost: {lost}")
-        if lost else Verdict.ok("cns.acked_survive", f"{len(state.acked)} acknowledged, none lost"),
-    ])
+            run = data.run(n)
+            store.store_run(run)
+            rec.ack(f"{run.spec_id}/{run.stage}")  # the commit returned to its caller
 
 
 @scenario("CNS-8", variants=VARIANTS, measured=("seed",))
@@ -67,5 +57,4 @@ def test_power_cut_at_every_write(ctx: ScenarioContext, tmp_path) -> None:
     root = tmp_path / "root"
     root.mkdir()
     ops.prepare(ctx.variant, str(root / "store.db"))
-    trace = record_sqlite(functools.partial(_workload, ctx.variant, root), root)
-    explore(trace, recover=_recover, check=_check, models=("weakest",), ctx=ctx)
+    power.explore_power(ctx, functools.partial(_store_runs, ctx.variant, root), root, POWER_CHECKS)
