@@ -17,7 +17,7 @@ from reference_impl.cns.migrations import FIXED_MIGRATIONS
 from reference_impl.cns.pool import Connections, SingleConnection
 from reference_impl.cns.records import ConsensusRun
 from reference_impl.cns.store import ConsensusStore, T, Work
-from reference_impl.cns.txn import Mode
+from reference_impl.cns.txn import Mode, in_transaction
 from reference_impl.cns.vacuum import VacuumStats
 from reference_impl.cns.validator import Mismatches, compare_linked
 
@@ -35,8 +35,12 @@ class PrefixStore(ConsensusStore):
         return SingleConnection(self._new_connection, self.config.pool_wait_s)
 
     def transact(self, work: Work[T], mode: Mode | str = "default", name: str = "txn") -> T:
+        """Its own writes run in autocommit; a caller that asks for a transaction gets one
+        (the binding offers it), with no retry."""
         with self.connection() as conn:
-            return work(conn)
+            if mode == "default":
+                return work(conn)
+            return in_transaction(conn, work, mode, name)  # type: ignore[arg-type]
 
     def _migrate(self, conn: apsw.Connection) -> list[int]:
         return migrations.run_unversioned(conn, FIXED_MIGRATIONS[:1])

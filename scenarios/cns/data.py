@@ -9,8 +9,9 @@ from reference_impl.cns import AgentOutput, ConsensusRun, Synthesis
 from reference_impl.cns.legacy import write_legacy
 
 
-def run(n: int, *, spec: str | None = None, agents: int = 3, run_id: str | None = "r",
-        pad: int = 0) -> ConsensusRun:
+def run(
+    n: int, *, spec: str | None = None, agents: int = 3, run_id: str | None = "r", pad: int = 0
+) -> ConsensusRun:
     return ConsensusRun(
         spec_id=spec or f"SPEC-{n}",
         stage="plan" if n % 2 else "tasks",

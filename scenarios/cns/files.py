@@ -35,25 +35,36 @@ def snapshot(path: Path, screen: Path | None = None) -> dict[str, Any]:
             "tables": sorted(tables & (OLD_TABLES | NEW_TABLES)),
         }
         if "consensus_artifacts" in tables:
-            snap["old"] = _rows(conn, "SELECT spec_id, stage, agent_name, content_json"
-                                      " FROM consensus_artifacts")
-            snap["synthesis"] = _rows(conn, "SELECT spec_id, stage, run_id FROM consensus_synthesis")
-        if NEW_TABLES <= tables:
+            snap["old"] = _rows(
+                conn, "SELECT spec_id, stage, agent_name, content_json FROM consensus_artifacts"
+            )
+            snap["synthesis"] = _rows(
+                conn, "SELECT spec_id, stage, run_id FROM consensus_synthesis"
+            )
+        if tables >= NEW_TABLES:
             out_cols = {r[1] for r in conn.execute("PRAGMA table_info(agent_outputs)")}
             run_cols = {r[1] for r in conn.execute("PRAGMA table_info(consensus_runs)")}
             link = "run_ref" if "run_ref" in out_cols else "run_id"
-            snap["new"] = _rows(conn, "SELECT r.spec_id, r.stage, o.agent_name, o.content"
-                                      f" FROM agent_outputs o JOIN consensus_runs r ON r.id = o.{link}")
+            snap["new"] = _rows(
+                conn,
+                "SELECT r.spec_id, r.stage, o.agent_name, o.content"
+                f" FROM agent_outputs o JOIN consensus_runs r ON r.id = o.{link}",
+            )
             same_run = " AND s.run_id IS r.run_id" if "run_id" in run_cols else ""
-            snap["runs_without_synthesis_ok"] = [r[0] for r in conn.execute(
-                "SELECT r.consensus_ok FROM consensus_runs r WHERE r.consensus_ok IS NOT NULL"
-                " AND NOT EXISTS (SELECT 1 FROM consensus_synthesis s WHERE s.spec_id = r.spec_id"
-                f" AND s.stage = r.stage{same_run})")]
+            snap["runs_without_synthesis_ok"] = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT r.consensus_ok FROM consensus_runs r WHERE r.consensus_ok IS NOT NULL"
+                    " AND NOT EXISTS (SELECT 1 FROM consensus_synthesis s WHERE s.spec_id = r.spec_id"
+                    f" AND s.stage = r.stage{same_run})"
+                )
+            ]
         if "agent_executions" in tables:
             snap["agents"] = {
                 a: ("failed" if err is not None else "completed" if done is not None else "spawned")
                 for a, done, err in conn.execute(
-                    "SELECT agent_id, completed_at, extraction_error FROM agent_executions")
+                    "SELECT agent_id, completed_at, extraction_error FROM agent_executions"
+                )
             }
     finally:
         conn.close()

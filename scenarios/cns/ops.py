@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from pathlib import Path
@@ -51,7 +52,7 @@ def store_runs(variant: str, path: str, first: int, count: int) -> int:
 def agents_lifecycle(variant: str, path: str, shown: str) -> dict[str, str]:
     """Spawn two agents and complete one; every change the memory shows goes to ``shown``
     (the screen: appended and flushed, so it outlives a SIGKILL as a TUI's output would)."""
-    screen = open(shown, "a", buffering=1)
+    screen = open(shown, "a", buffering=1)  # noqa: SIM115 (lives as long as the process)
 
     def listener(agent_id: str, status: str) -> None:
         screen.write(f"{agent_id} {status}\n")
@@ -87,7 +88,10 @@ def pragmas_and_pool(variant: str, path: str) -> dict[str, Any]:
             def reader() -> None:
                 try:
                     outcome["rows"] = store.read(
-                        lambda c: c.execute("SELECT COUNT(*) FROM consensus_artifacts").fetchone()[0])
+                        lambda c: c.execute("SELECT COUNT(*) FROM consensus_artifacts").fetchone()[
+                            0
+                        ]
+                    )
                 except Exception as exc:
                     outcome["error"] = f"{type(exc).__name__}: {exc}"
 
@@ -100,7 +104,7 @@ def pragmas_and_pool(variant: str, path: str) -> dict[str, Any]:
 
 def delete_and_vacuum(variant: str, path: str) -> dict[str, int]:
     with open_store(variant, path, config()) as store:
-        for spec in ("SPEC-0", "SPEC-1", "SPEC-2"):
+        for spec in [f"SPEC-{i}" for i in range(7)]:  # all but SPEC-7
             store.delete_spec(spec)
         stats = store.vacuum()
     return {"freelist_before": stats.freelist_before, "freelist_after": stats.freelist_after}
@@ -114,20 +118,34 @@ def competitor(path: str) -> None:
     conn = apsw.Connection(path)
     conn.execute("PRAGMA busy_timeout = 60000")
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("INSERT INTO consensus_synthesis(spec_id, stage, output_markdown, status,"
-                 " artifacts_count, created_at) VALUES ('OTHER', 'plan', '', 'ok', 0, 't')")
+    conn.execute(
+        "INSERT INTO consensus_synthesis(spec_id, stage, output_markdown, status,"
+        " artifacts_count, created_at) VALUES ('OTHER', 'plan', '', 'ok', 0, 't')"
+    )
     crashpoint("cns.competitor.holding")
     conn.execute("COMMIT")
     conn.close()
 
 
-def spawn_with_retry(variant: str, path: str, seed: int) -> list[dict[str, Any]]:
+def spawn_with_retry(variant: str, path: str, seed: int) -> dict[str, Any]:
     """One write under contention, SQLITE_BUSY at once (busy_timeout 0): the retry helper
-    handles it. Returns the attempts the helper recorded (prefix: none)."""
+    handles it. Then a permanent error (the same agent id again). Returns the attempts the
+    helper recorded for each (the prefix records none: it makes one attempt)."""
     with open_store(variant, path, config(seed, busy_timeout_ms=0)) as store:
         store.record_agent_spawn("a1", "SPEC-1", "plan", "gemini", "2025-11-13T10:00:00Z")
         log = store.last_retry
-        return log.to_json() if log is not None else []
+        attempts = (
+            log.to_json()
+            if log is not None
+            else [{"number": 1, "error": None, "kind": None, "delay_ms": None}]
+        )
+        with contextlib.suppress(Exception):  # refused: the agent id exists
+            store.record_agent_spawn("a1", "SPEC-1", "plan", "gemini", "2025-11-13T10:00:00Z")
+        dup = store.last_retry
+        return {
+            "attempts": attempts,
+            "duplicate_attempts": len(dup.attempts) if dup is not None and dup is not log else 1,
+        }
 
 
 def upsert_deferred(variant: str, path: str, seed: int) -> list[dict[str, Any]]:
@@ -137,26 +155,17 @@ def upsert_deferred(variant: str, path: str, seed: int) -> list[dict[str, Any]]:
     def work(conn: apsw.Connection) -> int:
         (n,) = conn.execute("SELECT COUNT(*) FROM consensus_synthesis").fetchone()
         crashpoint("cns.upsert.after_read")
-        conn.execute("INSERT INTO consensus_synthesis(spec_id, stage, output_markdown, status,"
-                     " artifacts_count, created_at) VALUES ('S', 'plan', '', 'ok', ?, 't')", (n,))
+        conn.execute(
+            "INSERT INTO consensus_synthesis(spec_id, stage, output_markdown, status,"
+            " artifacts_count, created_at) VALUES ('S', 'plan', '', 'ok', ?, 't')",
+            (n,),
+        )
         return int(n)
 
     with open_store(variant, path, config(seed, busy_timeout_ms=0)) as store:
         store.transact(work, mode="deferred", name="upsert")
         log = store.last_retry
         return log.to_json() if log is not None else []
-
-
-def duplicate_spawn(variant: str, path: str) -> int:
-    """A permanent error (the agent id exists): how many attempts were made."""
-    with open_store(variant, path, config()) as store:
-        store.record_agent_spawn("dup", "SPEC-1", "plan", "gemini", "t")
-        try:
-            store.record_agent_spawn("dup", "SPEC-1", "plan", "gemini", "t")
-        except Exception:
-            pass
-        log = store.last_retry
-        return len(log.attempts) if log is not None else 1
 
 
 def prepare(variant: str, path: str) -> None:

@@ -21,7 +21,9 @@ AFTER_POWER = "after_power"
 
 def recording_config(rec: Any) -> StoreConfig:
     """The shim's files have no shared memory: WAL runs with EXCLUSIVE locking, one connection."""
-    return StoreConfig(vfs=rec.vfs_name, pool_size=1, extra_pragmas=(("locking_mode", "EXCLUSIVE"),))
+    return StoreConfig(
+        vfs=rec.vfs_name, pool_size=1, extra_pragmas=(("locking_mode", "EXCLUSIVE"),)
+    )
 
 
 def _recover(path: Path) -> dict[str, Any]:
@@ -35,8 +37,14 @@ def _judge(checks: Sequence[Check], state: Any, snap: dict[str, Any]) -> Verdict
     return compose("cns.power", [c(history) for c in checks])
 
 
-def explore_power(ctx: Any, workload: Callable[[Any], None], root: Path,
-                  checks: Sequence[Check], models: Sequence[str] = ("weakest",)) -> Any:
+def explore_power(
+    ctx: Any,
+    workload: Callable[[Any], None],
+    root: Path,
+    checks: Sequence[Check],
+    models: Sequence[str] = ("weakest",),
+) -> Any:
     trace = record_sqlite(workload, root)
-    return explore(trace, recover=_recover, check=functools.partial(_judge, checks),
-                   models=models, ctx=ctx)
+    return explore(
+        trace, recover=_recover, check=functools.partial(_judge, checks), models=models, ctx=ctx
+    )

@@ -39,8 +39,7 @@ def test_killed_at_every_migration_point(ctx: ScenarioContext, tmp_path) -> None
     path = tmp_path / "store.db"
 
     def recover(steps) -> None:
-        steps.run("restart", functools.partial(ops.open_close, ctx.variant, str(path)),
-                  f="restart")
+        steps.run("restart", functools.partial(ops.open_close, ctx.variant, str(path)), f="restart")
         steps.run("restart", functools.partial(ops.rerun, ctx.variant, str(path)), f="rerun")
 
     explore_points(

@@ -32,8 +32,9 @@ def test_migrate_the_flat_table(ctx: ScenarioContext, tmp_path) -> None:
     path = tmp_path / "store.db"
 
     def recover(steps) -> None:  # the migration run again (a restart, an operator's rerun)
-        steps.run("rerun", functools.partial(ops.migrate_all, ctx.variant, str(path)),
-                  f="rerun_migration")
+        steps.run(
+            "rerun", functools.partial(ops.migrate_all, ctx.variant, str(path)), f="rerun_migration"
+        )
 
     explore_points(
         ctx,

@@ -15,7 +15,10 @@ from harness.scenario import ScenarioContext, scenario
 from scenarios.cns import files, ops
 
 VARIANTS = ("prefix", "seed", "fixed")
-CHECKS = [Check("cns.integrity", stage=AFTER_FAULT), Check("cns.dual_write_equal", stage=AFTER_FAULT)]
+CHECKS = [
+    Check("cns.integrity", stage=AFTER_FAULT),
+    Check("cns.dual_write_equal", stage=AFTER_FAULT),
+]
 
 
 @scenario("CNS-4", variants=VARIANTS, measured=("seed",))

@@ -32,13 +32,15 @@ def test_killed_between_database_and_memory(ctx: ScenarioContext, tmp_path) -> N
         screen.write_text("")
 
     def recover(steps) -> None:
-        steps.run("restart", functools.partial(ops.restart_state, ctx.variant, str(path)),
-                  f="restart")
+        steps.run(
+            "restart", functools.partial(ops.restart_state, ctx.variant, str(path)), f="restart"
+        )
 
     explore_points(
         ctx,
         op=lambda facts, link: functools.partial(
-            ops.agents_lifecycle, ctx.variant, str(path), str(screen)),
+            ops.agents_lifecycle, ctx.variant, str(path), str(screen)
+        ),
         reset=reset,
         snapshot=lambda: files.snapshot(path, screen),
         recover=recover,

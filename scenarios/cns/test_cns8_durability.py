@@ -24,7 +24,10 @@ from scenarios.cns import data, files, ops, power
 
 VARIANTS = ("prefix", "seed", "fixed")
 RUNS = 3
-KILL_CHECKS = [Check("cns.integrity", stage=AFTER_FAULT), Check("cns.runs_whole", stage=AFTER_FAULT)]
+KILL_CHECKS = [
+    Check("cns.integrity", stage=AFTER_FAULT),
+    Check("cns.runs_whole", stage=AFTER_FAULT),
+]
 POWER_CHECKS = [
     Check("cns.integrity", stage=power.AFTER_POWER),
     Check("cns.runs_whole", stage=power.AFTER_POWER),
