@@ -73,6 +73,7 @@ class ConsensusStore(abc.ABC):
         except BaseException:
             self.close()
             raise
+        crashpoint("cns.open.ready")
         return self
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from reference_impl.cns import open_store
 from scenarios.cns import data, files, ops, power
 
 VARIANTS = ("prefix", "seed", "fixed")
-RUNS = 3
+RUNS = 2
 KILL_CHECKS = [
     Check("cns.integrity", stage=AFTER_FAULT),
     Check("cns.runs_whole", stage=AFTER_FAULT),
