@@ -1,0 +1,44 @@
+"""What the scenarios store: consensus runs, and the legacy file the seed's code leaves."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from reference_impl.cns import AgentOutput, ConsensusRun, Synthesis
+from reference_impl.cns.legacy import write_legacy
+
+
+def run(
+    n: int, *, spec: str | None = None, agents: int = 3, run_id: str | None = "r", pad: int = 0
+) -> ConsensusRun:
+    return ConsensusRun(
+        spec_id=spec or f"SPEC-{n}",
+        stage="plan" if n % 2 else "tasks",
+        run_id=None if run_id is None else f"{run_id}{n}",
+        created_at=f"2025-11-13T10:{n // 60 % 60:02d}:{n % 60:02d}.{(n * 37) % 1000:03d}Z",
+        outputs=tuple(
+            AgentOutput(f"agent{a}", f'{{"n": {n}, "agent": {a}}}' + " " * pad, f"response {n}/{a}")
+            for a in range(agents)
+        ),
+        synthesis=Synthesis(f"# run {n}", "ok" if n % 5 else "conflict", degraded=n % 3 == 0),
+    )
+
+
+#: A legacy file with what makes a migration hard: NULL run ids, sub-second times,
+#: responses, degraded and failed syntheses.
+LEGACY_RUNS = [run(n, run_id=None if n % 4 == 0 else "r") for n in range(1, 9)]
+
+
+def legacy_template(directory: Path, runs: list[ConsensusRun] | None = None) -> Path:
+    path = directory / "legacy-template.db"
+    if not path.exists():
+        write_legacy(path, LEGACY_RUNS if runs is None else runs)
+    return path
+
+
+def reset_to(template: Path, path: Path) -> None:
+    """The case's file: a copy of the template, no journal or WAL left from the last case."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(template, path)
