@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.audit.runner import _sigterm_raises, _stop, _Terminated
+from harness.audit.runner import _signals_raise, _start, _stop, _Terminated
 from harness.audit.settings import Settings
 from harness.catalog import Catalog, load_catalog
 from harness.errors import ConfigError, HarnessError
@@ -181,20 +180,13 @@ def _session(
         env["HARNESS_BACKEND"] = opts.backend
     log = folder / "pytest.log"
     with open(log, "w") as fh:
-        proc = subprocess.Popen(
-            argv,
-            cwd=settings.root,
-            env=env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        # Interrupted (Ctrl-C, SIGTERM): the session stops its servers, or is made to.
+        proc = _start(argv, settings.root, env, fh, stream_output=False)
+        # Interrupted (Ctrl-C, SIGTERM): the run's whole process group is stopped at once.
         try:
-            with _sigterm_raises():
+            with _signals_raise():
                 proc.wait()
         except _Terminated:
-            _stop(proc, child_was_told=False)
+            _stop(proc)
             raise MutationRunFailed("terminated (SIGTERM); the mutation run was stopped") from None
         except BaseException:
             _stop(proc)
