@@ -61,12 +61,17 @@ class Steps:
         self.history.ok(invoked, value)
         return value
 
-    def fault(self, f: str, action: Callable[[], object], **value: Any) -> Op:
+    def fault(
+        self, f: str, action: Callable[[], object], *, ends_clients: bool = True, **value: Any
+    ) -> Op:
         """A fault done here (kill a server...), recorded as a nemesis op with its duration;
-        complete once the servers have let go of every gone client."""
+        complete once the servers have let go of every gone client. ``ends_clients=False``:
+        a fault on the data that ends no client (a key of the wrong type): nothing to wait for."""
         t0 = time.perf_counter()
         op = self.history.fault(f, value or None)
         action()
+        if not ends_clients:
+            return self.history.amend(op, took_s=round(time.perf_counter() - t0, 6))
         waited, lingering = landing.settle()
         return self.history.amend(
             op,

@@ -42,12 +42,12 @@ def _repair(admin: redis.Redis, key: str) -> None:
 
 def plant(steps: Steps, que: QueEnv, key: str) -> None:
     """Replace ``key`` by a string, so HSET/RPUSH on it fail with WRONGTYPE."""
-    steps.fault("wrongtype", functools.partial(_plant, que.admin, key), key=key)
+    steps.fault("wrongtype", functools.partial(_plant, que.admin, key), ends_clients=False, key=key)
 
 
 def repair(steps: Steps, que: QueEnv, key: str) -> None:
     """What an operator does once the error is seen: remove the bad key."""
-    steps.fault("repair", functools.partial(_repair, que.admin, key), key=key)
+    steps.fault("repair", functools.partial(_repair, que.admin, key), ends_clients=False, key=key)
 
 
 def refusals(

@@ -61,7 +61,9 @@ def test_steps_run_records_a_failure_with_its_value():
     def refuse() -> None:
         raise ValueError("workspace_id must be a non-empty string")
 
-    assert steps.run("c", refuse, f="enqueue", value={"request": "r"}, fail_on=(ValueError,)) is None
+    assert (
+        steps.run("c", refuse, f="enqueue", value={"request": "r"}, fail_on=(ValueError,)) is None
+    )
     inv, done = list(h)
     assert inv.value == {"request": "r"} and done.type is OpType.FAIL
     assert done.error == "ValueError: workspace_id must be a non-empty string"
@@ -70,3 +72,11 @@ def test_steps_run_records_a_failure_with_its_value():
 def test_meanwhile_is_armed_by_the_explorer_only():
     with pytest.raises(TypeError, match="arm_in"):
         Meanwhile(other).arm("t.a")
+
+
+def test_a_fault_that_ends_no_client_is_recorded_without_a_wait():
+    h = History()
+    done: list[str] = []
+    op = Steps(h).fault("wrongtype", lambda: done.append("planted"), ends_clients=False, key="k")
+    assert done == ["planted"] and op.f == "wrongtype"
+    assert op.value["key"] == "k" and "took_s" in op.value and "landed_s" not in op.value
