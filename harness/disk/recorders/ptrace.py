@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import procs
-from harness.disk.recorders.base import ProcessRecorder, RecorderUnavailable, Traced, register
+from harness.disk.recorders.base import (
+    ProcessRecorder,
+    RecorderUnavailable,
+    Traced,
+    ptrace_disabled,
+    register,
+)
 from harness.disk.syscalls import Syscall
 
 # Argument kinds: i int (32-bit signed), l long (64-bit signed), p path,
@@ -86,7 +92,7 @@ class Ptrace(ProcessRecorder):
             import ptrace.debugger  # noqa: F401
         except ImportError:
             return "python-ptrace is not installed (pip install python-ptrace)"
-        return None
+        return ptrace_disabled()
 
     def trace(
         self,
