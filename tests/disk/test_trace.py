@@ -29,6 +29,9 @@ with open("d/g.tmp", "wb") as f:
     f.write(b"\\x00\\xff\\"quoted\\"\\n")
 os.rename("d/g.tmp", "d/g")
 os.truncate("d/f", 2)
+fd = os.open("d/s", os.O_WRONLY | os.O_CREAT | os.O_DSYNC)
+os.write(fd, b"s")
+os.close(fd)
 if os.fork() == 0:
     os.unlink("d/g")
     os.write(int(os.environ["HARNESS_DISK_ACK_FD"]), b"ack child\\n")
@@ -50,6 +53,9 @@ EXPECTED = [
     "write ino1 @0 11B b'\\x00\\xff\"quoted\"\\n'",
     "rename d/g.tmp -> d/g",
     "truncate ino0 to 2",
+    "create d/s (ino2)",
+    "write ino2 @0 1B b's'",
+    "fsync ino2",  # O_DSYNC: the write returned once durable
     "unlink d/g (ino1)",
     "ack child",
     "dirsync d",
@@ -123,6 +129,8 @@ def test_writes_through_a_dirfd_and_after_a_rename_follow_the_inode(tmp_path: Pa
         Syscall(1, "lseek", (4, 0, "SEEK_END"), 13),
         Syscall(1, "write", (4, b"d", 1), 1),
         Syscall(1, "fsync", (3,), 0),
+        Syscall(1, "mkdir", (b"sub", 0o755), 0),
+        Syscall(1, "sync", (), 0),
     ]:
         it.feed(call)
     assert [op.describe() for op in builder.trace.ops] == [
@@ -131,4 +139,8 @@ def test_writes_through_a_dirfd_and_after_a_rename_follow_the_inode(tmp_path: Pa
         "write ino0 @10 3B b'abc'",
         "write ino0 @13 1B b'd'",
         "dirsync .",
+        "mkdir sub",
+        "fsync ino0",  # sync(2): every file and directory under the root
+        "dirsync .",
+        "dirsync sub",
     ]

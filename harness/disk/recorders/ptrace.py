@@ -53,6 +53,8 @@ _ARGS: dict[str, str] = {
     "truncate": "pl",
     "fsync": "i",
     "fdatasync": "i",
+    "sync": "",
+    "syncfs": "i",
     "rename": "pp",
     "renameat": "ipip",
     "renameat2": "ipipi",
