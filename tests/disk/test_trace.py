@@ -32,6 +32,13 @@ os.truncate("d/f", 2)
 fd = os.open("d/s", os.O_WRONLY | os.O_CREAT | os.O_DSYNC)
 os.write(fd, b"s")
 os.close(fd)
+import threading
+opened = []
+t = threading.Thread(target=lambda: opened.append(os.open("d/t", os.O_WRONLY | os.O_CREAT)))
+t.start()
+t.join()
+os.write(opened[0], b"t")  # a descriptor a thread opened: the table is shared
+os.fsync(opened[0])
 if os.fork() == 0:
     os.unlink("d/g")
     os.write(int(os.environ["HARNESS_DISK_ACK_FD"]), b"ack child\\n")
@@ -56,6 +63,9 @@ EXPECTED = [
     "create d/s (ino2)",
     "write ino2 @0 1B b's'",
     "fsync ino2",  # O_DSYNC: the write returned once durable
+    "create d/t (ino3)",
+    "write ino3 @0 1B b't'",
+    "fsync ino3",
     "unlink d/g (ino1)",
     "ack child",
     "dirsync d",

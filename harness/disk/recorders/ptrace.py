@@ -234,7 +234,7 @@ class _Loop:
         from ptrace.binding import func as pt
 
         pending = self.entered.get(parent)
-        flags = pending[1][0] if pending and pending[0] == "clone" and pending[1] else 0
+        flags = pending[1][0] if pending and pending[0] in ("clone", "clone3") else 0
         # the child inherits its parent's descriptors before its own first call is read
         self.calls.append(Syscall(parent, "clone" if event == 3 else "fork", (flags,), child))
         self.live.add(child)
