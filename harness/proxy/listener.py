@@ -143,7 +143,6 @@ class Proxy:
         if reason is not None:
             self._refuse(client, reason)
             return
-        self._refusing = None
         self._serial += 1
         task = asyncio.get_running_loop().create_task(self._connect(client, self._serial))
         self._connecting.add(task)
@@ -177,6 +176,7 @@ class Proxy:
             return
         if server.transport is None:  # uvloop: connection_made comes later
             server.transport = transport
+        self._refusing = None  # a connection went through: the next refusal is news
         conn = Connection(serial, client, server, self.chain, self.conns.discard)
         self.conns.add(conn)
         conn.start()

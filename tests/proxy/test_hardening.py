@@ -7,6 +7,7 @@ before its fix.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import subprocess
@@ -108,6 +109,18 @@ def test_defect1_self_loop_spelled_another_way_is_refused(server, listen_host) -
             assert closed_by_peer(sock), upstream
         assert me.num_fds() < fds + FD_MARGIN, upstream
         assert _call(server, "GET", "/version").status_code == 200
+
+
+def test_defect1_refused_loop_is_logged_once_not_per_connection(server, caplog) -> None:
+    created = _call(server, "POST", "/proxies", {"name": "self", "upstream": "x:1"}).json()
+    port = _port(created["listen"])
+    _call(server, "POST", "/proxies/self", {"upstream": f"127.1:{port}"})
+    with caplog.at_level(logging.WARNING, logger="harness.proxy.listener"):
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT_S) as sock:
+                assert closed_by_peer(sock)
+    warnings = [r for r in caplog.records if "leads back" in r.getMessage()]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
 
 
 def test_defect1_two_hop_loop_spelled_another_way_is_refused(server) -> None:
