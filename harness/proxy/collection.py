@@ -130,7 +130,7 @@ class ProxyCollection:
             seen.add(hop.name)
             try:
                 host, port = split_hostport(hop.upstream, "upstream", allow_port_zero=False)
-                targets = await resolve(host, port)
+                targets = [t.address for t in await resolve(host, port)]
             except (ApiError, OSError):
                 return False
 
