@@ -223,6 +223,10 @@ def _start_proxy(seed: int) -> tuple[subprocess.Popen[str], int]:
         stderr=subprocess.DEVNULL,
         text=True,
         cwd=ROOT,
+        # Its own session, as a service runs: with Linux's autogroup scheduling a session
+        # shares the CPU with other sessions, so the load generator does not take the
+        # proxy's share (a server is not in the same session as its clients).
+        start_new_session=True,
     )
     assert proc.stdout is not None
     match = re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline())

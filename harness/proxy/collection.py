@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import resource
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +12,6 @@ from harness.proxy.chain import ToxicSpec, check_name, parse_toxic
 from harness.proxy.errors import PROXY_EXISTS, PROXY_NOT_FOUND, ApiError, bad_request
 from harness.proxy.listener import Proxy
 from harness.proxy.resolve import Address, LocalAddresses, accepts, resolve
-
-log = logging.getLogger(__name__)
 
 DEFAULT_LISTEN = "127.0.0.1:0"  # loopback, any port: safer than Go's all interfaces
 # Connections one proxy may hold open (two descriptors each): a loop that no
@@ -133,7 +130,7 @@ class ProxyCollection:
             seen.add(hop.name)
             try:
                 host, port = split_hostport(hop.upstream, "upstream", allow_port_zero=False)
-                targets = await resolve(host, port)
+                targets = [t.address for t in await resolve(host, port)]
             except (ApiError, OSError):
                 return False
 

@@ -104,11 +104,13 @@ class ToxicLink:
             if stage.spec.name == spec.name:
                 stage.restart(spec)
 
-    async def remove(self, name: str) -> None:
-        stage = next((s for s in self.stages if s.spec.name == name), None)
-        if stage is None:
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.spec.name == name), None)
+
+    def splice_out(self, stage: Stage) -> None:
+        """Take a halted stage (its tasks done) out of the chain, its queue passed on."""
+        if stage not in self.stages:
             return
-        await stage.stop()
         if stage.active and not stage.ended:
             stage.toxic.on_remove(stage)
         index = self.stages.index(stage)

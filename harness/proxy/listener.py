@@ -11,7 +11,7 @@ from harness.proxy.addr import bind_host, format_addr, normalize_listen, split_h
 from harness.proxy.chain import ToxicChain
 from harness.proxy.connection import Connection, Side
 from harness.proxy.errors import ApiError
-from harness.proxy.resolve import Address, listener_address, resolve
+from harness.proxy.resolve import Address, Target, listener_address, resolve
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,6 @@ class Proxy:
         if reason is not None:
             self._refuse(client, reason)
             return
-        self._refusing = None
         self._serial += 1
         task = asyncio.get_running_loop().create_task(self._connect(client, self._serial))
         self._connecting.add(task)
@@ -161,7 +160,7 @@ class Proxy:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 targets = await resolve(host, port)
-                if await self._guard.leads_back(self, targets):
+                if await self._guard.leads_back(self, [t.address for t in targets]):
                     # Dialling would accept a connection that dials again, without end.
                     self._refuse(client, f"upstream {self.upstream} leads back to this proxy")
                     return
@@ -177,6 +176,7 @@ class Proxy:
             return
         if server.transport is None:  # uvloop: connection_made comes later
             server.transport = transport
+        self._refusing = None  # a connection went through: the next refusal is news
         conn = Connection(serial, client, server, self.chain, self.conns.discard)
         self.conns.add(conn)
         conn.start()
@@ -193,13 +193,13 @@ def _every_interface(host: str, port: int) -> socket.socket:
     return socket.create_server(("0.0.0.0", port), backlog=100)
 
 
-async def _dial(targets: list[Address]) -> tuple[asyncio.Transport, Side]:
+async def _dial(targets: list[Target]) -> tuple[asyncio.Transport, Side]:
     """Connect to the first of ``targets`` that answers (the resolver's order)."""
     loop = asyncio.get_running_loop()
-    error: OSError = OSError(f"no address to connect to among {targets}")
-    for ip, port in targets:
+    error: OSError = OSError("the upstream resolved to no address")
+    for target in targets:
         try:
-            return await loop.create_connection(Side, str(ip), port)
+            return await loop.create_connection(Side, target.dial_host, target.address[1])
         except OSError as exc:
             error = exc
     raise error

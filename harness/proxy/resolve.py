@@ -35,20 +35,29 @@ def listener_address(sockname: tuple[object, ...]) -> Address:
     return canonical_ip(str(sockname[0]), connect=False), int(str(sockname[1]))
 
 
-async def resolve(host: str, port: int) -> list[Address]:
+@dataclass(frozen=True)
+class Target:
+    """One address a connection may go to: as routed (to compare) and as resolved (to dial:
+    an IPv6 scope id kept)."""
+
+    address: Address
+    dial_host: str
+
+
+async def resolve(host: str, port: int) -> list[Target]:
     """Every address a connection to ``host:port`` may go to, in the resolver's order."""
     try:
-        return [(canonical_ip(host), port)]  # a literal address: no resolver round trip
+        return [Target((canonical_ip(host), port), host)]  # a literal: no resolver round trip
     except ValueError:
         pass
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
-    out: list[Address] = []
+    out: list[Target] = []
     for family, _, _, _, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6):
-            address = (canonical_ip(str(sockaddr[0])), port)
-            if address not in out:
-                out.append(address)
+            target = Target((canonical_ip(str(sockaddr[0])), port), str(sockaddr[0]))
+            if target not in out:
+                out.append(target)
     return out
 
 

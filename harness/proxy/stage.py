@@ -61,6 +61,7 @@ class Stage:
         self.active = False  # the toxicity draw: does the toxic act on this link?
         self.ended = False  # the toxic closed or reset the stream; input is discarded
         self.holding = False  # being removed: queue input even with no toxic running
+        self._respawning = False  # restarted: a new pipe starts when the old one is done
         self._waiter: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -71,7 +72,7 @@ class Stage:
             if isinstance(item, Chunk):
                 self.link.account(-len(item.data))
             return
-        if not self._tasks and not self.holding:
+        if not self._tasks and not self.holding and not self._respawning:
             self.next.put(item)  # inactive: transparent
             return
         self.inbox.append(item)
@@ -85,37 +86,56 @@ class Stage:
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
-        self._spawn(None)
+        self._spawn()
 
     def restart(self, spec: ToxicSpec) -> None:
-        """Apply a changed configuration; toxicity is drawn again, as Toxiproxy does."""
+        """Apply a changed configuration; toxicity is drawn again, as Toxiproxy does.
+
+        The new pipe starts when the old one has put its held chunk back (a done
+        callback, not a task waiting: updates touch every open connection)."""
         self.spec, self.toxic = spec, spec.toxic
+        if self._respawning:
+            return  # a start is already due once the old pipe is done: it takes this spec
         previous = list(self._tasks)
+        if not previous:
+            self._spawn()
+            return
+        self._respawning = True
+        remaining = len(previous)
+
+        def done(task: asyncio.Task[None]) -> None:
+            nonlocal remaining
+            remaining -= 1
+            if remaining == 0 and self._respawning:
+                self._respawning = False
+                if not self.holding:
+                    self._spawn()
+
         for task in previous:
             task.cancel()
-        self._spawn(previous)
+            task.add_done_callback(done)
 
-    def _spawn(self, previous: list[asyncio.Task[None]] | None) -> None:
-        task = self._loop.create_task(self._run(previous))
+    def _spawn(self) -> None:
+        task = self._loop.create_task(self._run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def stop(self) -> None:
-        """Cancel the toxic and wait until its held chunk is back in the queue."""
+    def halt(self) -> list[asyncio.Task[None]]:
+        """Cancel the toxic; its held chunk is back in the queue once the tasks returned
+        are done. Input queues meanwhile (so one wait can cover many stages)."""
         self.holding = True
+        self._respawning = False
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        return tasks
 
     def cancel(self) -> None:
+        self._respawning = False
         for task in self._tasks:
             task.cancel()
 
-    async def _run(self, previous: list[asyncio.Task[None]] | None) -> None:
-        if previous:
-            await asyncio.wait(previous)
+    async def _run(self) -> None:
         if self.ended:
             return
         self.active = self.rng.random() < self.spec.toxicity

@@ -7,6 +7,7 @@ before its fix.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import subprocess
@@ -108,6 +109,18 @@ def test_defect1_self_loop_spelled_another_way_is_refused(server, listen_host) -
             assert closed_by_peer(sock), upstream
         assert me.num_fds() < fds + FD_MARGIN, upstream
         assert _call(server, "GET", "/version").status_code == 200
+
+
+def test_defect1_refused_loop_is_logged_once_not_per_connection(server, caplog) -> None:
+    created = _call(server, "POST", "/proxies", {"name": "self", "upstream": "x:1"}).json()
+    port = _port(created["listen"])
+    _call(server, "POST", "/proxies/self", {"upstream": f"127.1:{port}"})
+    with caplog.at_level(logging.WARNING, logger="harness.proxy.listener"):
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT_S) as sock:
+                assert closed_by_peer(sock)
+    warnings = [r for r in caplog.records if "leads back" in r.getMessage()]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
 
 
 def test_defect1_two_hop_loop_spelled_another_way_is_refused(server) -> None:
@@ -346,3 +359,27 @@ def test_defect13_listen_on_every_interface_is_reported_as_toxiproxy(server, ech
     with socket.create_connection(("127.0.0.1", _port(listen)), timeout=WAIT_S) as sock:
         sock.sendall(b"v4")
         assert recv_exact(sock, 2) == b"v4"
+
+
+def test_defect1_addresses_compared_as_routed_not_as_spelled() -> None:
+    import asyncio
+    import ipaddress
+
+    from harness.proxy.resolve import LocalAddresses, accepts, canonical_ip, resolve
+
+    ip = ipaddress.ip_address
+    assert canonical_ip("::ffff:127.0.0.1") == ip("127.0.0.1")
+    assert canonical_ip("0.0.0.0") == ip("127.0.0.1") and canonical_ip("::") == ip("::1")
+    assert canonical_ip("fe80::1%eth0") == ip("fe80::1")
+    targets = asyncio.run(resolve("127.1", 80))
+    assert [t.address for t in targets] == [(ip("127.0.0.1"), 80)]
+    scoped = asyncio.run(resolve("fe80::1%lo", 80))
+    assert scoped[0].dial_host == "fe80::1%lo"  # the scope id is kept for dialling
+    local = LocalAddresses()
+    v4_any, v6_any = (ip("0.0.0.0"), 80), (ip("::"), 80)
+    assert accepts(v6_any, (ip("127.0.0.5"), 80), local)  # dual-stack takes IPv4
+    assert accepts(v4_any, (ip("127.0.0.5"), 80), local)
+    assert not accepts(v4_any, (ip("::1"), 80), local)  # 0.0.0.0 takes no IPv6
+    assert not accepts(v6_any, (ip("127.0.0.1"), 81), local)  # another port
+    assert not accepts(v6_any, (ip("203.0.113.9"), 80), local)  # not this host
+    assert not accepts((ip("127.0.0.1"), 80), (ip("127.0.0.2"), 80), local)
