@@ -378,7 +378,8 @@ def test_defect4_hammer_case_is_rerun_and_labelled(toy_audit: Path, tmp_path: Pa
 def test_defect5_out_in_proc_or_sys_is_refused_before_running(
     toy_project: Path, where: str
 ) -> None:
-    code, out, err = run_cli(toy_project, "audit", "-q", "--out", where)
+    # Not -q: a run that started would show its progress lines on stderr.
+    code, out, err = run_cli(toy_project, "audit", "--out", where)
     assert code == 2 and out == ""
     assert f"cannot write the report to {where}" in err and err.count("\n") == 1
 

@@ -479,19 +479,33 @@ def test_defect6_a_server_a_scenario_kills_leaves_no_segment(state: Path) -> Non
     assert proc.returncode == 0 and out.strip() == "0", out
 
 
-def test_defect6_the_reaper_never_removes_a_segment_it_did_not_record(state: Path) -> None:
-    """A stale record naming a live segment of someone else (another creator) leaves it be."""
+def test_defect6_the_reaper_removes_only_the_segment_it_recorded(state: Path) -> None:
+    """A stale record whose segment is not the one recorded (another creator, another key:
+    the id was reused) leaves it be; the exact record removes it."""
+    import ctypes
+
     from harness import procs
     from harness.procs import records, sysv
     from harness.procs.records import SegmentRecord
 
-    foreign = next(iter(sysv.segments()), None)
-    if foreign is None:
-        pytest.skip("no System V segment on this machine to stand for someone else's")
-    # Same id, another creator; same id and creator, another key (the id was reused).
-    stale = [state / "runs" / "999998-1.0", state / "runs" / "999999-1.0"]
-    records.write(stale[0], SegmentRecord(foreign.shmid, foreign.key, foreign.creator_pid + 1))
-    records.write(stale[1], SegmentRecord(foreign.shmid, foreign.key + 1, foreign.creator_pid))
-    procs.reap_stale()
-    assert sysv.find(foreign.shmid) is not None
-    assert not any(p.exists() for p in stale)
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_private, ipc_creat = 0, 0o1000
+    shmid = libc.shmget(ipc_private, 4096, ipc_creat | 0o600)
+    assert shmid >= 0, ctypes.get_errno()
+    try:
+        seg = sysv.find(shmid)
+        assert seg is not None and seg.creator_pid == os.getpid()
+        wrong = [
+            SegmentRecord(shmid, seg.key, seg.creator_pid + 1),
+            SegmentRecord(shmid, seg.key + 1, seg.creator_pid),
+        ]
+        for n, record in enumerate(wrong):
+            records.write(state / "runs" / f"99999{n}-1.0", record)
+        procs.reap_stale()
+        assert sysv.find(shmid) is not None
+        assert [p for p in (state / "runs").iterdir() if p.is_dir()] == []
+        records.write(state / "runs" / "999999-1.0", SegmentRecord(shmid, seg.key, os.getpid()))
+        procs.reap_stale()
+        assert sysv.find(shmid) is None
+    finally:
+        libc.shmctl(shmid, 0, None)  # IPC_RMID, if the test failed before the reaper did

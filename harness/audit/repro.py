@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from harness.audit.model import Run
 from harness.audit.replayability import HAMMER_NOTE, RERUN, result_kind
@@ -64,37 +65,40 @@ def print_history(history: History, out: TextIO) -> None:
         out.write(f"    snapshot {name}: {json.dumps(state, default=str)[:500]}\n")
 
 
-def resolve_ref(
-    settings: Settings, catalog: Catalog, ref: str, backend: str | None
-) -> tuple[str, str, str, str | None]:
-    """(fix id, scenario, variant, case id) of ``ref``, checked against what exists.
+def _resolver(
+    fix_part: str,
+    scen: str,
+    variant: str,
+    found: list[str],
+    then: Callable[[], None] | None = None,
+) -> Callable[[list[dict[str, Any]]], None]:
+    """Checks the collected items before any output is shown: exactly one fix (of those
+    ``fix_part`` names, a fix or a system id) must have this scenario and variant."""
 
-    The fix may be given as a system id (``AGT/concurrent_pollers/prefix``): the fix of
-    that system holding the scenario is meant. Collecting first (no case runs) means an
-    unknown scenario is one line, without pytest's output before it.
-    """
-    fix_part, scen, variant, case_id = parse_case_ref(ref)
-    fix_ids = catalog.check_fix_ids([fix_part])
-    sel = Selection(
-        fixes=fix_ids, variants=[variant], scenarios=[scen], collect_only=True, backend=backend
-    )
-    found = sorted(
-        {
-            str(i["fix_id"])
-            for i in run_pytest(settings, sel).collected
-            if i.get("scenario") == scen and i.get("variant") == variant
-        }
-    )
-    if not found:
-        raise ConfigError(
-            f"no scenario {case_ref(fix_part.upper(), scen, variant)}; "
-            f"'harness list --fix {fix_part.upper()}' shows the scenarios and variants that exist"
+    def check(items: list[dict[str, Any]]) -> None:
+        fixes = sorted(
+            {
+                str(i["fix_id"])
+                for i in items
+                if i.get("scenario") == scen and i.get("variant") == variant
+            }
         )
-    if len(found) > 1:
-        raise ConfigError(
-            f"{ref}: scenario {scen!r} exists in {', '.join(found)}; name the fix instead"
-        )
-    return found[0], scen, variant, case_id
+        if not fixes:
+            raise ConfigError(
+                f"no scenario {case_ref(fix_part.upper(), scen, variant)}; "
+                f"'harness list --fix {fix_part.upper()}' shows the scenarios and variants "
+                "that exist"
+            )
+        if len(fixes) > 1:
+            raise ConfigError(
+                f"scenario {scen!r} exists in {', '.join(fixes)}; name the fix instead of "
+                f"{fix_part.upper()}"
+            )
+        found[:] = fixes
+        if then is not None:
+            then()
+
+    return check
 
 
 def repro(
@@ -116,13 +120,23 @@ def repro(
     out = out or sys.stdout
     if runs < 1:
         raise ConfigError(f"--runs must be 1 or more, got {runs}")
-    fix_id, scen, variant, case_id = resolve_ref(settings, catalog, ref, backend)
-    ref = case_ref(fix_id, scen, variant, case_id)
-    recorded = find_recorded(recorded_path, ref)
+    fix_part, scen, variant, case_id = parse_case_ref(ref)
+    fix_ids = catalog.check_fix_ids([fix_part])
+    if len(fix_ids) == 1:  # a fix id: its recorded seed is known before the run
+        ref = case_ref(fix_ids[0], scen, variant, case_id)
+    recorded = find_recorded(recorded_path, ref) if len(fix_ids) == 1 else None
+    if seed is None and recorded is None and len(fix_ids) > 1:
+        # A system id: which fix holds the scenario is known once collected; collect first.
+        found: list[str] = []
+        collect = Selection(fixes=fix_ids, variants=[variant], scenarios=[scen], collect_only=True)
+        _resolver(fix_part, scen, variant, found)(run_pytest(settings, collect).collected)
+        fix_ids, ref = found, case_ref(found[0], scen, variant, case_id)
+        recorded = find_recorded(recorded_path, ref)
     if seed is None:
-        seed = recorded.result.seed if recorded else derive_seed(0, fix_id, scen, variant)
+        seed = recorded.result.seed if recorded else derive_seed(0, fix_ids[0], scen, variant)
+    found = []
     sel = Selection(
-        fixes=[fix_id],
+        fixes=fix_ids,
         variants=[variant],
         scenarios=[scen],
         seed=seed,
@@ -133,11 +147,16 @@ def repro(
         backend=backend,
     )
     rerun = recorded is not None and result_kind(recorded.result, case_id) == RERUN
-    if rerun:
-        out.write(f"{ref}: {HAMMER_NOTE}\n")
-    out.write(f"replaying {ref} with seed {seed}\n")
-    out.flush()
-    result, cases = _run_once(settings, sel, ref)
+
+    def announce() -> None:  # once the scenario is known to exist, before pytest's output
+        if rerun:
+            out.write(f"{ref}: {HAMMER_NOTE}\n")
+        out.write(f"replaying {ref} with seed {seed}\n")
+        out.flush()
+
+    check = _resolver(fix_part, scen, variant, found, then=announce)
+    result, cases = _run_once(settings, sel, ref, check=check)
+    sel = replace(sel, fixes=found)
     _print_result(result, cases, out)
     if keep:
         out.write(
@@ -179,11 +198,18 @@ def repro(
 
 
 def _run_once(
-    settings: Settings, sel: Selection, ref: str, stream: bool = True
+    settings: Settings,
+    sel: Selection,
+    ref: str,
+    stream: bool = True,
+    check: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> tuple[ScenarioResult, list[Case]]:
-    run = run_pytest(settings, sel, stream_output=stream)
+    run = run_pytest(settings, sel, stream_output=stream, on_collected=check)
     base = case_ref(sel.fixes[0], sel.scenarios[0], sel.variants[0])
-    result = next((r for r in run.results if r.ref == base), None)
+    result = next(
+        (r for r in run.results if (r.scenario, r.variant) == (sel.scenarios[0], sel.variants[0])),
+        None,
+    )
     if result is None:
         raise ConfigError(
             f"no scenario {base} ran; 'harness list --fix {sel.fixes[0]}' shows what exists"

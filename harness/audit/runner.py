@@ -144,7 +144,11 @@ def run_pytest(
     sel: Selection,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     stream_output: bool = False,
+    on_collected: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> PytestRun:
+    """Run pytest on the selection. ``stream_output``: echo pytest's output as it comes,
+    but only once ``on_collected`` (given the collected items) has accepted them: a
+    selection it refuses (raises) stops the run with that error alone on the screen."""
     if not settings.scenarios.exists():
         raise RunFailed(
             f"scenarios path {settings.scenarios} does not exist; set [tool.harness] scenarios"
@@ -159,11 +163,21 @@ def run_pytest(
         argv = pytest_argv(settings, sel, results_path)
         t0 = time.perf_counter()
         events: list[dict[str, Any]] = []
-        with open(log_path, "w") as log, open(events_path) as tail:
-            proc = _start(argv, settings.root, _env(sel, events_path), log, stream_output)
+        with open(log_path, "w") as log, open(events_path) as tail, open(log_path) as output:
+            proc = _start(argv, settings.root, _env(sel, events_path), log)
+            echo = _Echo(output, held=on_collected is not None) if stream_output else None
+
+            def handle(event: dict[str, Any]) -> None:
+                if event["event"] == "collected" and on_collected is not None:
+                    on_collected(event["items"])
+                    if echo is not None:
+                        echo.held = False
+                if on_event is not None:
+                    on_event(event)
+
             try:
                 with _signals_raise():
-                    _follow(proc, tail, events, on_event)
+                    _follow(proc, tail, events, handle, echo)
             except _Terminated as exc:
                 _stop(proc)
                 raise RunFailed(
@@ -239,6 +253,7 @@ def _follow(
     tail: TextIO,
     events: list[dict[str, Any]],
     on_event: Callable[[dict[str, Any]], None] | None,
+    echo: _Echo | None = None,
 ) -> None:
     """Tail the events file until the child exits, handing each event on as it comes."""
     pending = ""  # a line caught half-written waits for its end
@@ -253,14 +268,29 @@ def _follow(
             events.append(event)
             if on_event is not None:
                 on_event(event)
+        if echo is not None:
+            echo.forward()
         if done:
             return
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
-def _start(
-    argv: list[str], cwd: Path, env: dict[str, str], log: TextIO, stream_output: bool
-) -> subprocess.Popen[bytes]:
+class _Echo:
+    """pytest's output (from its log file) copied to stdout as it grows, once not held."""
+
+    def __init__(self, log: TextIO, held: bool) -> None:
+        self.log, self.held = log, held
+
+    def forward(self) -> None:
+        if self.held:
+            return
+        text = self.log.read()
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+
+def _start(argv: list[str], cwd: Path, env: dict[str, str], log: TextIO) -> subprocess.Popen[bytes]:
     """pytest in its own process group, dying with this process.
 
     Its own group: a terminal's Ctrl-C reaches this process only, which stops the
@@ -272,8 +302,8 @@ def _start(
         argv,
         cwd=cwd,
         env=env,
-        stdout=None if stream_output else log,
-        stderr=subprocess.STDOUT if not stream_output else None,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
         preexec_fn=die_with_parent(os.getpid()),
