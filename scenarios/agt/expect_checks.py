@@ -208,3 +208,42 @@ def recovered_same_agent(
     if problems:
         return Verdict.violated(name, "; ".join(problems), tokens=mine)
     return Verdict.ok(name, "same agent, lost token revoked, one fresh token")
+
+
+@register(
+    "agt.schema_summary_is",
+    example={"versions": [1, 2], "retry_count": True, "index": True},
+    examples=[
+        (
+            {
+                **_OK_STEP,
+                "snapshots": {"final": {"versions": [1], "retry_count": False, "index": False}},
+            },
+            {"versions": [1], "retry_count": False, "index": False},
+            "valid",
+        ),
+        (
+            {
+                **_OK_STEP,
+                "snapshots": {"final": {"versions": [1], "retry_count": True, "index": False}},
+            },
+            {"versions": [1], "retry_count": False, "index": False},
+            "invalid",
+        ),
+    ],
+)
+def schema_summary_is(
+    history: History,
+    *,
+    versions: list[int],
+    retry_count: bool,
+    index: bool,
+    stage: str = "final",
+) -> Verdict:
+    """The recorded versions, the retry_count column and its partial index are as expected."""
+    state = history.snapshots[stage]
+    want = {"versions": versions, "retry_count": retry_count, "index": index}
+    got = {k: state[k] for k in want}
+    if got != want:
+        return Verdict.violated("agt.schema_summary_is", f"schema {got}, want {want}", got=got)
+    return Verdict.ok("agt.schema_summary_is", f"schema {got}")
