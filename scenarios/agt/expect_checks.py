@@ -247,3 +247,54 @@ def schema_summary_is(
     if got != want:
         return Verdict.violated("agt.schema_summary_is", f"schema {got}, want {want}", got=got)
     return Verdict.ok("agt.schema_summary_is", f"schema {got}")
+
+
+@register(
+    "agt.one_live_refresh_token",
+    example={},
+    examples=[
+        (
+            {
+                **_RECOVERED,
+                "snapshots": {
+                    "final": {
+                        "facts": {"agent": "a"},
+                        "refresh_tokens": [{"agent_id": "a", "revoked_at": None}],
+                    }
+                },
+            },
+            {},
+            "valid",
+        ),
+        (
+            {
+                **_RECOVERED,
+                "snapshots": {
+                    "final": {
+                        "facts": {"agent": "a"},
+                        "refresh_tokens": [
+                            {"agent_id": "a", "revoked_at": None},
+                            {"agent_id": "a", "revoked_at": None},
+                        ],
+                    }
+                },
+            },
+            {},
+            "invalid",
+        ),
+    ],
+)
+def one_live_refresh_token(history: History, *, stage: str = "final") -> Verdict:
+    """The recovered agent holds exactly one unrevoked refresh token (single use kept)."""
+    state = history.snapshots[stage]
+    agent = state["facts"].get("agent")
+    live = [
+        r for r in state["refresh_tokens"] if r["agent_id"] == agent and r["revoked_at"] is None
+    ]
+    if len(live) != 1:
+        return Verdict.violated(
+            "agt.one_live_refresh_token",
+            f"agent {agent}: {len(live)} live refresh tokens, want 1",
+            live=live,
+        )
+    return Verdict.ok("agt.one_live_refresh_token", f"agent {agent}: one live refresh token")

@@ -9,22 +9,29 @@ follow-through: it must no longer work), another agent's token is untouched.
 Refused, each with its own error and nothing changed: another secret, an agent
 that has used its credentials, one second past the window (exactly at its end
 it still recovers), a token consumed without a proof; an expired unused token
-is refused as expired. The pre-fix variant refuses every recovery: caught.
+is refused as expired. Two recoveries at once (the second started while the
+first, in a child, has revoked the lost token and not yet committed): both
+succeed and the agent ends with exactly one live refresh token. The pre-fix
+variant refuses every recovery: caught.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from harness.checkers import Check
-from harness.crash import explore_named
+from harness.crash import explore_named, run_case
 from harness.scenario import scenario
 from reference_impl.agt import Deployment, ManualClock, Variants, register, tokens
 from reference_impl.agt.errors import AgtError
-from scenarios.agt import agtdb, expect_checks, oracles
+from scenarios.agt import agtdb, child_ops, expect_checks, oracles
 from scenarios.agt.oracles import T0, iso
 
 FIX = "AGT-9"
@@ -90,6 +97,55 @@ def _recover_here(dsn: str, variant: str, now: datetime, secret: str) -> dict[st
     return {"recovered": out.recovered, "agent": out.agent_id}
 
 
+def _two_recoveries(dsn: str, variant: str) -> dict[str, Any]:
+    """Recovery 1 in a child, paused after it revoked the lost token (before COMMIT);
+    recovery 2 started here meanwhile: it must wait for 1, then see 1's fresh token."""
+    second: dict[str, Any] = {}
+
+    def recovery2() -> None:
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+                second["pid"] = conn.info.backend_pid
+                out = register(conn, _dep(variant, T0), REG, "lost-reply", SECRET)
+                second["recovered"] = out.recovered
+        except Exception as exc:
+            second["error"] = type(exc).__name__
+
+    thread = threading.Thread(target=recovery2, daemon=True)
+
+    def start_second_and_wait_for_it_to_block() -> None:
+        thread.start()
+        deadline = time.monotonic() + 10.0
+        with psycopg.connect(dsn, autocommit=True) as watch:
+            while time.monotonic() < deadline and thread.is_alive():
+                pid = second.get("pid")
+                row = (
+                    watch.execute(
+                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+                    ).fetchone()
+                    if pid
+                    else None
+                )
+                if row and row[0] == "Lock":
+                    return
+                time.sleep(0.02)
+
+    op = functools.partial(
+        child_ops.register_op, dsn, f"{FIX}={variant}", T0.isoformat(), REG, SECRET
+    )
+    first = run_case(
+        op,
+        pause_at={"agt.recover.after_revoke": start_second_and_wait_for_it_to_block},
+        timeout_s=30,
+        record_as=None,
+    )
+    thread.join(30.0)
+    return {
+        "first": first.value.get("recovered") if isinstance(first.value, dict) else first.error,
+        "second": second.get("recovered", second.get("error")),
+    }
+
+
 @scenario(FIX, variants=("prefix", "fixed"))
 def test_recovery_decides_and_follows_through(ctx, pg_database_factory) -> None:
     """Recovery of a lost reply: same agent, fresh refresh token, the lost one revoked and
@@ -105,6 +161,13 @@ def test_recovery_decides_and_follows_through(ctx, pg_database_factory) -> None:
 
         return run
 
+    def concurrent(steps) -> None:
+        if ctx.variant == "prefix":  # no recovery to race: refused like any other
+            attempt()(steps)
+            return
+        facts["agent"] = _seed(dsn)
+        steps.run("recover", functools.partial(_two_recoveries, dsn, ctx.variant))
+
     cases = {
         "recovers": attempt(),
         "recovers_at_the_window_end": attempt(at=USED_AT + WINDOW),
@@ -113,7 +176,9 @@ def test_recovery_decides_and_follows_through(ctx, pg_database_factory) -> None:
         "agent_already_seen": attempt(seen=True),
         "consumed_without_proof": attempt(proof=False),
         "unused_and_expired": attempt(consumed=False),
+        "two_recoveries_at_once": concurrent,
     }
+
     bystander = Check(
         "agt.row_is",
         table="refresh_tokens",
@@ -148,6 +213,16 @@ def test_recovery_decides_and_follows_through(ctx, pg_database_factory) -> None:
             "another_secret": refused(used),
             "agent_already_seen": refused("the agent is registered"),
             "consumed_without_proof": refused(used),
+            "two_recoveries_at_once": [
+                Check(
+                    "agt.step_is",
+                    process="recover",
+                    want="ok",
+                    value={"first": True, "second": True},
+                ),
+                Check("agt.one_live_refresh_token"),
+                bystander,
+            ],
             "unused_and_expired": [
                 Check("agt.step_is", process="recover", want="fail", error_has="TokenExpired"),
                 bystander,
