@@ -131,6 +131,7 @@ def test_read_falls_back_exactly(ctx, que) -> None:
         ),
         "no_workspace_reads_old": calls(("get", "job-1", None), setup=enq, admin=old_differs),
         "no_job": calls(("get", "job-9")),
+        "empty_job_id": calls(("get", ""), setup=enq),
     }
     checks = {
         "new_wins": [Check("que.steps_gave", value=[["job", "pending"]])],
@@ -138,6 +139,7 @@ def test_read_falls_back_exactly(ctx, que) -> None:
         "flag_off_reads_old": [Check("que.steps_gave", value=[["job", "running"]])],
         "no_workspace_reads_old": [Check("que.steps_gave", value=[["job", "running"]])],
         "no_job": [Check("que.steps_gave", value=[["job", None]])],
+        "empty_job_id": [Check("que.steps_gave", value=[["error", "InvalidInput"]])],
     }
     explore_named(ctx, cases, checks=checks, snapshot=lambda: oracles.snapshot(que, metrics))
 

@@ -72,6 +72,22 @@ def test_validation_both_sides(ctx, que) -> None:
         Check("que.steps_gave", value=refused),
         Check("que.keys_are", want=one_job),
     ]
+    cases["update/empty_job_id"] = calls(("update", "", "completed"), enqueued=True)
+    checks["update/empty_job_id"] = [
+        Check("que.steps_gave", value=refused),
+        Check("que.keys_are", want=one_job),
+    ]
+    cases["update/valid_workspace"] = calls(("update", "job-1", "completed"), enqueued=True)
+    checks["update/valid_workspace"] = [
+        Check("que.steps_gave", value=[["updated", "job-1"]]),
+        Check(
+            "que.keys_are",
+            want={
+                "old": {"job-1": {"status": "completed"}},
+                "new": {"ws-1:job-1": {"status": "completed"}},
+            },
+        ),
+    ]
     cases["enqueue/valid_workspace"] = calls(("enqueue", "job-1", "req-1", "ws-2"))
     checks["enqueue/valid_workspace"] = [
         Check("que.steps_gave", value=[["enqueued", "job-1", True]]),
