@@ -137,3 +137,164 @@ def nothing_registered(history: History, *, stage: str = "final") -> Verdict:
             refresh_tokens=refresh,
         )
     return Verdict.ok("agt.nothing_registered", "no agent, no refresh token")
+
+
+_RECOVERED = {
+    **_OK_STEP,
+    "ops": [
+        {"index": 0, "process": "recover", "type": "invoke", "f": "r", "value": None},
+        {
+            "index": 1,
+            "process": "recover",
+            "type": "ok",
+            "f": "r",
+            "value": {"recovered": True, "agent": "a"},
+        },
+    ],
+    "snapshots": {
+        "final": {
+            "facts": {"agent": "a"},
+            "refresh_tokens": [
+                {"agent_id": "a", "revoked_at": "t0", "expires_at": "t0"},
+                {"agent_id": "a", "revoked_at": None, "expires_at": "t7"},
+            ],
+        }
+    },
+}
+
+
+@register(
+    "agt.recovered_same_agent",
+    example={"now": "t0", "fresh_until": "t7"},
+    examples=[
+        (_RECOVERED, {"now": "t0", "fresh_until": "t7"}, "valid"),
+        (_RECOVERED, {"now": "t0", "fresh_until": "t8"}, "invalid"),
+        (_RECOVERED, {"now": None, "fresh_until": None}, "invalid"),
+    ],
+)
+def recovered_same_agent(
+    history: History, *, now: str | None, fresh_until: str | None, stage: str = "final"
+) -> Verdict:
+    """AGT-9's follow-through. ``now`` given: the step got the same agent back (recovered),
+    the lost reply's refresh token is revoked and expires at ``now``, one fresh token valid
+    until ``fresh_until``. ``now`` None (a refusal): the agent keeps exactly its one
+    unrevoked refresh token."""
+    state = history.snapshots[stage]
+    agent = state["facts"].get("agent")
+    mine = [r for r in state["refresh_tokens"] if r["agent_id"] == agent]
+    name = "agt.recovered_same_agent"
+    if now is None:
+        live = [r for r in mine if r["revoked_at"] is None]
+        if agent and (len(mine) != 1 or len(live) != 1):
+            return Verdict.violated(name, f"a refusal changed the agent's refresh tokens: {mine}")
+        return Verdict.ok(name, "refused: the agent's refresh token untouched")
+    done = [op for op in history if op.type is OpType.OK]
+    value = done[-1].value if done else None
+    problems = []
+    if (
+        not isinstance(value, dict)
+        or value.get("agent") != agent
+        or value.get("recovered") is not True
+    ):
+        problems.append(f"reply {value!r}: not the same agent recovered ({agent})")
+    revoked = [r for r in mine if r["revoked_at"] == now and r["expires_at"] == now]
+    fresh = [r for r in mine if r["revoked_at"] is None]
+    if len(revoked) != 1:
+        problems.append(
+            f"{len(revoked)} lost refresh token(s) revoked and expired at {now}, want 1"
+        )
+    if len(fresh) != 1 or fresh[0]["expires_at"] != fresh_until:
+        problems.append(f"live refresh tokens {fresh}, want one until {fresh_until}")
+    if problems:
+        return Verdict.violated(name, "; ".join(problems), tokens=mine)
+    return Verdict.ok(name, "same agent, lost token revoked, one fresh token")
+
+
+@register(
+    "agt.schema_summary_is",
+    example={"versions": [1, 2], "retry_count": True, "index": True},
+    examples=[
+        (
+            {
+                **_OK_STEP,
+                "snapshots": {"final": {"versions": [1], "retry_count": False, "index": False}},
+            },
+            {"versions": [1], "retry_count": False, "index": False},
+            "valid",
+        ),
+        (
+            {
+                **_OK_STEP,
+                "snapshots": {"final": {"versions": [1], "retry_count": True, "index": False}},
+            },
+            {"versions": [1], "retry_count": False, "index": False},
+            "invalid",
+        ),
+    ],
+)
+def schema_summary_is(
+    history: History,
+    *,
+    versions: list[int],
+    retry_count: bool,
+    index: bool,
+    stage: str = "final",
+) -> Verdict:
+    """The recorded versions, the retry_count column and its partial index are as expected."""
+    state = history.snapshots[stage]
+    want = {"versions": versions, "retry_count": retry_count, "index": index}
+    got = {k: state[k] for k in want}
+    if got != want:
+        return Verdict.violated("agt.schema_summary_is", f"schema {got}, want {want}", got=got)
+    return Verdict.ok("agt.schema_summary_is", f"schema {got}")
+
+
+@register(
+    "agt.one_live_refresh_token",
+    example={},
+    examples=[
+        (
+            {
+                **_RECOVERED,
+                "snapshots": {
+                    "final": {
+                        "facts": {"agent": "a"},
+                        "refresh_tokens": [{"agent_id": "a", "revoked_at": None}],
+                    }
+                },
+            },
+            {},
+            "valid",
+        ),
+        (
+            {
+                **_RECOVERED,
+                "snapshots": {
+                    "final": {
+                        "facts": {"agent": "a"},
+                        "refresh_tokens": [
+                            {"agent_id": "a", "revoked_at": None},
+                            {"agent_id": "a", "revoked_at": None},
+                        ],
+                    }
+                },
+            },
+            {},
+            "invalid",
+        ),
+    ],
+)
+def one_live_refresh_token(history: History, *, stage: str = "final") -> Verdict:
+    """The recovered agent holds exactly one unrevoked refresh token (single use kept)."""
+    state = history.snapshots[stage]
+    agent = state["facts"].get("agent")
+    live = [
+        r for r in state["refresh_tokens"] if r["agent_id"] == agent and r["revoked_at"] is None
+    ]
+    if len(live) != 1:
+        return Verdict.violated(
+            "agt.one_live_refresh_token",
+            f"agent {agent}: {len(live)} live refresh tokens, want 1",
+            live=live,
+        )
+    return Verdict.ok("agt.one_live_refresh_token", f"agent {agent}: one live refresh token")

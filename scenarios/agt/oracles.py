@@ -96,3 +96,38 @@ def poll_here(dsn: str, fix_id: str, variant: str, agent: str = AGENT) -> list[l
         dsn, autocommit=True, connect_timeout=5, options="-c lock_timeout=2000"
     ) as conn:
         return [[c.kind, c.payload.get("kind"), c.retry_count] for c in poll(conn, dep, agent)]
+
+
+STALE = T0 - timedelta(minutes=5)  # one lease (the deployment's 5 minutes) before T0
+#: Commands of the "locked" case: the first three are share-locked by another transaction.
+LOCKED_ROWS = [
+    {"kind": "locked-pending"},
+    {"kind": "locked-stuck", "status": "sent", "sent_at": STALE},
+    {"kind": "locked-exhausted", "status": "sent", "sent_at": STALE, "retry_count": 5},
+    {"kind": "free-pending"},
+    {"kind": "free-stuck", "status": "sent", "sent_at": STALE},
+]
+#: What one poll delivers around them: the free ones only, without waiting.
+LOCKED_DELIVERED = [["free-pending", "free-pending", 0], ["free-stuck", "free-stuck", 1]]
+
+
+def poll_around_locks(dsn: str, poll: Any) -> Any:
+    """Seed ``LOCKED_ROWS``, share-lock the first three in another open transaction, and
+    poll (a poller that waits on them hits its 2 s lock timeout: an error, not a pass)."""
+    seed_commands(dsn, LOCKED_ROWS)
+    with psycopg.connect(dsn, autocommit=True) as other, other.transaction():
+        other.execute("SELECT 1 FROM commands WHERE kind LIKE 'locked-%' FOR SHARE")
+        return poll()
+
+
+def locked_checks(check: Any) -> list[Any]:
+    """The locked case's checks: the free commands delivered, the locked ones untouched,
+    the agent marked seen at the poll's time."""
+    cmd = {"table": "commands"}
+    return [
+        check("agt.step_is", process="poll", want="ok", value=LOCKED_DELIVERED),
+        check("agt.row_is", **cmd, match={"id": 1}, want={"status": "pending", "sent_at": None}),
+        check("agt.row_is", **cmd, match={"id": 2}, want={"status": "sent", "retry_count": 0}),
+        check("agt.row_is", **cmd, match={"id": 3}, want={"status": "sent", "retry_count": 5}),
+        check("agt.row_is", table="agents", match={"id": AGENT}, want={"last_seen_at": iso(T0)}),
+    ]

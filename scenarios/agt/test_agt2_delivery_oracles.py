@@ -17,8 +17,6 @@ import functools
 import uuid
 from datetime import timedelta
 
-import psycopg
-
 from harness.checkers import Check
 from harness.crash import explore_named
 from harness.scenario import scenario
@@ -50,10 +48,8 @@ def test_poll_delivers_exactly(ctx, pg_database_factory) -> None:
         steps.run("poll", poll, fail_on=(AgtError,))
 
     def locked(steps) -> None:
-        oracles.seed_commands(dsn, [{"kind": "locked"}, {"kind": "free"}])
-        with psycopg.connect(dsn, autocommit=True) as other, other.transaction():
-            other.execute("SELECT 1 FROM commands WHERE kind = 'locked' FOR SHARE")
-            steps.run("poll", poll, fail_on=(AgtError,))
+        op = functools.partial(oracles.poll_around_locks, dsn, poll)
+        steps.run("poll", op, fail_on=(AgtError,))
 
     def unknown(steps) -> None:
         oracles.seed_commands(dsn, [{"kind": "a"}])
@@ -81,11 +77,14 @@ def test_poll_delivers_exactly(ctx, pg_database_factory) -> None:
                 Check("agt.row_is", **cmd, match={"id": 2}, want=pending),
                 Check("agt.row_is", **cmd, match={"id": 3}, want=sent),
                 Check("agt.row_is", **cmd, match={"id": 4}, want=pending),
+                Check(
+                    "agt.row_is",
+                    table="agents",
+                    match={"id": oracles.AGENT},
+                    want={"last_seen_at": iso(T0)},
+                ),
             ],
-            "locked_command_skipped": [
-                Check("agt.step_is", process="poll", want="ok", value=[["free", "free", 0]]),
-                Check("agt.row_is", **cmd, match={"id": 1}, want=pending),
-            ],
+            "locked_command_skipped": oracles.locked_checks(Check),
             "unknown_agent": [
                 Check("agt.step_is", process="poll", want="fail", error_has="UnknownAgent"),
                 Check("agt.row_is", **cmd, match={"id": 1}, want=pending),

@@ -7,12 +7,15 @@ is still within its lease and left alone; a stuck command that has used its
 5 re-deliveries is marked failed and not delivered, one with 4 is delivered a
 5th time; a stuck command that has expired (at the instant too) is not
 re-delivered; a command within its lease is never failed, whatever its count.
+Commands another transaction has locked (pending, stuck, exhausted) are skipped,
+never waited for; an unknown agent is refused.
 The pre-fix variant never raises the counter: caught by the counter checks.
 """
 
 from __future__ import annotations
 
 import functools
+import uuid
 from datetime import timedelta
 
 from harness.checkers import Check
@@ -98,6 +101,26 @@ def test_redelivery_decides_exactly(ctx, pg_database_factory) -> None:
         Check("agt.row_is", **cmd, match={"id": 6}, want={"status": "sent", "sent_at": iso(STALE)}),
         Check("agt.row_is", **cmd, match={"id": 7}, want={**redelivered, "retry_count": 1}),
     ]
+    poll = functools.partial(oracles.poll_here, dsn, FIX, ctx.variant)
+
+    def locked(steps) -> None:
+        op = functools.partial(oracles.poll_around_locks, dsn, poll)
+        steps.run("poll", op, fail_on=(AgtError,))
+
+    def unknown(steps) -> None:
+        oracles.seed_commands(dsn, [{"kind": "a", "status": "sent", "sent_at": STALE}])
+        steps.run("poll", functools.partial(poll, str(uuid.UUID(int=9))), fail_on=(AgtError,))
+
     explore_named(
-        ctx, {"one_poll": one_poll}, checks=checks, snapshot=lambda: oracles.snapshot(dsn)
+        ctx,
+        {"one_poll": one_poll, "locked_commands_skipped": locked, "unknown_agent": unknown},
+        checks={
+            "one_poll": checks,
+            "locked_commands_skipped": oracles.locked_checks(Check),
+            "unknown_agent": [
+                Check("agt.step_is", process="poll", want="fail", error_has="UnknownAgent"),
+                Check("agt.row_is", **cmd, match={"id": 1}, want={"retry_count": 0}),
+            ],
+        },
+        snapshot=lambda: oracles.snapshot(dsn),
     )
