@@ -21,7 +21,7 @@ def create(root: Path, journal: str) -> None:
     db.close()
 
 
-def commits(rec: SqliteRecorder, journal: str, synchronous: str, n: int = 3) -> None:
+def commits(rec: SqliteRecorder, journal: str, synchronous: str, n: int = 2) -> None:
     db = apsw.Connection(str(rec.root / DB), vfs=rec.vfs_name)
     if journal == "WAL":
         db.execute("PRAGMA locking_mode=EXCLUSIVE")
@@ -45,3 +45,19 @@ def recover(root: Path) -> list[str]:
         return [str(r[0]) for r in db.execute("SELECT id FROM t ORDER BY id")]
     finally:
         db.close()
+
+
+def commits_stdlib(root: str, journal: str, synchronous: str, n: int = 2) -> None:
+    """The same commits through Python's sqlite3 module (the system's SQLite), for a
+    syscall recorder."""
+    from harness.disk import ack
+
+    db = sqlite3.connect(Path(root) / DB, isolation_level=None)
+    db.execute(f"PRAGMA journal_mode={journal}")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    for i in range(1, n + 1):
+        db.execute("BEGIN")
+        db.execute("INSERT INTO t (id, v) VALUES (?, ?)", (i, "v" * 300))
+        db.execute("COMMIT")
+        ack(str(i))
+    db.close()

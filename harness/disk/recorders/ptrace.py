@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import platform
 import shlex
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.disk.recorders.base import ProcessRecorder, Traced, register
+from harness import procs
+from harness.disk.recorders.base import ProcessRecorder, RecorderUnavailable, Traced, register
 from harness.disk.syscalls import Syscall
 
 # Argument kinds: i int (32-bit signed), l long (64-bit signed), p path,
@@ -94,35 +98,60 @@ class Ptrace(ProcessRecorder):
         timeout_s: float,
         workdir: Path,
     ) -> Traced:
-        from ptrace.debugger.child import createChild
-
-        out, err = workdir / "stdout", workdir / "stderr"
-        # createChild has no cwd or redirections: a shell does them, then execs the command
-        # (its own calls touch nothing under the root).
-        script = (
-            f"cd {shlex.quote(str(cwd))} && "
-            f'exec "$@" >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}'
-        )
-        pid = createChild(
-            ["/bin/sh", "-c", script, "sh", *argv],
-            False,
-            dict(env),
-            close_fds=True,
+        # The tracer runs in its own process: it waits on any child (waitpid(-1)), which in
+        # this process could reap children that are not its tracees (servers, fork servers).
+        out, err, result = workdir / "stdout", workdir / "stderr", workdir / "calls.pickle"
+        command = [sys.executable, "-m", "harness.disk.recorders.ptrace_main"]
+        command += [str(result), str(cwd), str(out), str(err), str(timeout_s), "--", *argv]
+        proc = subprocess.Popen(
+            command,
+            env=dict(env),
             pass_fds=tuple(pass_fds),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
-        loop = _Loop(pid)
-        timer = threading.Timer(timeout_s, loop.expire)
-        timer.start()
+        procs.track(proc, "disk-ptrace")
         try:
-            calls, code = loop.run()
+            _, tracer_err = proc.communicate(timeout=timeout_s + 30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            _, tracer_err = proc.communicate()
         finally:
-            timer.cancel()
-            loop.kill_all()
+            procs.untrack(proc.pid)
+        if proc.returncode != 0 or not result.exists():
+            last = tracer_err.decode(errors="replace").strip().splitlines()[-1:] or ["(no stderr)"]
+            raise RecorderUnavailable(
+                f"the ptrace tracer failed (exit {proc.returncode}): {last[0]}"
+            )
+        calls, code, timed_out = pickle.loads(result.read_bytes())
         stderr = err.read_text(errors="replace") if err.exists() else ""
-        if loop.timed_out:
+        if timed_out:
             stderr += f"\ntimed out after {timeout_s} s"
         stdout = out.read_text(errors="replace") if out.exists() else ""
         return Traced(calls, code, stdout, stderr)
+
+
+def run_tracer(
+    argv: Sequence[str], cwd: str, out: str, err: str, timeout_s: float
+) -> tuple[list[Syscall], int, bool]:
+    """In the tracer process: start ``argv`` traced, follow it to its end."""
+    from ptrace.debugger.child import createChild
+
+    # createChild has no cwd or redirections: a shell does them, then execs the command
+    # (its own calls touch nothing under the root).
+    script = f'cd {shlex.quote(cwd)} && exec "$@" >{shlex.quote(out)} 2>{shlex.quote(err)}'
+    pid = createChild(["/bin/sh", "-c", script, "sh", *argv], False, None, close_fds=False)
+    loop = _Loop(pid)
+    timer = threading.Timer(timeout_s, loop.expire)
+    timer.start()
+    try:
+        calls, code = loop.run()
+    finally:
+        timer.cancel()
+        loop.kill_all()
+    return calls, code, loop.timed_out
 
 
 class _Loop:
