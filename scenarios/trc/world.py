@@ -148,6 +148,7 @@ class World:
         reads = {t: read_view(self.conn, t, self.variant) for t in tenants}
         tables = trcdb.snapshot(self.conn) if self.reclone else trcdb.tables(self.conn)
         return {
+            "fed": [b.to_dict() for b in self.all_batches],
             "reads": reads,
             **tables,
             "dlq": dlq_state(self.dlq_dir),
