@@ -71,6 +71,7 @@ class _Desc:
     name: str = ""
     offset: int = 0
     append: bool = False
+    sync: bool = False  # O_SYNC / O_DSYNC: each write returns once its data is durable
 
 
 @dataclass
@@ -156,7 +157,10 @@ class SyscallInterpreter:
             name, create=bool(flags & os.O_CREAT), truncate=bool(writable and flags & os.O_TRUNC)
         )
         if ino is not None:
-            proc.fds[fd] = _Desc("file", ino=ino, name=name, append=bool(flags & os.O_APPEND))
+            sync = bool(flags & (os.O_SYNC | os.O_DSYNC))
+            proc.fds[fd] = _Desc(
+                "file", ino=ino, name=name, append=bool(flags & os.O_APPEND), sync=sync
+            )
 
     def _sys_open(self, proc: _Proc, args: tuple[Any, ...], ret: int, pid: int) -> None:
         self._open(proc, self._name(proc, AT_FDCWD, args[0]), flag_bits(args[1]), ret)
@@ -206,6 +210,8 @@ class SyscallInterpreter:
             desc.offset += len(data)
         else:
             self.builder.write(desc.ino, offset, data)
+        if desc.sync:
+            self.builder.fsync(desc.ino)
 
     def _acks(self, data: bytes) -> None:
         self._ack_buffer += data
@@ -254,6 +260,15 @@ class SyscallInterpreter:
             self.builder.dirsync(desc.name)
 
     _sys_fdatasync = _sys_fsync
+
+    def _sys_sync(self, proc: _Proc, args: tuple[Any, ...], ret: int, pid: int) -> None:
+        """sync(2)/syncfs(2): every file and directory under the root is durable."""
+        for ino in sorted(set(self.builder.names.values())):
+            self.builder.fsync(ino)
+        for name in sorted(self.builder.dirs, key=lambda d: (d.count("/"), d)):
+            self.builder.dirsync(name)
+
+    _sys_syncfs = _sys_sync
 
     def _rename(self, src: str | None, dst: str | None) -> None:
         if src is not None and dst is not None:
@@ -326,6 +341,6 @@ class SyscallInterpreter:
 
 TRACED_CALLS = (
     "open,openat,creat,close,dup,dup2,dup3,fcntl,write,pwrite64,writev,pwritev,pwritev2,"
-    "lseek,ftruncate,truncate,fsync,fdatasync,rename,renameat,renameat2,unlink,unlinkat,"
+    "lseek,ftruncate,truncate,fsync,fdatasync,sync,syncfs,rename,renameat,renameat2,unlink,unlinkat,"
     "rmdir,mkdir,mkdirat,chdir,fchdir,clone,clone3,fork,vfork"
 )

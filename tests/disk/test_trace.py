@@ -29,6 +29,16 @@ with open("d/g.tmp", "wb") as f:
     f.write(b"\\x00\\xff\\"quoted\\"\\n")
 os.rename("d/g.tmp", "d/g")
 os.truncate("d/f", 2)
+fd = os.open("d/s", os.O_WRONLY | os.O_CREAT | os.O_DSYNC)
+os.write(fd, b"s")
+os.close(fd)
+import threading
+opened = []
+t = threading.Thread(target=lambda: opened.append(os.open("d/t", os.O_WRONLY | os.O_CREAT)))
+t.start()
+t.join()
+os.write(opened[0], b"t")  # a descriptor a thread opened: the table is shared
+os.fsync(opened[0])
 if os.fork() == 0:
     os.unlink("d/g")
     os.write(int(os.environ["HARNESS_DISK_ACK_FD"]), b"ack child\\n")
@@ -50,6 +60,12 @@ EXPECTED = [
     "write ino1 @0 11B b'\\x00\\xff\"quoted\"\\n'",
     "rename d/g.tmp -> d/g",
     "truncate ino0 to 2",
+    "create d/s (ino2)",
+    "write ino2 @0 1B b's'",
+    "fsync ino2",  # O_DSYNC: the write returned once durable
+    "create d/t (ino3)",
+    "write ino3 @0 1B b't'",
+    "fsync ino3",
     "unlink d/g (ino1)",
     "ack child",
     "dirsync d",
@@ -123,6 +139,8 @@ def test_writes_through_a_dirfd_and_after_a_rename_follow_the_inode(tmp_path: Pa
         Syscall(1, "lseek", (4, 0, "SEEK_END"), 13),
         Syscall(1, "write", (4, b"d", 1), 1),
         Syscall(1, "fsync", (3,), 0),
+        Syscall(1, "mkdir", (b"sub", 0o755), 0),
+        Syscall(1, "sync", (), 0),
     ]:
         it.feed(call)
     assert [op.describe() for op in builder.trace.ops] == [
@@ -131,4 +149,8 @@ def test_writes_through_a_dirfd_and_after_a_rename_follow_the_inode(tmp_path: Pa
         "write ino0 @10 3B b'abc'",
         "write ino0 @13 1B b'd'",
         "dirsync .",
+        "mkdir sub",
+        "fsync ino0",  # sync(2): every file and directory under the root
+        "dirsync .",
+        "dirsync sub",
     ]

@@ -63,6 +63,15 @@ class ProcessRecorder:
         raise NotImplementedError
 
 
+def ptrace_disabled() -> str | None:
+    """Why no process may trace its children here, if so (Yama's ptrace_scope 3)."""
+    try:
+        scope = Path("/proc/sys/kernel/yama/ptrace_scope").read_text().strip()
+    except OSError:
+        return None
+    return "ptrace is disabled here (kernel.yama.ptrace_scope=3)" if scope == "3" else None
+
+
 _REGISTRY: dict[str, type[ProcessRecorder]] = {}
 
 

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import procs
-from harness.disk.recorders.base import ProcessRecorder, RecorderUnavailable, Traced, register
+from harness.disk.recorders.base import (
+    ProcessRecorder,
+    RecorderUnavailable,
+    Traced,
+    ptrace_disabled,
+    register,
+)
 from harness.disk.syscalls import Syscall
 
 # Argument kinds: i int (32-bit signed), l long (64-bit signed), p path,
@@ -47,6 +53,8 @@ _ARGS: dict[str, str] = {
     "truncate": "pl",
     "fsync": "i",
     "fdatasync": "i",
+    "sync": "",
+    "syncfs": "i",
     "rename": "pp",
     "renameat": "ipip",
     "renameat2": "ipipi",
@@ -86,7 +94,7 @@ class Ptrace(ProcessRecorder):
             import ptrace.debugger  # noqa: F401
         except ImportError:
             return "python-ptrace is not installed (pip install python-ptrace)"
-        return None
+        return ptrace_disabled()
 
     def trace(
         self,
@@ -226,7 +234,7 @@ class _Loop:
         from ptrace.binding import func as pt
 
         pending = self.entered.get(parent)
-        flags = pending[1][0] if pending and pending[0] == "clone" and pending[1] else 0
+        flags = pending[1][0] if pending and pending[0] in ("clone", "clone3") else 0
         # the child inherits its parent's descriptors before its own first call is read
         self.calls.append(Syscall(parent, "clone" if event == 3 else "fork", (flags,), child))
         self.live.add(child)

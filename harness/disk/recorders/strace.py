@@ -7,7 +7,9 @@ It follows every child (``-f``), prints every string whole and in hex (``-xx``,
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness import procs
-from harness.disk.recorders.base import ProcessRecorder, Traced, register
+from harness.disk.recorders.base import ProcessRecorder, Traced, ptrace_disabled, register
 from harness.disk.recorders.strace_output import parse
 from harness.disk.syscalls import TRACED_CALLS
 
@@ -32,7 +34,7 @@ class Strace(ProcessRecorder):
     def problem(self) -> str | None:
         if self.binary() is None:
             return "no strace on PATH"
-        return None
+        return ptrace_disabled()
 
     def trace(
         self,
@@ -47,7 +49,7 @@ class Strace(ProcessRecorder):
         out = workdir / "strace.out"
         command = [
             str(self.binary()),
-            "--seccomp-bpf",  # stop only on the traced calls: several times faster
+            *(["--seccomp-bpf"] if _seccomp(str(self.binary())) else []),
             "-f",
             "-qq",
             "-xx",
@@ -87,6 +89,17 @@ class Strace(ProcessRecorder):
             stdout.decode(errors="replace"),
             stderr.decode(errors="replace"),
         )
+
+
+@functools.cache
+def _seccomp(binary: str) -> bool:
+    """strace 5.3+ can stop the tracee only on the traced calls (several times faster)."""
+    try:
+        out = subprocess.run([binary, "-V"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    match = re.search(r"version (\d+)\.(\d+)", out)
+    return match is not None and (int(match.group(1)), int(match.group(2))) >= (5, 3)
 
 
 def kill_group(pid: int) -> None:
