@@ -57,11 +57,14 @@ def _state(history: History, stage: str) -> dict[str, Any]:
     return history.snapshots[stage]
 
 
-def _batches(history: History) -> list[Batch]:
+def _batches(history: History, stage: str) -> list[Batch]:
+    """The batches fed: the case's facts, or (races, which record no facts) the ``fed`` list
+    the world put in its snapshot."""
     facts = history.meta.get("facts") or {}
-    if "batches" not in facts:
-        raise LookupError("the record's facts name no batches")
-    return [Batch.from_dict(b) for b in facts["batches"]]
+    fed = facts.get("batches", _state(history, stage).get("fed"))
+    if fed is None:
+        raise LookupError("the record names no batches fed (no facts, no 'fed' in the snapshot)")
+    return [Batch.from_dict(b) for b in fed]
 
 
 @register(
@@ -74,7 +77,7 @@ def _batches(history: History) -> list[Batch]:
 )
 def batch_all_or_nothing(history: History, *, stage: str = "after_fault") -> Verdict:
     """TRC-1: each fed batch is stored whole or not at all."""
-    return invariants.batch_all_or_nothing(_state(history, stage), _batches(history))
+    return invariants.batch_all_or_nothing(_state(history, stage), _batches(history, stage))
 
 
 @register(
@@ -87,7 +90,7 @@ def batch_all_or_nothing(history: History, *, stage: str = "after_fault") -> Ver
 )
 def acked_batch_kept(history: History, *, stage: str = "after_fault") -> Verdict:
     """TRC-1: every acknowledged batch is stored whole or whole in a DLQ file."""
-    return invariants.acked_batch_kept(_state(history, stage), _batches(history))
+    return invariants.acked_batch_kept(_state(history, stage), _batches(history, stage))
 
 
 @register(
@@ -100,7 +103,7 @@ def acked_batch_kept(history: History, *, stage: str = "after_fault") -> Verdict
 )
 def every_batch_stored(history: History, *, stage: str = "after_recovery") -> Verdict:
     """TRC-1: nothing lost: every fed batch is stored whole."""
-    return invariants.every_batch_stored(_state(history, stage), _batches(history))
+    return invariants.every_batch_stored(_state(history, stage), _batches(history, stage))
 
 
 @register(
@@ -188,7 +191,7 @@ def unique_keys_present(history: History, *, stage: str = "after_recovery") -> V
 )
 def rows_kept(history: History, *, stage: str = "after_fault") -> Verdict:
     """TRC-3: exactly the fed batches' rows are there by key (the dedup removed only copies)."""
-    return invariants.rows_kept(_state(history, stage), _batches(history))
+    return invariants.rows_kept(_state(history, stage), _batches(history, stage))
 
 
 _READS_OK = {

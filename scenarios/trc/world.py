@@ -18,18 +18,10 @@ from typing import Any
 
 import psycopg
 
+from harness.crash import through
 from reference_impl.trc import Batch, Dlq, Variant, Worker, migrate, read_tenant, replay
 from reference_impl.trc.envelope import encode
 from scenarios.trc import child_ops, trcdb
-
-
-def dsn_via(dsn: str, link: Any) -> str:
-    """The same database, reached through the proxy link."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    parts = conninfo_to_dict(dsn)
-    parts.update(host=link.host, port=str(link.port), connect_timeout="3")
-    return make_conninfo(**parts)
 
 
 @dataclass
@@ -44,8 +36,6 @@ class World:
     fresh: Callable[[Any, Variant], Any] = trcdb.fresh
     #: a new database per case (for cases that change the schema)
     reclone: bool = False
-    #: set by ``recover``; the checks are stricter once the operators have acted
-    recovered: bool = False
     db: Any = field(default=None, init=False)
     _conn: psycopg.Connection | None = field(default=None, init=False, repr=False)
 
@@ -75,8 +65,8 @@ class World:
 
     def reset(self) -> dict[str, Any]:
         """Empty tables and directories; return the facts the checks need (the batches fed).
-        The schema is the variant's, made once: a case that
-        changes it (a migration) passes ``fresh`` per case instead (``reclone=True``)."""
+        The schema is the variant's, made once; a case that changes it (a migration)
+        gets a new database each time (``reclone=True``)."""
         if self.db is None or self.reclone:
             self.close()  # the factory's re-clone ends every session on the database
             self.db = self.fresh(self.factory, self.variant)
@@ -89,7 +79,6 @@ class World:
         child_ops.write_source(self.source_dir, self.batches)
         for batch in self.dead_lettered:  # written whole and durable, whatever the variant
             (self.dlq_dir / f"{batch.batch_id}.json").write_bytes(encode(batch))
-        self.recovered = False
         return {"batches": [b.to_dict() for b in self.all_batches], "variant": self.variant.name}
 
     @property
@@ -101,7 +90,7 @@ class World:
     def ingest_op(self, link: Any = None) -> Callable[[], Any]:
         return functools.partial(
             child_ops.ingest,
-            dsn_via(self.dsn, link) if link is not None else self.dsn,
+            through(self.dsn, link),
             str(self.dlq_dir),
             str(self.source_dir),
             self.variant.name,
@@ -111,7 +100,7 @@ class World:
     def replay_op(self, link: Any = None) -> Callable[[], Any]:
         return functools.partial(
             child_ops.replay_pass,
-            dsn_via(self.dsn, link) if link is not None else self.dsn,
+            through(self.dsn, link),
             str(self.dlq_dir),
             self.variant.name,
             self.max_retries,
@@ -132,7 +121,6 @@ class World:
         else:
             steps.run("source", self.redeliver, f="redeliver")
             steps.run("replayer", self.replay_all, f="replay")
-        self.recovered = True
 
     def redeliver(self) -> list[str]:
         conn = self.conn
@@ -160,11 +148,11 @@ class World:
         reads = {t: read_view(self.conn, t, self.variant) for t in tenants}
         tables = trcdb.snapshot(self.conn) if self.reclone else trcdb.tables(self.conn)
         return {
+            "fed": [b.to_dict() for b in self.all_batches],
             "reads": reads,
             **tables,
             "dlq": dlq_state(self.dlq_dir),
             "acked": [*child_ops.acked(self.source_dir), *(b.batch_id for b in self.dead_lettered)],
-            "phase": "after-recovery" if self.recovered else "after-run",
         }
 
 
