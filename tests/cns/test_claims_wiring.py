@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.audit.settings import load_settings
 from harness.audit.service import load_inputs
+from harness.audit.settings import load_settings
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "cns"
 
@@ -18,6 +18,6 @@ def test_every_cns_claim_names_existing_scenarios_or_a_reason() -> None:
     for claim in cns:
         assert claim.tested_by or claim.untested_reason, claim.id
         for ref in claim.tested_by:
-            fix, name, variant = ref.scenario.split("/")
+            _fix, name, variant = ref.scenario.split("/")
             assert f"def test_{name}(" in sources, ref.scenario
             assert variant in ("prefix", "seed", "fixed")
