@@ -1,4 +1,4 @@
-"""The reference store (CNS-1..CNS-8, ../shared/FIXES.md).
+"""The reference store (CNS-1..CNS-8, docs/fixes.md).
 
 - Pragmas on every pooled connection: WAL, ``synchronous = FULL`` (a commit
   that returned survives a power cut: WAL is fsynced at each commit),
