@@ -180,7 +180,7 @@ def _session(
         env["HARNESS_BACKEND"] = opts.backend
     log = folder / "pytest.log"
     with open(log, "w") as fh:
-        proc = _start(argv, settings.root, env, fh, stream_output=False)
+        proc = _start(argv, settings.root, env, fh)
         # Interrupted (Ctrl-C, SIGTERM): the run's whole process group is stopped at once.
         try:
             with _signals_raise():
