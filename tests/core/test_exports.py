@@ -20,6 +20,7 @@ def test_crash_exports():
         "FaultCase",
         "InProcess",
         "Kill",
+        "Meanwhile",
         "NO_FAULT",
         "Outcome",
         "PointActions",
