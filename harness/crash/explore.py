@@ -33,8 +33,9 @@ from harness.crash.runner import (
 )
 from harness.crash.spawn import Spawner
 from harness.crash.steps import Steps
-from harness.errors import ConfigError
+from harness.errors import ConfigError, check_kwargs
 from harness.history import History, Op
+from harness.scenario import require_ctx
 from harness.verdict import Verdict, compose
 
 AFTER_FAULT = "after_fault"
@@ -117,6 +118,9 @@ def _explore(
     spawner: Spawner | None,
     run_kwargs: dict[str, Any],
 ) -> list[CrashCase]:
+    where = f"explore_{label}s" if label == "crash" else "explore_faults"
+    require_ctx(ctx, where)
+    check_kwargs(run_case, run_kwargs, where)
     if not callable(check):
         raise ConfigError(f"check must be a callable returning a Verdict, got {check!r}")
     if points is not None and (
@@ -147,11 +151,23 @@ def _explore(
         if setup is not None:
             setup()
         if fault is None:
-            run = run_case(op, kill_at=point, timeout_s=timeout_s, spawner=spawner, **run_kwargs)
+            run = run_case(
+                op,
+                kill_at=point,
+                timeout_s=timeout_s,
+                spawner=spawner,
+                must_reach=False,
+                **run_kwargs,
+            )
         else:
             try:
                 run = run_case(
-                    op, pause_at={point: fault}, timeout_s=timeout_s, spawner=spawner, **run_kwargs
+                    op,
+                    pause_at={point: fault},
+                    timeout_s=timeout_s,
+                    spawner=spawner,
+                    must_reach=False,
+                    **run_kwargs,
                 )
             finally:
                 if restore is not None:
@@ -357,7 +373,9 @@ def _case(
     else:
         armed = fault.arm(point) if fault is not None and point is not None else {}
         try:
-            run = run_case(child_op, history=history, process=process, **armed, **run_kwargs)
+            run = run_case(
+                child_op, history=history, process=process, must_reach=False, **armed, **run_kwargs
+            )
         finally:
             if fault is not None:
                 fault.restore()
@@ -407,6 +425,7 @@ def explore_points(
     callable the child runs; ``link`` is the fault's link (None: go direct).
 
     The baseline run (no fault) discovers the points unless ``points`` names them."""
+    require_ctx(ctx, "explore_points")
     checks = checks_of(checks)
     for name, fn in (("op", op), ("reset", reset), ("snapshot", snapshot), ("recover", recover)):
         if fn is not None and not callable(fn):
@@ -502,6 +521,7 @@ def explore_named(
     """Each named case: ``reset()``, ``cases[name](steps)`` here (its steps recorded; it may
     add facts to ``steps.facts``), ``snapshot()`` as ``final``, then its checks (one list
     for all, or a list per case name) on the record."""
+    require_ctx(ctx, "explore_named")
     if not isinstance(cases, Mapping) or not cases:
         raise ConfigError(f"cases must be a non-empty mapping of name -> fn(steps), got {cases!r}")
     if isinstance(checks, Mapping):

@@ -40,6 +40,7 @@ class Steps:
         fn: Callable[[], Any],
         *,
         f: str | None = None,
+        value: Any = None,
         fail_on: tuple[type[BaseException], ...] = (),
     ) -> Any:
         """``fn()`` here as process ``process``: invoke, then ok with its value; on an
@@ -47,7 +48,7 @@ class Steps:
         value (None when it raised)."""
         from harness.crash.child import Fail
 
-        invoked = self.history.invoke(process, f or op_name(fn))
+        invoked = self.history.invoke(process, f or op_name(fn), value)
         try:
             value = fn()
         except Exception as exc:

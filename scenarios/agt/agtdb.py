@@ -102,6 +102,17 @@ def registered_agent(dsn: str, dep: Deployment, hostname: str = "agent-0") -> tu
     return reg.agent_id, reg.refresh_token
 
 
+def with_token(dsn: str, fix_id: str, *secrets: str) -> dict[str, str]:
+    """An empty AGT database but for one registration token: the facts ``token`` and a
+    fresh agent secret under each name of ``secrets``."""
+    from scenarios.agt import fixtures_sql
+
+    fixtures_sql.reset(dsn)
+    with connect(dsn) as conn:
+        token = issue_registration_token(conn, deployment(fix_id, "fixed"))
+    return {"token": token, **{name: tokens.new_token("agent_secret") for name in secrets}}
+
+
 def enqueue(
     dsn: str, dep: Deployment, agent_id: str, count: int, ttl_s: float | None = None
 ) -> list[int]:

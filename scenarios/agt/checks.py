@@ -45,7 +45,9 @@ def _delivered(history: History, f: str = "poll_op", exclude: tuple[str, ...] = 
 
 
 def _hist(ops: list[tuple[str, str, str, Any]], **snapshots: Any) -> dict[str, Any]:
-    """A history as JSON for the conformance examples: (process, type, f, value) per op."""
+    """A history as JSON for the conformance examples: (process, type, f, value) per op;
+    ``facts=`` goes to the meta, every other keyword is a snapshot."""
+    facts = snapshots.pop("facts", None)
     return {
         "schema": 1,
         "ops": [
@@ -53,7 +55,7 @@ def _hist(ops: list[tuple[str, str, str, Any]], **snapshots: Any) -> dict[str, A
             for i, (p, t, f, v) in enumerate(ops)
         ],
         "snapshots": snapshots,
-        "meta": {"facts": snapshots.pop("facts", {})} if "facts" in snapshots else {},
+        "meta": {} if facts is None else {"facts": facts},
     }
 
 
@@ -66,13 +68,19 @@ _AGENT_OK = {
 _ORPHAN = {**_AGENT_OK, "registration_tokens": [{"id": 1, "used_at": None, "used_by_agent": None}]}
 
 
+def _states(stage: str, good: Any, bad: Any, **facts: Any) -> list[Any]:
+    """Two conformance examples of a check of snapshot ``stage``: ``good`` holds, ``bad`` not."""
+    params = {"stage": stage}
+    return [
+        (_hist([], **{stage: good}, facts=facts), params, "valid"),
+        (_hist([], **{stage: bad}, facts=facts), params, "invalid"),
+    ]
+
+
 @register(
     "agt.registration_all_or_nothing",
     example={"stage": "after_fault"},
-    examples=[
-        (_hist([], after_fault=_AGENT_OK), {"stage": "after_fault"}, "valid"),
-        (_hist([], after_fault=_ORPHAN), {"stage": "after_fault"}, "invalid"),
-    ],
+    examples=_states("after_fault", _AGENT_OK, _ORPHAN),
 )
 def registration_all_or_nothing(history: History, *, stage: str = "after_fault") -> Verdict:
     """Every agent came with a consumed token and a refresh token; every consumed token has its agent."""
@@ -146,10 +154,7 @@ _REVOKED_EXTENDED = {
 @register(
     "agt.never_revoked_and_extended",
     example={"stage": "final"},
-    examples=[
-        (_hist([], final=_AGENT_OK), {"stage": "final"}, "valid"),
-        (_hist([], final=_REVOKED_EXTENDED), {"stage": "final"}, "invalid"),
-    ],
+    examples=_states("final", _AGENT_OK, _REVOKED_EXTENDED),
 )
 def never_revoked_and_extended(history: History, *, stage: str = "final") -> Verdict:
     """No refresh token is both revoked and extended past its revocation."""
@@ -423,18 +428,7 @@ _HALF = {"columns": [["t", "a"], ["t", "b"]], "indexes": [], "versions": [1]}
 @register(
     "agt.schema_whole",
     example={"stage": "after_fault"},
-    examples=[
-        (
-            _hist([], after_fault=_NEW, facts={"old": _OLD, "new": _NEW}),
-            {"stage": "after_fault"},
-            "valid",
-        ),
-        (
-            _hist([], after_fault=_HALF, facts={"old": _OLD, "new": _NEW}),
-            {"stage": "after_fault"},
-            "invalid",
-        ),
-    ],
+    examples=_states("after_fault", _NEW, _HALF, old=_OLD, new=_NEW),
 )
 def schema_whole(history: History, *, stage: str = "after_fault") -> Verdict:
     """The schema is wholly the old one or wholly the new one (facts ``old``/``new``)."""
@@ -459,16 +453,8 @@ def schema_whole(history: History, *, stage: str = "after_fault") -> Verdict:
     "agt.schema_is",
     example={"want": "new"},
     examples=[
-        (
-            _hist([], after_recovery=_NEW, facts={"old": _OLD, "new": _NEW}),
-            {"want": "new"},
-            "valid",
-        ),
-        (
-            _hist([], after_recovery=_OLD, facts={"old": _OLD, "new": _NEW}),
-            {"want": "new"},
-            "invalid",
-        ),
+        (ex[0], {"want": "new"}, ex[2])
+        for ex in _states("after_recovery", _NEW, _OLD, old=_OLD, new=_NEW)
     ],
 )
 def schema_is(history: History, *, want: str, stage: str = "after_recovery") -> Verdict:

@@ -21,7 +21,6 @@ from typing import Any
 
 import psycopg
 
-from harness.crash.child import report_backend_pid
 from harness.crash.runner import op_name
 from reference_impl.agt import (
     Deployment,
@@ -67,9 +66,7 @@ def _dep(variants: str, now_iso: str) -> Deployment:
 
 
 def _connect(dsn: str) -> psycopg.Connection:
-    conn = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
-    report_backend_pid(conn.info.backend_pid)  # lets a scheduler see this worker's row locks
-    return conn
+    return psycopg.connect(dsn, autocommit=True, connect_timeout=3)
 
 
 @contextlib.contextmanager

@@ -11,10 +11,9 @@ from __future__ import annotations
 import functools
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, Kill, explore_points, through
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, through
 from harness.scenario import scenario
-from reference_impl.agt import issue_registration_token, tokens
-from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, racing
+from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, plans
 
 FIX = "AGT-1"
 FAULT_CHECKS = [
@@ -35,10 +34,7 @@ def test_registration_fault_at_every_step(ctx, pg_database_factory, pg_link) -> 
     dsn = str(agtdb.fresh(pg_database_factory).dsn)
 
     def reset() -> dict:
-        fixtures_sql.reset(dsn)
-        with agtdb.connect(dsn) as conn:
-            token = issue_registration_token(conn, agtdb.deployment(FIX, "fixed"))
-        return {"token": token, "secret": tokens.new_token("agent_secret")}
+        return agtdb.with_token(dsn, FIX, "secret")
 
     def register(facts, link):
         return functools.partial(
@@ -54,15 +50,7 @@ def test_registration_fault_at_every_step(ctx, pg_database_factory, pg_link) -> 
         """The agent, having had no reply, retries with its token and secret."""
         steps.run("retry", child_ops.here(register(steps.facts, None)))
 
-    explore_points(
-        ctx,
-        op=register,
-        faults=[Kill(), Cut(pg_link)],
-        reset=reset,
-        snapshot=lambda: agtdb.snapshot(dsn),
-        recover=recover,
-        checks=FAULT_CHECKS,
-    )
+    plans.every_step(ctx, dsn, pg_link, FAULT_CHECKS, op=register, reset=reset, recover=recover)
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
@@ -78,20 +66,9 @@ def test_concurrent_registrations_one_token(ctx, pg_database_factory) -> None:
         )
         for name, secret in fixtures_sql.SECRETS.items()
     }
-    racing.schedules(
-        ctx,
-        dsn=dsn,
-        workers=workers,
-        setup=lambda: fixtures_sql.with_registration_token(dsn),
-        checks=RACE_CHECKS,
-    )
-    racing.hammering(
-        ctx,
-        dsn=dsn,
-        rounds=2,
-        step=child_ops.RegisterStep(dsn, variants, now, reg_token=fixtures_sql.REG_TOKEN),
-        setup=lambda: fixtures_sql.with_registration_token(dsn),
-        checks=RACE_CHECKS,
-        ops=1,
-        f="register_op",
+    race = plans.Race(ctx, dsn, RACE_CHECKS)
+    race.schedules(workers, lambda: fixtures_sql.with_registration_token(dsn))
+    step = child_ops.RegisterStep(dsn, variants, now, reg_token=fixtures_sql.REG_TOKEN)
+    race.hammer(
+        step, lambda: fixtures_sql.with_registration_token(dsn), rounds=2, ops=1, f="register_op"
     )

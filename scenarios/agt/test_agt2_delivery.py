@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 
 from harness.checkers import Check
-from harness.crash import Cut, Kill, explore_points, through
+from harness.crash import through
 from harness.scenario import scenario
-from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, racing
+from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, plans
 
 FIX = "AGT-2"
 NOW = agtdb.T0.isoformat()
@@ -72,13 +72,8 @@ def test_poller_fault_at_every_step(ctx, pg_database_factory, pg_link) -> None:
     is the fixed variant's after-COMMIT case, so a lone crash does not separate them (the
     concurrency scenario does)."""
     dsn = str(agtdb.fresh(pg_database_factory).dsn)
-    explore_points(
-        ctx,
-        faults=[Kill(), Cut(pg_link)],
-        checks=FAULT_CHECKS,
-        skip_points=("agt.poll.after_seen",),
-        **_fault_plan(dsn, f"{FIX}={ctx.variant}"),
-    )
+    plan = _fault_plan(dsn, f"{FIX}={ctx.variant}")
+    plans.every_step(ctx, dsn, pg_link, FAULT_CHECKS, skip_points=("agt.poll.after_seen",), **plan)
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
@@ -92,20 +87,12 @@ def test_concurrent_pollers(ctx, pg_database_factory) -> None:
         name: functools.partial(child_ops.poll_op, dsn, variants, NOW, fixtures_sql.AGENT)
         for name in ("a", "b")
     }
-    racing.schedules(
-        ctx,
-        dsn=dsn,
-        workers=workers,
-        setup=lambda: fixtures_sql.with_commands(dsn, pending=3, expired=1),
-        checks=RACE_CHECKS,
-    )
-    racing.hammering(
-        ctx,
-        dsn=dsn,
+    race = plans.Race(ctx, dsn, RACE_CHECKS)
+    race.schedules(workers, lambda: fixtures_sql.with_commands(dsn, pending=3, expired=1))
+    race.hammer(
+        child_ops.PollStep(dsn, variants, NOW, agent_id=fixtures_sql.AGENT),
+        lambda: fixtures_sql.with_commands(dsn, pending=ctx.rng.randint(20, 60), expired=3),
         rounds=3,
-        step=child_ops.PollStep(dsn, variants, NOW, agent_id=fixtures_sql.AGENT),
-        setup=lambda: fixtures_sql.with_commands(dsn, pending=ctx.rng.randint(20, 60), expired=3),
-        checks=RACE_CHECKS,
         ops=3,
         f="poll_op",
     )

@@ -14,7 +14,7 @@ from harness.checkers import Check
 from harness.crash import explore_named
 from harness.scenario import scenario
 from reference_impl.agt import poll
-from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, racing
+from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, plans
 
 FIX = "AGT-3"
 ROUNDS = 20  # the bound on "without end"
@@ -73,26 +73,22 @@ def test_unacknowledged_command_is_bounded(ctx, pg_database_factory) -> None:
         name: functools.partial(child_ops.poll_op, dsn, variants, later, fixtures_sql.AGENT)
         for name in ("a", "b")
     }
-    count = racing.schedules(
-        ctx,
-        dsn=dsn,
-        workers=workers,
-        setup=lambda: fixtures_sql.with_commands(
+    race = plans.Race(ctx, dsn, RACE_CHECKS)
+    count = race.schedules(
+        workers,
+        lambda: fixtures_sql.with_commands(
             dsn, pending=0, stuck=1, expired=0, stuck_sent_at=agtdb.T0
         ),
-        checks=RACE_CHECKS,
     )
 
     # Eight pollers at once over many stuck commands: each re-delivered once, counted once.
-    racing.hammering(
-        ctx,
-        dsn=dsn,
-        rounds=2,
-        step=child_ops.PollStep(dsn, variants, later, agent_id=fixtures_sql.AGENT),
-        setup=lambda: fixtures_sql.with_commands(
-            dsn, pending=0, stuck=ctx.rng.randint(10, 30), expired=0, stuck_sent_at=agtdb.T0
+    many = ctx.rng.randint  # drawn in each round's setup, as the recorded seed says
+    race.hammer(
+        child_ops.PollStep(dsn, variants, later, agent_id=fixtures_sql.AGENT),
+        lambda: fixtures_sql.with_commands(
+            dsn, pending=0, stuck=many(10, 30), expired=0, stuck_sent_at=agtdb.T0
         ),
-        checks=RACE_CHECKS,
+        rounds=2,
         ops=2,
         f="poll_op",
     )

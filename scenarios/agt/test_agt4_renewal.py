@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, Kill, explore_points, through
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, through
 from harness.scenario import scenario
-from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, racing
+from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, plans
 
 FIX = "AGT-4"
 NOW = agtdb.T0.isoformat()
@@ -50,15 +50,7 @@ def test_renewal_fault_at_every_step(ctx, pg_database_factory, pg_link) -> None:
         """The agent retries its renewal with the same refresh token."""
         steps.run("retry", child_ops.here(renew(steps.facts, None)))
 
-    explore_points(
-        ctx,
-        op=renew,
-        faults=[Kill(), Cut(pg_link)],
-        reset=reset,
-        snapshot=lambda: agtdb.snapshot(dsn),
-        recover=recover,
-        checks=FAULT_CHECKS,
-    )
+    plans.every_step(ctx, dsn, pg_link, FAULT_CHECKS, op=renew, reset=reset, recover=recover)
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
@@ -73,22 +65,9 @@ def test_renewal_races_revocation(ctx, pg_database_factory) -> None:
         ),
         "revoke": functools.partial(child_ops.revoke_op, dsn, variants, NOW, fixtures_sql.AGENT),
     }
-    racing.schedules(
-        ctx,
-        dsn=dsn,
-        workers=workers,
-        setup=lambda: fixtures_sql.with_agent(dsn),
-        checks=RACE_CHECKS,
+    race = plans.Race(ctx, dsn, RACE_CHECKS)
+    race.schedules(workers, lambda: fixtures_sql.with_agent(dsn))
+    step = child_ops.RenewOrRevokeStep(
+        dsn, variants, NOW, agent_id=fixtures_sql.AGENT, refresh=fixtures_sql.REFRESH
     )
-    racing.hammering(
-        ctx,
-        dsn=dsn,
-        rounds=3,
-        step=child_ops.RenewOrRevokeStep(
-            dsn, variants, NOW, agent_id=fixtures_sql.AGENT, refresh=fixtures_sql.REFRESH
-        ),
-        setup=lambda: fixtures_sql.with_agent(dsn),
-        checks=RACE_CHECKS,
-        ops=3,
-        f="renew_or_revoke",
-    )
+    race.hammer(step, lambda: fixtures_sql.with_agent(dsn), rounds=3, ops=3, f="renew_or_revoke")

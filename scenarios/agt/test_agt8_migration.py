@@ -10,18 +10,10 @@ from __future__ import annotations
 import functools
 
 from harness.checkers import Check
-from harness.crash import (
-    AFTER_FAULT,
-    AFTER_RECOVERY,
-    Cut,
-    Kill,
-    explore_named,
-    explore_points,
-    through,
-)
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, explore_named, through
 from harness.scenario import scenario
 from reference_impl.agt import Variants, migrate
-from scenarios.agt import agtdb, checks, child_ops
+from scenarios.agt import agtdb, checks, child_ops, plans
 
 FIX = "AGT-8"
 FAULT_CHECKS = [
@@ -76,14 +68,15 @@ def test_migration_fault_at_every_step(ctx, pg_database_factory, pg_link) -> Non
     def recover(steps) -> None:
         steps.run("retry", child_ops.here(upgrade(steps.facts, None)))
 
-    explore_points(
+    plans.every_step(
         ctx,
+        dsn,
+        pg_link,
+        FAULT_CHECKS,
         op=upgrade,
-        faults=[Kill(), Cut(pg_link)],
         reset=reset,
-        snapshot=lambda: agtdb.schema_of(dsn),
         recover=recover,
-        checks=FAULT_CHECKS,
+        snapshot=lambda: agtdb.schema_of(dsn),
     )
 
 

@@ -13,8 +13,7 @@ import functools
 from harness.checkers import Check
 from harness.crash import AFTER_FAULT, AFTER_RECOVERY, AtPoint, Kill, explore_points, through
 from harness.scenario import scenario
-from reference_impl.agt import issue_registration_token, tokens
-from scenarios.agt import agtdb, checks, child_ops, fixtures_sql
+from scenarios.agt import agtdb, checks, child_ops
 
 FIX = "AGT-9"
 NOW = agtdb.T0.isoformat()
@@ -48,14 +47,7 @@ def test_recover_after_lost_reply(ctx, pg_database_factory, pg_link) -> None:
     dsn = str(agtdb.fresh(pg_database_factory).dsn)
 
     def reset() -> dict:
-        fixtures_sql.reset(dsn)
-        with agtdb.connect(dsn) as conn:
-            token = issue_registration_token(conn, agtdb.deployment(FIX, "fixed"))
-        return {
-            "token": token,
-            "secret": tokens.new_token("agent_secret"),
-            "stranger_secret": tokens.new_token("agent_secret"),
-        }
+        return agtdb.with_token(dsn, FIX, "secret", "stranger_secret")
 
     def register(facts, link, secret: str = "secret"):
         return functools.partial(
