@@ -37,3 +37,23 @@ class UnknownName(ConfigError):
         self.kind, self.name, self.known = kind, name, list(known)
         shown = ", ".join(sorted(self.known)) or "none"
         super().__init__(f"unknown {kind} {name!r}; known: {shown}")
+
+
+def check_kwargs(target: object, kwargs: dict[str, object], where: str) -> None:
+    """Keyword arguments handed on to ``target``: an unknown one is a one-line ConfigError
+    naming the closest known one (a misspelling would otherwise be a TypeError traceback)."""
+    import difflib
+    import inspect
+
+    known = [
+        name
+        for name, p in inspect.signature(target).parameters.items()  # type: ignore[arg-type]
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    for name in kwargs:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(
+                f"{where} has no keyword argument {name!r}; {hint}it takes: {', '.join(known)}"
+            )

@@ -136,7 +136,20 @@ class History:
         return now - self._t0
 
     def snapshot(self, name: str, state: Any) -> None:
+        """Keep ``state`` as snapshot ``name``, and how many ops were recorded by then."""
         self.snapshots[name] = state
+        self.meta.setdefault("snapshot_at", {})[name] = len(self.ops)
+
+    def upto(self, name: str) -> History:
+        """The ops recorded before snapshot ``name`` was taken (what a check "as of" that
+        stage may see), with every snapshot and the meta. KeyError if there is no such one."""
+        at = self.meta.get("snapshot_at", {}).get(name)
+        if name not in self.snapshots:
+            raise KeyError(
+                f"no snapshot {name!r} in this history (it has {sorted(self.snapshots)})"
+            )
+        ops = self.ops if at is None else self.ops[:at]
+        return History(ops=list(ops), snapshots=self.snapshots, meta=self.meta, _t0=self._t0)
 
     def completions(self) -> list[Op]:
         return [op for op in self.ops if op.type is not OpType.INVOKE]

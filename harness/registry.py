@@ -46,8 +46,11 @@ class Registry(Generic[T]):
 
     def remove(self, name: str) -> None:
         """Forget ``name`` (a test's throwaway kind); an unknown name is fine."""
+        self.pop(name, None)
+
+    def pop(self, name: str, default: T | None = None) -> T | None:
         with self._lock:
-            self._items.pop(name, None)
+            return self._items.pop(name, default)
 
     def get(self, name: str) -> T:
         item = self._items.get(name)

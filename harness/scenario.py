@@ -25,6 +25,7 @@ Writing one (a pytest test; the ``ctx`` fixture comes from the harness plugin)::
 from __future__ import annotations
 
 import hashlib
+import inspect
 import random
 import shlex
 import time
@@ -197,6 +198,25 @@ class ScenarioResult:
         )
 
 
+#: The scenario whose test is running in this process (set by the ``ctx`` fixture), so an
+#: explorer called inside it without ``ctx=ctx`` is an error, not cases silently unrecorded.
+_running: list[ScenarioContext] = []
+
+
+def running() -> ScenarioContext | None:
+    return _running[-1] if _running else None
+
+
+def require_ctx(ctx: object, explorer: str) -> None:
+    """An explorer given no ``ctx`` inside a running scenario: a one-line ConfigError."""
+    current = running()
+    if ctx is None and current is not None:
+        raise ConfigError(
+            f"{explorer} called without ctx=ctx inside scenario {current.result.ref}: "
+            "pass ctx=ctx so its cases are recorded (and a replay runs only its case)"
+        )
+
+
 def derive_seed(base_seed: int, *parts: str) -> int:
     """A stable per-scenario seed: same base seed and names, same seed, on any machine."""
     digest = hashlib.sha256(":".join((str(base_seed), *parts)).encode()).digest()
@@ -282,6 +302,11 @@ def scenario(
     measured_t = tuple(measured)
 
     def decorate(fn: F) -> F:
+        if "ctx" not in inspect.signature(fn).parameters:
+            raise ConfigError(
+                f"@scenario test {fn.__name__} takes no 'ctx': write def {fn.__name__}(ctx, ...) "
+                "(its cases are recorded on ctx)"
+            )
         spec = ScenarioSpec(
             fix_id=fix_id,
             name=name or fn.__name__.removeprefix("test_"),

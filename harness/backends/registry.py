@@ -10,6 +10,7 @@ from harness.backends.postgres import PostgresServer
 from harness.backends.redis import RedisServer
 from harness.backends.settings import Settings
 from harness.errors import BackendUnavailable, UnknownName
+from harness.registry import Registry
 
 
 class Backend(ABC):
@@ -38,26 +39,26 @@ class Backend(ABC):
             raise BackendUnavailable(f"backend {self.name!r} cannot serve: {problem}")
 
 
-_BACKENDS: dict[str, Backend] = {}
+#: Third parties add backends through entry points of ``fault_harness.backends``.
+_BACKENDS: Registry[Backend] = Registry("backend", group="fault_harness.backends")
 
 
 def register(backend: Backend) -> Backend:
-    _BACKENDS[backend.name] = backend
-    return backend
+    return _BACKENDS.add(backend.name, backend)
 
 
 def names() -> list[str]:
-    return sorted(_BACKENDS)
+    return _BACKENDS.names()
 
 
 def all_backends() -> Iterator[Backend]:
-    return iter(_BACKENDS[n] for n in names())
+    return iter(_BACKENDS.get(n) for n in names())
 
 
 def get(name: str) -> Backend:
     try:
-        return _BACKENDS[name.strip().lower()]
-    except KeyError:
+        return _BACKENDS.get(name.strip().lower())
+    except UnknownName:
         raise UnknownName("backend", name, names()) from None
 
 

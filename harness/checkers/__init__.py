@@ -7,7 +7,14 @@ verdict = check("total_queue", history, enqueue="enqueue", dequeue="dequeue")
 from __future__ import annotations
 
 # Each import registers its checker (one kind per file).
-from harness.checkers import at_most_once, idempotent, no_orphans, stores_equal, total_queue
+from harness.checkers import (
+    at_most_once,
+    idempotent,
+    no_orphans,
+    property_holds,
+    stores_equal,
+    total_queue,
+)
 from harness.checkers.judge import Check, judge
 from harness.checkers.registry import Checker, check, checkers, get_checker, register
 from harness.checkers.safe import check_safe
@@ -24,6 +31,7 @@ __all__ = [
     "idempotent",
     "judge",
     "no_orphans",
+    "property_holds",
     "register",
     "snapshot_tables",
     "stores_equal",

@@ -16,14 +16,22 @@ NAME = "at_most_once"
 
 @register(NAME, example={"f": "deliver"})
 def at_most_once(
-    history: History, *, f: str | Sequence[str] = "deliver", key: str | None = None
+    history: History,
+    *,
+    f: str | Sequence[str] = "deliver",
+    key: str | None = None,
+    exclude: Sequence[str] = (),
 ) -> Verdict:
-    """No item appears in the ok values of ``f`` ops more than once (a list value is several items)."""
+    """No item appears in the ok values of ``f`` ops more than once (a list value is several
+    items); ops of the ``exclude`` processes are not counted (e.g. a poll after the lease)."""
     ops = names(f)
+    skip = frozenset(exclude)
     seen: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     deliveries = 0
     for pair in pairs(history, ops):
         if pair.completion is None or pair.completion.type is not OpType.OK:
+            continue
+        if pair.completion.process in skip:
             continue
         for item in items(pair.completion.value, key):
             deliveries += 1

@@ -73,3 +73,12 @@ def checks_of(checks: Sequence[Check]) -> list[Check]:
 def judge(case_id: str, history: History, checks: Sequence[Check]) -> Verdict:
     """Every check on the record, into one verdict; a check that raises is UNKNOWN alone."""
     return compose(case_id, [c(history) for c in checks])
+
+
+def judged(
+    case_id: str, history: History, checks: Sequence[Check], run_parts: Sequence[Verdict] = ()
+) -> Verdict:
+    """``judge``, joined with verdicts about the run itself (a failed snapshot, a point not
+    reached) when there are any: what a case records, and what a recheck recomputes."""
+    verdict = judge(case_id, history, checks)
+    return compose(case_id, [verdict, *run_parts]) if run_parts else verdict

@@ -193,11 +193,29 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _setup_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="source", type=Path, required=True, help="a results.json")
+    p.add_argument("--from", dest="source", type=Path, help="a results.json")
+    p.add_argument(
+        "--recheck",
+        type=Path,
+        metavar="RESULTS.json",
+        help="judge a stored run again from its records (no server); exit 1 if a verdict differs",
+    )
     p.add_argument("--out", type=Path, help="report folder (default: the folder of --from)")
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    if args.recheck is not None:
+        from harness.audit.recheck import recheck
+
+        outcome, _ = recheck(Run.load(args.recheck).results)
+        print(outcome.summary())
+        for ref, was, now in outcome.changed[:20]:
+            print(f"  {ref}: was {was}, now {now}")
+        return 0 if outcome.identical else 1
+    if args.source is None:
+        raise ConfigError(
+            "harness report needs --from RESULTS.json (re-render) or --recheck RESULTS.json"
+        )
     run = Run.load(args.source)
     target = args.out if args.out is not None else args.source.absolute().parent
     folder = write_report(run, target)

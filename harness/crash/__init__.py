@@ -11,6 +11,7 @@ from harness.crash.explore import (
     FaultCase,
     explore_crashes,
     explore_faults,
+    explore_named,
     explore_points,
 )
 from harness.crash.faults import AtPoint, Cut, Fault, InProcess, Kill, through
@@ -41,6 +42,7 @@ __all__ = [
     "discover_in_process",
     "explore_crashes",
     "explore_faults",
+    "explore_named",
     "explore_points",
     "make_spawner",
     "record",

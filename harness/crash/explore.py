@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.checkers.judge import Check, checks_of, judge
+from harness.checkers.judge import Check, checks_of, judged
 from harness.checkers.safe import check_safe
 from harness.crash import landing
 from harness.crash.faults import Fault, InProcess, Kill
@@ -33,8 +33,9 @@ from harness.crash.runner import (
 )
 from harness.crash.spawn import Spawner
 from harness.crash.steps import Steps
-from harness.errors import ConfigError
+from harness.errors import ConfigError, check_kwargs
 from harness.history import History, Op
+from harness.scenario import require_ctx
 from harness.verdict import Verdict, compose
 
 AFTER_FAULT = "after_fault"
@@ -117,6 +118,9 @@ def _explore(
     spawner: Spawner | None,
     run_kwargs: dict[str, Any],
 ) -> list[CrashCase]:
+    where = f"explore_{label}s" if label == "crash" else "explore_faults"
+    require_ctx(ctx, where)
+    check_kwargs(run_case, run_kwargs, where)
     if not callable(check):
         raise ConfigError(f"check must be a callable returning a Verdict, got {check!r}")
     if points is not None and (
@@ -147,11 +151,23 @@ def _explore(
         if setup is not None:
             setup()
         if fault is None:
-            run = run_case(op, kill_at=point, timeout_s=timeout_s, spawner=spawner, **run_kwargs)
+            run = run_case(
+                op,
+                kill_at=point,
+                timeout_s=timeout_s,
+                spawner=spawner,
+                must_reach=False,
+                **run_kwargs,
+            )
         else:
             try:
                 run = run_case(
-                    op, pause_at={point: fault}, timeout_s=timeout_s, spawner=spawner, **run_kwargs
+                    op,
+                    pause_at={point: fault},
+                    timeout_s=timeout_s,
+                    spawner=spawner,
+                    must_reach=False,
+                    **run_kwargs,
                 )
             finally:
                 if restore is not None:
@@ -242,6 +258,9 @@ class FaultCase:
     point: str | None
     run: CaseRun
     verdict: Verdict
+    #: verdicts about the run itself (a snapshot that failed, a point not reached), not
+    #: from the checks: kept so a recheck composes the same verdict
+    run_parts: list[Verdict] = field(default_factory=list)
 
     @property
     def history(self) -> History:
@@ -354,7 +373,9 @@ def _case(
     else:
         armed = fault.arm(point) if fault is not None and point is not None else {}
         try:
-            run = run_case(child_op, history=history, process=process, **armed, **run_kwargs)
+            run = run_case(
+                child_op, history=history, process=process, must_reach=False, **armed, **run_kwargs
+            )
         finally:
             if fault is not None:
                 fault.restore()
@@ -363,11 +384,8 @@ def _case(
         problems.append(_recover(history, recover, facts))
         problems.append(_snap(history, AFTER_RECOVERY, snapshot))
     problems.append(_reached(point, run))
-    verdict = judge(case_id, history, checks)
     extra = [p for p in problems if p is not None]
-    if extra:
-        verdict = compose(case_id, [verdict, *extra])
-    return FaultCase(case_id, fault, point, run, verdict)
+    return FaultCase(case_id, fault, point, run, judged(case_id, history, checks, extra), extra)
 
 
 def _case_detail(case: FaultCase, checks: Sequence[Check]) -> dict[str, Any]:
@@ -376,6 +394,7 @@ def _case_detail(case: FaultCase, checks: Sequence[Check]) -> dict[str, Any]:
         "crash_point": case.point,
         "run": case.run.to_json(),
         "checks": [c.to_json() for c in checks],
+        "run_parts": [v.to_json() for v in case.run_parts],
     }
 
 
@@ -406,6 +425,7 @@ def explore_points(
     callable the child runs; ``link`` is the fault's link (None: go direct).
 
     The baseline run (no fault) discovers the points unless ``points`` names them."""
+    require_ctx(ctx, "explore_points")
     checks = checks_of(checks)
     for name, fn in (("op", op), ("reset", reset), ("snapshot", snapshot), ("recover", recover)):
         if fn is not None and not callable(fn):
@@ -476,3 +496,60 @@ def _check_points_passed(given: Sequence[str], passed: list[str]) -> None:
         raise ConfigError(
             f"crash point(s) {missing} are never passed by the op; it passes: {passed}"
         )
+
+
+# -- named cases: a fixed table of situations, each run here and judged on its record ----
+
+FINAL = "final"
+
+
+@dataclass
+class NamedCase:
+    case_id: str
+    history: History
+    verdict: Verdict
+
+
+def explore_named(
+    ctx: _Recorder | None,
+    cases: Mapping[str, Callable[[Steps], object]],
+    *,
+    checks: Sequence[Check] | Mapping[str, Sequence[Check]],
+    reset: Callable[[], Facts | None] | None = None,
+    snapshot: Callable[[], Any] | None = None,
+) -> list[NamedCase]:
+    """Each named case: ``reset()``, ``cases[name](steps)`` here (its steps recorded; it may
+    add facts to ``steps.facts``), ``snapshot()`` as ``final``, then its checks (one list
+    for all, or a list per case name) on the record."""
+    require_ctx(ctx, "explore_named")
+    if not isinstance(cases, Mapping) or not cases:
+        raise ConfigError(f"cases must be a non-empty mapping of name -> fn(steps), got {cases!r}")
+    if isinstance(checks, Mapping):
+        missing = sorted(set(cases) - set(checks))
+        if missing:
+            raise ConfigError(f"no checks for case(s) {missing}; checks has {sorted(checks)}")
+        per_case = {name: checks_of(checks[name]) for name in cases}
+    else:
+        shared = checks_of(checks)
+        per_case = dict.fromkeys(cases, shared)
+    out: list[NamedCase] = []
+    for name, run in cases.items():
+        if ctx is not None and not ctx.selected(name):
+            continue
+        history = History()
+        history.meta["facts"] = _facts(reset)
+        steps = Steps(history, history.meta["facts"])
+        problems = [_recover(history, run, steps.facts)]
+        problems.append(_snap(history, FINAL, snapshot))
+        extra = [p for p in problems if p is not None]
+        verdict = judged(name, history, per_case[name], extra)
+        out.append(NamedCase(name, history, verdict))
+        if ctx is not None:
+            detail = {
+                "checks": [c.to_json() for c in per_case[name]],
+                "run_parts": [v.to_json() for v in extra],
+            }
+            ctx.record(name, verdict, history=history, detail=detail)
+    if ctx is not None:
+        ctx.explored(cases=len(cases))
+    return out

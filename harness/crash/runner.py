@@ -116,10 +116,15 @@ def run_case(
     record_as: str | None = "",
     fail_on: tuple[type[BaseException], ...] = (),
     spawner: Spawner | None = None,
+    must_reach: bool = True,
 ) -> CaseRun:
     """Run ``op`` once in a child; SIGKILL it at ``kill_at``; pause at ``pause_at``'s points
     while their action runs here. ``record_as``: the op's name in the history ("" = the
-    function's name, None = the op records its own ops with ``harness.crash.child.record``)."""
+    function's name, None = the op records its own ops with ``harness.crash.child.record``).
+
+    A ``kill_at`` or ``pause_at`` point the op ended without passing is a ``ConfigError``
+    naming the points it did pass (a misspelt point would otherwise never fire and the
+    case pass); ``must_reach=False`` leaves that to the caller (the explorers say UNKNOWN)."""
     pause_at = dict(pause_at or {})
     _check_args(op, timeout_s, pause_at)
     if kill_at is not None and (not isinstance(kill_at, str) or not kill_at):
@@ -147,6 +152,12 @@ def run_case(
         child.close()
     _land(run, job.process, child.pid)
     run.duration_s = time.perf_counter() - t0
+    if must_reach and run.outcome in (Outcome.OK, Outcome.FAIL):
+        missed = [p for p in (kill_at, *pause_at) if p is not None and p not in run.points]
+        if missed:
+            raise ConfigError(
+                f"crash point(s) {missed} never reached: the op passed {run.points or 'no point'}"
+            )
     return run
 
 

@@ -26,7 +26,13 @@ class Steps:
 
     def __init__(self, history: History, facts: Mapping[str, Any] | None = None) -> None:
         self.history = history
-        self.facts: Mapping[str, Any] = dict(facts or {})
+        # The record's own facts when it has them: what a step adds is kept for the checks.
+        meta_facts = history.meta.get("facts")
+        self.facts: dict[str, Any] = (
+            meta_facts
+            if meta_facts is facts and isinstance(meta_facts, dict)
+            else dict(facts or {})
+        )
 
     def run(
         self,
@@ -34,6 +40,7 @@ class Steps:
         fn: Callable[[], Any],
         *,
         f: str | None = None,
+        value: Any = None,
         fail_on: tuple[type[BaseException], ...] = (),
     ) -> Any:
         """``fn()`` here as process ``process``: invoke, then ok with its value; on an
@@ -41,7 +48,7 @@ class Steps:
         value (None when it raised)."""
         from harness.crash.child import Fail
 
-        invoked = self.history.invoke(process, f or op_name(fn))
+        invoked = self.history.invoke(process, f or op_name(fn), value)
         try:
             value = fn()
         except Exception as exc:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from harness.errors import UnknownName
+from harness.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -35,31 +35,32 @@ class BlockingDetector(Protocol):
     def close(self) -> None: ...
 
 
-_KINDS: dict[str, Callable[..., BlockingDetector]] = {}
+#: Third parties add detectors through entry points of ``fault_harness.blocking_detectors``.
+_KINDS: Registry[Callable[..., BlockingDetector]] = Registry(
+    "blocking detector", group="fault_harness.blocking_detectors"
+)
 
 
 def register_detector(
     name: str,
 ) -> Callable[[Callable[..., BlockingDetector]], Callable[..., BlockingDetector]]:
     def decorate(factory: Callable[..., BlockingDetector]) -> Callable[..., BlockingDetector]:
-        _KINDS[name] = factory
-        return factory
+        return _KINDS.add(name, factory)
 
     return decorate
 
 
-def make_detector(kind: str, **params: Any) -> BlockingDetector:
-    """``make_detector("postgres", dsn=...)`` or ``make_detector("sqlite")``."""
+def _builtin() -> None:
     import harness.races.blocking_pg
     import harness.races.blocking_sqlite  # noqa: F401 - they register themselves
 
-    if kind not in _KINDS:
-        raise UnknownName("blocking detector", kind, list(_KINDS))
-    return _KINDS[kind](**params)
+
+def make_detector(kind: str, **params: Any) -> BlockingDetector:
+    """``make_detector("postgres", dsn=...)`` or ``make_detector("sqlite")``."""
+    _builtin()
+    return _KINDS.get(kind)(**params)
 
 
 def detector_kinds() -> list[str]:
-    import harness.races.blocking_pg
-    import harness.races.blocking_sqlite  # noqa: F401
-
-    return sorted(_KINDS)
+    _builtin()
+    return _KINDS.names()

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.checkers.judge import Check as JudgeCheck
-from harness.checkers.judge import checks_of, judge
+from harness.checkers.judge import checks_of, judged
 from harness.checkers.safe import check_safe
 from harness.crash.explore import _Recorder
 from harness.crash.runner import run_case
 from harness.crash.spawn import Spawner
-from harness.errors import ConfigError
+from harness.errors import ConfigError, check_kwargs
 from harness.races.blocking import BlockingDetector
 from harness.races.schedule import Schedule, enumerate_schedules
 from harness.races.scheduler import DEFAULT_STEP_TIMEOUT_S, ScheduleRun, run_schedule
+from harness.scenario import require_ctx
 from harness.verdict import Validity, Verdict
 
 Check = Callable[[ScheduleRun], Verdict]
@@ -110,12 +111,14 @@ class Judged:
 
     def judge(self, cid: str, run: ScheduleRun) -> Verdict:
         run.history.meta["blocked_steps"] = run.blocked_steps
+        extra: list[Verdict] = []
         if self.snapshot is not None:
             try:
                 run.history.snapshot("final", self.snapshot())
             except Exception as exc:
-                return Verdict.unknown("snapshot", f"reading the stores raised {exc!r}")
-        return judge(cid, run.history, self.checks)
+                extra.append(Verdict.unknown("snapshot", f"reading the stores raised {exc!r}"))
+        run.history.meta["run_parts"] = [v.to_json() for v in extra]
+        return judged(cid, run.history, self.checks, extra)
 
 
 def _judged(
@@ -168,6 +171,8 @@ def explore_schedules(
     given) after ``setup`` (the reset to a fresh state); judge each run: ``checks`` on its
     record (history, ``final`` snapshot from ``snapshot()``, ``meta["blocked_steps"]``), or
     ``check(run)``. With ``ctx`` each is a recorded case."""
+    require_ctx(ctx, "explore_schedules")
+    check_kwargs(run_schedule, run_kwargs, "explore_schedules")
     judged = _judged(check, checks, snapshot)
     replay = replayed(ctx)
     if replay is not None:
@@ -220,6 +225,8 @@ def find_failing_schedule(
 
     from harness.races.strategy import schedules
 
+    require_ctx(ctx, "find_failing_schedule")
+    check_kwargs(run_schedule, run_kwargs, "find_failing_schedule")
     if not isinstance(max_examples, int) or max_examples < 1:
         raise ConfigError(f"max_examples must be an integer >= 1, got {max_examples!r}")
     kwargs = {

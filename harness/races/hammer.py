@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.checkers.judge import Check, checks_of, judge
+from harness.checkers.judge import Check, checks_of, judged
 from harness.crash import landing
 from harness.crash._child import Job
 from harness.crash._record import Recorder
@@ -176,20 +176,20 @@ def explore_hammer(
             fail_on=fail_on,
             spawner=spawner,
         )
-        verdict: Verdict | None = None
+        extra: list[Verdict] = []
         if snapshot is not None:
             try:
                 history.snapshot("final", snapshot())
             except Exception as exc:
-                verdict = Verdict.unknown("snapshot", f"reading the stores raised {exc!r}")
-        if verdict is None:
-            verdict = judge(case_id, history, checks)
+                extra.append(Verdict.unknown("snapshot", f"reading the stores raised {exc!r}"))
+        verdict = judged(case_id, history, checks, extra)
         cases.append(HammerCase(case_id, seed, history, verdict))
         detail = {
             "seed": seed,
             "processes": processes,
             "ops": ops,
             "checks": [c.to_json() for c in checks],
+            "run_parts": [v.to_json() for v in extra],
         }
         ctx.record(case_id, verdict, history=history, detail=detail)
     ctx.explored(hammer_rounds=rounds, processes=processes)

@@ -42,15 +42,22 @@ def evidence_lines(case: Case, limit: int = MAX_EVIDENCE_CHARS) -> list[str]:
 
 
 def checks(result: ScenarioResult) -> list[str]:
-    """The names of the invariant checks that judged this result's cases."""
+    """The names of the invariant checks that judged this result's cases (the checks each
+    case recorded; else the parts of its verdict; never a case or schedule id)."""
     names: dict[str, None] = {}
     for case in result.cases:
+        recorded = case.detail.get("checks")
+        if isinstance(recorded, list) and recorded:
+            for c in recorded:
+                if isinstance(c, dict) and c.get("name"):
+                    names[str(c["name"])] = None
+            continue
         parts = case.verdict.evidence.get("parts")
         if isinstance(parts, list):
             for part in parts:
                 if isinstance(part, dict) and part.get("checker"):
                     names[str(part["checker"])] = None
-        else:
+        elif case.verdict.checker != case.case_id:
             names[case.verdict.checker] = None
     return list(names)
 

@@ -69,7 +69,7 @@ def connect(dsn: str) -> Iterator[psycopg.Connection]:
     if conn is None or conn.closed or conn.broken:
         # prepare_threshold=None: no server-side prepared plans, which a migration scenario's
         # ALTER TABLE between two snapshots could otherwise invalidate. lock_timeout: a
-        # recovery step run here (``faultcases.here``) has no child timeout to end a wait
+        # recovery step run here (``child_ops.here``) has no child timeout to end a wait
         # that never ends; as long as the harness's child timeout, so it fails, never hangs.
         conn = psycopg.connect(
             str(dsn),
@@ -100,6 +100,17 @@ def registered_agent(dsn: str, dep: Deployment, hostname: str = "agent-0") -> tu
         fixed = Deployment(dep.signing_key, clock=dep.clock)
         reg = register(conn, fixed, reg_token, hostname, tokens.new_token("agent_secret"))
     return reg.agent_id, reg.refresh_token
+
+
+def with_token(dsn: str, fix_id: str, *secrets: str) -> dict[str, str]:
+    """An empty AGT database but for one registration token: the facts ``token`` and a
+    fresh agent secret under each name of ``secrets``."""
+    from scenarios.agt import fixtures_sql
+
+    fixtures_sql.reset(dsn)
+    with connect(dsn) as conn:
+        token = issue_registration_token(conn, deployment(fix_id, "fixed"))
+    return {"token": token, **{name: tokens.new_token("agent_secret") for name in secrets}}
 
 
 def enqueue(

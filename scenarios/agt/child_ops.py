@@ -3,8 +3,8 @@
 
 ``now_iso`` freezes the child's clock, so the parent decides what time it is.
 
-``faultcases.here`` runs the same functions in the scenario's own process (a recovery
-step, which nothing is injected into): there they use that process's kept connection
+A recovery step runs the same functions in the scenario's own process, wrapped by
+``here`` (nothing is injected into it): there they use that process's kept connection
 (``agtdb.connect``) instead of opening one, which spares a child and a backend per case.
 """
 
@@ -14,14 +14,14 @@ import base64
 import contextlib
 import contextvars
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from harness.crash.child import report_backend_pid
+from harness.crash.runner import op_name
 from reference_impl.agt import (
     Deployment,
     ManualClock,
@@ -35,8 +35,26 @@ from reference_impl.agt import (
 from scenarios.agt import agtdb
 from scenarios.agt.agtdb import SIGNING_KEY
 
-#: True while ``faultcases.here`` runs an op in the scenario's own process.
+#: True while ``here`` runs an op in the scenario's own process.
 IN_SCENARIO: contextvars.ContextVar[bool] = contextvars.ContextVar("in_scenario", default=False)
+
+
+@dataclass(frozen=True)
+class here:
+    """``op`` run in the scenario's process, on its kept connection (a recovery step)."""
+
+    op: Callable[[], Any]
+
+    @property
+    def __name__(self) -> str:  # the history names the step by the op it wraps
+        return op_name(self.op)
+
+    def __call__(self) -> Any:
+        token = IN_SCENARIO.set(True)
+        try:
+            return self.op()
+        finally:
+            IN_SCENARIO.reset(token)
 
 
 def _dep(variants: str, now_iso: str) -> Deployment:
@@ -48,9 +66,7 @@ def _dep(variants: str, now_iso: str) -> Deployment:
 
 
 def _connect(dsn: str) -> psycopg.Connection:
-    conn = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
-    report_backend_pid(conn.info.backend_pid)  # lets a scheduler see this worker's row locks
-    return conn
+    return psycopg.connect(dsn, autocommit=True, connect_timeout=3)
 
 
 @contextlib.contextmanager

@@ -23,8 +23,6 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from harness.verdict import Verdict
-
 GATE_EXAMPLES = 100
 _EXAMPLES = os.environ.get("HARNESS_AGT_EXAMPLES")
 #: Seeded from the scenario (an audit run) or derandomized (the gate); see the module doc.
@@ -59,15 +57,24 @@ def counterexample(
     return found, reasons.get(repr(found)) or str(broken(found))
 
 
-def verdict(
-    name: str,
-    holds: str,
-    strategy: st.SearchStrategy[Any],
-    broken: Callable[[Any], str | None],
-    seed: int,
-) -> Verdict:
+def search(
+    strategy: st.SearchStrategy[Any], broken: Callable[[Any], str | None], seed: int
+) -> dict[str, str] | None:
+    """A recordable search: None, or the smallest counterexample and why it breaks the
+    property (checked by the ``property_holds`` checker)."""
     hit = counterexample(strategy, broken, seed)
     if hit is None:
-        return Verdict.ok(name, f"{holds}: no counterexample in {SETTINGS.max_examples} examples")
+        return None
     example, reason = hit
-    return Verdict.violated(name, f"{holds} is violated: {reason}", counterexample=repr(example))
+    return {"example": repr(example), "reason": reason}
+
+
+def property_case(
+    strategy: st.SearchStrategy[Any], broken: Callable[[Any], str | None], seed: int, f: str
+) -> Callable[[Any], None]:
+    """An ``explore_named`` case: the search, recorded as op ``f``."""
+
+    def run(steps: Any) -> None:
+        steps.run("hypothesis", lambda: search(strategy, broken, seed), f=f)
+
+    return run

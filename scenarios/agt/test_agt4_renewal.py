@@ -11,44 +11,20 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from harness.history import History
+from harness.checkers import Check
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, through
 from harness.scenario import scenario
-from harness.verdict import Verdict, compose
-from scenarios.agt import agtdb, child_ops, faultcases, fixtures_sql, invariants, racing
-from scenarios.agt.faultcases import Env
+from scenarios.agt import agtdb, checks, child_ops, fixtures_sql, plans
 
 FIX = "AGT-4"
 NOW = agtdb.T0.isoformat()
-
-
-def _setup(variants: str):
-    def setup(env: Env) -> None:
-        agent, refresh = agtdb.registered_agent(env.dsn, agtdb.deployment(FIX, "fixed"))
-        env.data.update(agent=agent, refresh=refresh, variants=variants)
-
-    return setup
-
-
-def _renew(env: Env, dsn: str):
-    return functools.partial(
-        child_ops.renew_op, dsn, env.data["variants"], NOW, env.data["agent"], env.data["refresh"]
-    )
-
-
-def _revoke(env: Env, dsn: str):
-    return functools.partial(child_ops.revoke_op, dsn, env.data["variants"], NOW, env.data["agent"])
-
-
-def _check(env: Env, history: History, when: str):
-    parts = [invariants.never_revoked_and_extended(agtdb.snapshot(env.dsn))]
-    if when == "after recovery":
-        parts.append(invariants.last_op_ok(history, "retry"))
-    return compose(when, [faultcases.phase(p, when) for p in parts])
-
-
-def _recover(env: Env, history: History) -> None:
-    """The agent retries its renewal with the same refresh token."""
-    faultcases.here(_renew(env, env.dsn), history, "retry")
+FAULT_CHECKS = [
+    Check("agt.never_revoked_and_extended", stage=AFTER_FAULT),
+    Check("agt.never_revoked_and_extended", stage=AFTER_RECOVERY),
+    Check("agt.recovery_completes", process="retry"),
+]
+RACE_CHECKS = [Check("agt.never_revoked_and_extended", stage="final")]
+assert checks  # registers the agt.* checkers
 
 
 @scenario(FIX, variants=("prefix", "fixed"), measured=("prefix",))
@@ -57,15 +33,24 @@ def test_renewal_fault_at_every_step(ctx, pg_database_factory, pg_link) -> None:
 
     Measured on the pre-fix variant: its two statements are each durable and harmless alone,
     so the seed's "self-healing" claim holds for it too; its defect is the race below."""
-    faultcases.explore(
-        ctx,
-        factory=pg_database_factory,
-        setup=_setup(f"{FIX}={ctx.variant}"),
-        op=_renew,
-        check=_check,
-        recover=_recover,
-        link=pg_link,
-    )
+    variants = f"{FIX}={ctx.variant}"
+    dsn = str(agtdb.fresh(pg_database_factory).dsn)
+
+    def reset() -> dict:
+        fixtures_sql.reset(dsn)
+        agent, refresh = agtdb.registered_agent(dsn, agtdb.deployment(FIX, "fixed"))
+        return {"agent": agent, "refresh": refresh}
+
+    def renew(facts, link):
+        return functools.partial(
+            child_ops.renew_op, through(dsn, link), variants, NOW, facts["agent"], facts["refresh"]
+        )
+
+    def recover(steps) -> None:
+        """The agent retries its renewal with the same refresh token."""
+        steps.run("retry", child_ops.here(renew(steps.facts, None)))
+
+    plans.every_step(ctx, dsn, pg_link, FAULT_CHECKS, op=renew, reset=reset, recover=recover)
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
@@ -80,23 +65,9 @@ def test_renewal_races_revocation(ctx, pg_database_factory) -> None:
         ),
         "revoke": functools.partial(child_ops.revoke_op, dsn, variants, NOW, fixtures_sql.AGENT),
     }
-
-    def judge(history: History) -> Verdict:
-        state = agtdb.snapshot(dsn)
-        history.snapshot("final", state)
-        return invariants.never_revoked_and_extended(state)
-
-    def setup() -> None:
-        fixtures_sql.with_agent(dsn)
-
-    racing.schedules(
-        ctx,
-        dsn=dsn,
-        workers=workers,
-        setup=setup,
-        check=lambda run: judge(run.history),
-    )
+    race = plans.Race(ctx, dsn, RACE_CHECKS)
+    race.schedules(workers, lambda: fixtures_sql.with_agent(dsn))
     step = child_ops.RenewOrRevokeStep(
         dsn, variants, NOW, agent_id=fixtures_sql.AGENT, refresh=fixtures_sql.REFRESH
     )
-    racing.hammering(ctx, rounds=3, step=step, setup=setup, check=judge, ops=3, f="renew_or_revoke")
+    race.hammer(step, lambda: fixtures_sql.with_agent(dsn), rounds=3, ops=3, f="renew_or_revoke")

@@ -9,15 +9,13 @@ holds across processes; the outage policy holds when the store's link is cut.
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from urllib.parse import urlsplit
 
-from harness.history import History
+from harness.checkers import Check
+from harness.crash import Fail, explore_named
 from harness.scenario import scenario
-from harness.verdict import Verdict, compose
 from reference_impl.agt.client import Client, ServerUnavailable
-from scenarios.agt import agtdb, http_servers
+from scenarios.agt import agtdb, checks_agent, http_servers
 
 FIX = "AGT-5"
 SERVERS = 3
@@ -26,6 +24,7 @@ WINDOW_S = 3600.0  # far longer than a burst: no window edge inside one
 BURST = 30  # 10 per server process: beyond the limit even per process
 QUIET = 3  # the other agent's polls, inside the burst
 PROMPT_S = 3.0  # an answer slower than this waited on the unreachable store (its timeout is 0.25 s)
+assert checks_agent  # registers the agt.* agent-side checkers
 
 
 def _agents(dsn: str) -> dict[str, str]:
@@ -33,103 +32,52 @@ def _agents(dsn: str) -> dict[str, str]:
     return {name: agtdb.registered_agent(dsn, dep, name)[0] for name in ("noisy", "quiet")}
 
 
-def _burst(
-    ctx, addrs, agents: dict[str, str], history: History
-) -> list[tuple[str, int, str, float]]:
+def _burst(ctx, steps, addrs, agents: dict[str, str]) -> None:
     """Interleave the noisy agent's burst and the quiet agent's polls, round-robin over servers."""
     plan = ["noisy"] * BURST + ["quiet"] * QUIET
     ctx.rng.shuffle(plan)
-    out = []
     for i, who in enumerate(plan):
         server = i % len(addrs)
-        host, port = addrs[server]
-        client = Client(host, port, timeout_s=5.0)
+        client = Client(*addrs[server], timeout_s=5.0)
         client.agent_id, client.access_token = agents[who], http_servers.access_token(agents[who])
-        op = history.invoke(who, "poll", {"server": server})
-        t0 = time.perf_counter()
-        try:
-            reply = client.request("GET", f"/agents/{agents[who]}/commands")
-            history.ok(op, {"server": server, "limiter": reply["limiter"]})
-            out.append((who, server, "ok:" + reply["limiter"], time.perf_counter() - t0))
-        except ServerUnavailable as exc:
-            (history.fail if exc.status == 429 else history.info)(op, str(exc), {"server": server})
-            out.append((who, server, f"http:{exc.status}", time.perf_counter() - t0))
-    return out
+
+        def poll(client=client, who=who, server=server) -> dict:
+            try:
+                reply = client.request("GET", f"/agents/{agents[who]}/commands")
+            except ServerUnavailable as exc:
+                if exc.status == 429:  # refused by the limiter: certainly not served
+                    raise Fail(str(exc)) from exc
+                raise
+            return {"server": server, "limiter": reply["limiter"]}
+
+        steps.run(who, poll, f="poll", value={"server": server})
 
 
-def _judge(results, *, per_process: bool) -> Verdict:
-    ok = Counter((who, server) for who, server, status, _ in results if status.startswith("ok"))
-    noisy = sum(n for (who, _), n in ok.items() if who == "noisy")
-    quiet = sum(n for (who, _), n in ok.items() if who == "quiet")
-    slowest = max(t for *_, t in results)
-    parts = []
-    if per_process:  # the stated outage policy: each process caps the agent at the limit
-        over = {s: n for (who, s), n in ok.items() if who == "noisy" and n > LIMIT}
-        parts.append(
-            Verdict.violated(
-                "limit_per_process_in_outage",
-                f"servers {sorted(over)} let the noisy agent poll {over} times (limit {LIMIT} each)",
-                served=dict(over),
-            )
-            if over
-            else Verdict.ok(
-                "limit_per_process_in_outage",
-                f"noisy agent served {noisy} times, at most {LIMIT} per process",
-            )
-        )
-    else:
-        parts.append(
-            Verdict.ok(
-                "limit_across_processes", f"noisy agent served {noisy} of {BURST} (limit {LIMIT})"
-            )
-            if noisy == LIMIT
-            else Verdict.violated(
-                "limit_across_processes",
-                f"noisy agent served {noisy} of {BURST} polls across {SERVERS} processes (limit {LIMIT})",
-                served=noisy,
-            )
-        )
-    parts.append(
-        Verdict.ok("others_unaffected", f"quiet agent served {quiet} of {QUIET}")
-        if quiet == QUIET
-        else Verdict.violated(
-            "others_unaffected", f"quiet agent served {quiet} of {QUIET}", served=quiet
-        )
+def _servers(ctx, dsn: str, redis_url: str):
+    return http_servers.servers(
+        SERVERS,
+        dsn=dsn,
+        variants=f"{FIX}={ctx.variant}",
+        redis_url=redis_url,
+        limit=LIMIT,
+        window_s=WINDOW_S,
     )
-    parts.append(
-        Verdict.ok("prompt_answers", f"slowest answer {slowest:.2f} s")
-        if slowest < PROMPT_S
-        else Verdict.violated(
-            "prompt_answers", f"an answer took {slowest:.2f} s", slowest_s=slowest
-        )
-    )
-    return compose("rate_limit", parts)
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
 def test_burst_across_servers(ctx, pg_database_factory, redis_db) -> None:
     """A burst of 30 polls over 3 server processes: exactly 5 served; another agent unaffected."""
-    case = "burst"
-    if ctx.selected(case):
-        db = agtdb.fresh(pg_database_factory)
-        agents = _agents(str(db.dsn))
-        history = History()
-        with http_servers.servers(
-            SERVERS,
-            dsn=str(db.dsn),
-            variants=f"{FIX}={ctx.variant}",
-            redis_url=redis_db.url,
-            limit=LIMIT,
-            window_s=WINDOW_S,
-        ) as addrs:
-            results = _burst(ctx, addrs, agents, history)
-        history.snapshot("results", [list(r) for r in results])
-        ctx.record(
-            case,
-            _judge(results, per_process=False),
-            history=history,
-            detail={"servers": SERVERS, "limit": LIMIT, "burst": BURST},
-        )
+    dsn = str(agtdb.fresh(pg_database_factory).dsn)
+
+    def burst(steps) -> None:
+        with _servers(ctx, dsn, redis_db.url) as addrs:
+            _burst(ctx, steps, addrs, _agents(dsn))
+
+    explore_named(
+        ctx,
+        {"burst": burst},
+        checks=[Check("agt.rate_limit", limit=LIMIT, quiet=QUIET, prompt_s=PROMPT_S)],
+    )
     ctx.explored(processes=SERVERS, burst=BURST, limit=LIMIT)
 
 
@@ -137,34 +85,23 @@ def test_burst_across_servers(ctx, pg_database_factory, redis_db) -> None:
 def test_limiter_store_unreachable(ctx, pg_database_factory, redis_db, redis_link) -> None:
     """The limiter's Redis link cut: polls still served (fail open), each process still caps
     the burst at the limit, answers stay prompt; link back: the shared limit again."""
-    case = "store_link_cut"
-    if ctx.selected(case):
-        db = agtdb.fresh(pg_database_factory)
-        agents = _agents(str(db.dsn))
-        history = History()
-        url = (
-            urlsplit(redis_db.url)._replace(netloc=f"{redis_link.host}:{redis_link.port}").geturl()
-        )
-        with http_servers.servers(
-            SERVERS,
-            dsn=str(db.dsn),
-            variants=f"{FIX}={ctx.variant}",
-            redis_url=url,
-            limit=LIMIT,
-            window_s=WINDOW_S,
-        ) as addrs:
-            redis_link.cut()
-            history.fault("cut", {"link": "limiter store"})
+    dsn = str(agtdb.fresh(pg_database_factory).dsn)
+    url = urlsplit(redis_db.url)._replace(netloc=f"{redis_link.host}:{redis_link.port}").geturl()
+
+    def burst_while_cut(steps) -> None:
+        with _servers(ctx, dsn, url) as addrs:
+            agents = _agents(dsn)
+            steps.fault("cut", redis_link.cut, link="limiter store")
             try:
-                results = _burst(ctx, addrs, agents, history)
+                _burst(ctx, steps, addrs, agents)
             finally:
-                redis_link.restore()
-                history.fault("restore", {"link": "limiter store"})
-        history.snapshot("results", [list(r) for r in results])
-        ctx.record(
-            case,
-            _judge(results, per_process=True),
-            history=history,
-            detail={"servers": SERVERS, "limit": LIMIT, "burst": BURST},
-        )
+                steps.fault("restore", redis_link.restore, link="limiter store")
+
+    explore_named(
+        ctx,
+        {"store_link_cut": burst_while_cut},
+        checks=[
+            Check("agt.rate_limit", limit=LIMIT, quiet=QUIET, per_process=True, prompt_s=PROMPT_S)
+        ],
+    )
     ctx.explored(processes=SERVERS, faults=["cut limiter store link"], burst=BURST, limit=LIMIT)

@@ -6,14 +6,19 @@ The real poll loop against a server behind a cut link is ``test_agt7_poll_loop``
 from __future__ import annotations
 
 import random
+import threading
+import time
 
 from hypothesis import strategies as st
 
+from harness.checkers import Check
+from harness.crash import explore_named
 from harness.scenario import scenario
-from harness.verdict import Verdict
 from reference_impl.agt import ManualClock, Variants, backoff
 from reference_impl.agt.agent_loop import PollLoop
-from scenarios.agt import props
+from scenarios.agt import checks_agent, props
+
+assert checks_agent  # registers the agt.* agent-side checkers
 
 ATTEMPTS = st.one_of(
     st.integers(1, 12), st.sampled_from([1023, 1024, 1025, 10**6]), st.integers(1, 10**6)
@@ -85,43 +90,43 @@ def test_backoff_properties(ctx) -> None:
     """Backoff delays within [10 s, min(300 s, 10 s * 2^n)], growing to the cap, no overflow, reset on success."""
     prefix = ctx.variant == "prefix"
     variants = Variants.only("AGT-7", ctx.variant)
-    checks = [
-        (
-            "property:delay_bounds",
+    properties = {
+        "property:delay_bounds": (
             "delay in [10 s, min(300 s, 10 s*2^n)]",
             st.tuples(ATTEMPTS, st.integers(0, 2**32 - 1)),
             _delay_broken(prefix),
         ),
-        (
-            "property:ceiling_grows_to_cap",
+        "property:ceiling_grows_to_cap": (
             "ceiling non-decreasing, capped at 300 s",
             st.tuples(ATTEMPTS, ATTEMPTS),
             _ceiling_broken(prefix),
         ),
-        (
-            "property:counter_counts_errors_and_resets",
+        "property:counter_counts_errors_and_resets": (
             "counter = failures since last success, on every error path",
             st.lists(st.integers(-1, 3), min_size=1, max_size=30),
             _loop_broken(variants),
         ),
-    ]
-    for case, holds, strategy, broken in checks:
-        if ctx.selected(case):
-            ctx.record(case, props.verdict(case.split(":")[1], holds, strategy, broken, ctx.seed))
-    case = "example:attempt=10^6"
-    if ctx.selected(case):
-        try:
-            delay = backoff.backoff_delay(10**6, random.Random(ctx.seed), prefix=prefix)
-            verdict = (
-                Verdict.ok("no_overflow", f"attempt 10^6 gives {delay:.1f} s")
-                if backoff.BACKOFF_BASE_S <= delay <= backoff.BACKOFF_CAP_S
-                else Verdict.violated("no_overflow", f"attempt 10^6 gives {delay} s", delay_s=delay)
-            )
-        except OverflowError as exc:
-            verdict = Verdict.violated(
-                "no_overflow", f"attempt 10^6 overflows: {exc}", attempt=10**6
-            )
-        ctx.record(case, verdict)
+    }
+    cases = {
+        case: props.property_case(strategy, broken, ctx.seed, case.split(":")[1])
+        for case, (_, strategy, broken) in properties.items()
+    }
+    checks = {
+        case: [Check("property_holds", f=case.split(":")[1], holds=holds)]
+        for case, (holds, _, _) in properties.items()
+    }
+
+    def huge_attempt(steps) -> None:
+        steps.run(
+            "agent",
+            lambda: backoff.backoff_delay(10**6, random.Random(ctx.seed), prefix=prefix),
+            f="backoff_delay",
+            value={"attempt": 10**6},
+        )
+
+    cases["example:attempt=10^6"] = huge_attempt
+    checks["example:attempt=10^6"] = [Check("agt.delay_in_bounds")]
+    explore_named(ctx, cases, checks=checks)
     ctx.explored(
         properties=3,
         examples=props.SETTINGS.max_examples,
@@ -130,55 +135,56 @@ def test_backoff_properties(ctx) -> None:
     )
 
 
-@scenario("AGT-7", variants=("prefix", "fixed"))
-def test_shutdown_during_backoff(ctx) -> None:
-    """The real poll loop, every poll failing: a shutdown arriving mid-backoff ends the loop in
-    under a second of (virtual) time. The seed's sleep ignores shutdown (its edge case 9d)."""
-    import threading
-    import time
+def _shutdown_at(variant: str, seed: int, at_s: float):
+    """The real loop, every poll failing, a shutdown at ``at_s`` (virtual)."""
 
-    variants = Variants.only("AGT-7", ctx.variant)
-    for at_s in (1000.0, 3600.0):
-        case = f"shutdown_at_{at_s:g}s"
-        if not ctx.selected(case):
-            continue
+    def run(steps) -> None:
         clock, stop = ManualClock(), threading.Event()
         t0 = clock.now()
         requested: dict[str, float] = {}
 
-        def shutdown(clock=clock, stop=stop, requested=requested, t0=t0) -> None:
+        def shutdown() -> None:
             requested["at"] = (clock.now() - t0).total_seconds()
             stop.set()
-
-        clock.call_later(at_s, shutdown)
 
         def fetch() -> list[object]:
             raise ConnectionRefusedError("server unreachable")
 
-        loop = PollLoop(fetch, clock, random.Random(ctx.seed), 60.0, stop=stop, variants=variants)
-        wall0 = time.perf_counter()
-        loop.run(max_turns=10_000)
-        wall = time.perf_counter() - wall0
-        lag = (clock.now() - t0).total_seconds() - requested.get("at", float("inf"))
-        in_progress = loop.ticks[-1].delay_s if loop.ticks else None
-        detail = {
-            "shutdown_at_s": at_s,
-            "virtual_lag_s": lag,
-            "wall_s": round(wall, 4),
-            "sleep_in_progress_s": in_progress,
-            "turns": len(loop.ticks),
-        }
-        verdict = (
-            Verdict.ok(
-                "prompt_shutdown",
-                f"returned {lag:.3f} s (virtual) after shutdown, mid-sleep of {in_progress:.0f} s",
+        def loop_run() -> dict:
+            clock.call_later(at_s, shutdown)
+            loop = PollLoop(
+                fetch,
+                clock,
+                random.Random(seed),
+                60.0,
+                stop=stop,
+                variants=Variants.only("AGT-7", variant),
             )
-            if lag < 1.0 and wall < 1.0
-            else Verdict.violated(
-                "prompt_shutdown",
-                f"returned {lag:.1f} s after shutdown (sleep of {in_progress:.0f} s ran to its end)",
-                **detail,
-            )
-        )
-        ctx.record(case, verdict, detail=detail)
+            wall0 = time.perf_counter()
+            loop.run(max_turns=10_000)
+            return {
+                "virtual_lag_s": (clock.now() - t0).total_seconds()
+                - requested.get("at", float("inf")),
+                "wall_s": round(time.perf_counter() - wall0, 4),
+                "sleep_in_progress_s": loop.ticks[-1].delay_s if loop.ticks else None,
+                "turns": len(loop.ticks),
+            }
+
+        steps.run("agent", loop_run, f="poll_loop", value={"shutdown_at_s": at_s})
+
+    return run
+
+
+@scenario("AGT-7", variants=("prefix", "fixed"))
+def test_shutdown_during_backoff(ctx) -> None:
+    """The real poll loop, every poll failing: a shutdown arriving mid-backoff ends the loop in
+    under a second of (virtual) time. The seed's sleep ignores shutdown (its edge case 9d)."""
+    explore_named(
+        ctx,
+        {
+            f"shutdown_at_{at_s:g}s": _shutdown_at(ctx.variant, ctx.seed, at_s)
+            for at_s in (1000.0, 3600.0)
+        },
+        checks=[Check("agt.prompt_shutdown", f="poll_loop")],
+    )
     ctx.explored(shutdown_points=2, injected_clock=True)

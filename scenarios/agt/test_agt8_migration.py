@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import functools
 
-from harness.history import History
+from harness.checkers import Check
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, explore_named, through
 from harness.scenario import scenario
-from harness.verdict import Verdict, compose
 from reference_impl.agt import Variants, migrate
-from scenarios.agt import agtdb, child_ops, faultcases
-from scenarios.agt.faultcases import Env
+from scenarios.agt import agtdb, checks, child_ops, plans
 
 FIX = "AGT-8"
+FAULT_CHECKS = [
+    Check("agt.schema_whole", stage=AFTER_FAULT),
+    Check("agt.schema_whole", stage=AFTER_RECOVERY),
+    Check("agt.recovery_completes", process="retry"),
+    Check("agt.schema_is", want="new", stage=AFTER_RECOVERY),
+]
+assert checks  # registers the agt.* checkers
 
 
 def _at_v1(dsn: str) -> None:
@@ -28,88 +34,49 @@ def _fresh_v1(factory):
     return agtdb.fresh_from(factory, "agt-v1", _at_v1)
 
 
-def _schema(dsn: str) -> dict:
-    return agtdb.schema_of(dsn)
-
-
-def _reference(factory) -> tuple[dict, dict]:
-    old = _schema(_fresh_v1(factory).dsn)
+def _reference(factory) -> dict:
+    """The schema before and after migration 002, as the facts every check compares with."""
+    old = agtdb.schema_of(_fresh_v1(factory).dsn)
     new_db = _fresh_v1(factory)
     with agtdb.connect(new_db.dsn) as conn:
         migrate.upgrade(conn)
-    return old, _schema(new_db.dsn)
+    return {"old": old, "new": agtdb.schema_of(new_db.dsn)}
 
 
-def _whole(old: dict, new: dict):
-    def check(env: Env, history: History, when: str) -> Verdict:
-        got = _schema(env.dsn)
-        parts = []
-        if got in (old, new):
-            which = "old" if got == old else "new"
-            parts.append(
-                Verdict.ok("schema_whole", f"schema wholly {which} (versions {got['versions']})")
-            )
-        else:
-            extra = [c for c in got["columns"] if c not in old["columns"]]
-            idx = [i[0] for i in got["indexes"] if i not in old["indexes"]]
-            parts.append(
-                Verdict.violated(
-                    "schema_whole",
-                    f"schema half-migrated: versions {got['versions']}, new columns {[c[1] for c in extra]}, new indexes {idx}",
-                    schema=got,
-                )
-            )
-        if when == "after recovery":
-            from scenarios.agt import invariants
-
-            parts.append(invariants.last_op_ok(history, "retry"))
-            if got != new:
-                parts.append(
-                    Verdict.violated(
-                        "rerun_completes", "a re-run did not reach the new schema", schema=got
-                    )
-                )
-        return compose(when, [faultcases.phase(p, when) for p in parts])
-
-    return check
-
-
-def _back_to_v1(_factory, db):
+def _back_to_v1(dsn: str) -> None:
     """Undo whatever a case left (whole, half or no migration 002): cheaper than a new database."""
-    with agtdb.connect(db.dsn) as conn, conn.transaction():
+    with agtdb.connect(dsn) as conn, conn.transaction():
         for stmt in migrate.statements(migrate.load()[1].down):
             conn.execute(stmt)
         conn.execute("DELETE FROM schema_migrations WHERE version > 1")
-    return db
-
-
-def _op(env: Env, dsn: str):
-    return functools.partial(child_ops.migrate_op, dsn, env.data["variants"])
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
 def test_migration_fault_at_every_step(ctx, pg_database_factory, pg_link) -> None:
     """SIGKILL (or a cut link) at every step of migration 002: wholly old or wholly new, a re-run completes it."""
     variants = f"{FIX}={ctx.variant}"
-    old, new = _reference(pg_database_factory)
+    reference = _reference(pg_database_factory)
+    dsn = str(_fresh_v1(pg_database_factory).dsn)
 
-    def setup(env: Env) -> None:
-        env.data["variants"] = variants
+    def reset() -> dict:
+        _back_to_v1(dsn)
+        return reference
 
-    def recover(env: Env, history: History) -> None:
-        faultcases.here(_op(env, env.dsn), history, "retry")
+    def upgrade(facts, link):
+        return functools.partial(child_ops.migrate_op, through(dsn, link), variants)
 
-    faultcases.explore(
+    def recover(steps) -> None:
+        steps.run("retry", child_ops.here(upgrade(steps.facts, None)))
+
+    plans.every_step(
         ctx,
-        factory=pg_database_factory,
-        setup=setup,
-        op=_op,
-        check=_whole(old, new),
+        dsn,
+        pg_link,
+        FAULT_CHECKS,
+        op=upgrade,
+        reset=reset,
         recover=recover,
-        link=pg_link,
-        fresh=_fresh_v1,
-        reset=_back_to_v1,
-        snapshot=_schema,
+        snapshot=lambda: agtdb.schema_of(dsn),
     )
 
 
@@ -117,7 +84,22 @@ def test_migration_fault_at_every_step(ctx, pg_database_factory, pg_link) -> Non
 def test_migration_idempotent_and_reversible(ctx, pg_database_factory) -> None:
     """Up twice: no error, same schema. Down: the old schema; down again: no error; up again: the new."""
     variants = Variants.only(FIX, ctx.variant)
-    old, new = _reference(pg_database_factory)
+    reference = _reference(pg_database_factory)
+    dbs: list[str] = []
+
+    def reset() -> dict:
+        dbs.append(str(_fresh_v1(pg_database_factory).dsn))
+        return reference
+
+    def on_db(action):
+        def run(steps) -> None:
+            def act() -> None:
+                with agtdb.connect(dbs[-1]) as conn:
+                    action(conn)
+
+            steps.run("runner", act, f=action.__name__, fail_on=(Exception,))
+
+        return run
 
     def up_sql_twice(conn) -> None:
         migrate.upgrade(conn, variants)
@@ -132,35 +114,21 @@ def test_migration_idempotent_and_reversible(ctx, pg_database_factory) -> None:
         migrate.downgrade(conn, 1)
         migrate.upgrade(conn, variants)
 
-    steps = [
-        ("up_sql_twice", up_sql_twice, new),
-        ("down", down, old),
-        ("down_twice_then_up", down_twice_then_up, new),
-    ]
-    for case, action, want in steps:
-        if not ctx.selected(case):
-            continue
-        db = _fresh_v1(pg_database_factory)
-        history = History()
-        op = history.invoke("runner", case)
-        try:
-            with agtdb.connect(db.dsn) as conn:
-                action(conn)
-            history.ok(op)
-            error = None
-        except Exception as exc:  # the run's own error is the evidence
-            error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-            history.fail(op, error)
-        got = _schema(db.dsn)
-        history.snapshot("schema", got)
-        if error is None and got == want:
-            verdict = Verdict.ok("idempotent_migration", f"{case}: no error, expected schema")
-        else:
-            verdict = Verdict.violated(
-                "idempotent_migration",
-                f"{case}: {error or 'unexpected schema'}",
-                error=error,
-                schema=got,
-            )
-        ctx.record(case, verdict, history=history)
-    ctx.explored(cases=len(steps))
+    def ends(want: str) -> list[Check]:
+        return [Check("agt.no_error"), Check("agt.schema_is", want=want, stage="final")]
+
+    explore_named(
+        ctx,
+        {
+            "up_sql_twice": on_db(up_sql_twice),
+            "down": on_db(down),
+            "down_twice_then_up": on_db(down_twice_then_up),
+        },
+        checks={
+            "up_sql_twice": ends("new"),
+            "down": ends("old"),
+            "down_twice_then_up": ends("new"),
+        },
+        reset=reset,
+        snapshot=lambda: agtdb.schema_of(dbs[-1]),
+    )

@@ -6,8 +6,9 @@ import pytest
 
 from harness.crash.explore import explore_crashes, explore_faults
 from harness.errors import ConfigError, HarnessError, UnknownName
-from harness.races import Schedule, find_failing_schedule, make_detector
+from harness.races import Schedule, explore_schedules, find_failing_schedule, make_detector
 from harness.races.blocking import detector_kinds
+from harness.scenario import ScenarioContext, ScenarioSpec, _running, scenario
 from harness.verdict import Validity, Verdict
 from tests.core import ops, race_ops
 
@@ -72,3 +73,34 @@ def test_explore_and_run_case_reject_malformed_points_and_hooks():
         explore_crashes(ops.three_points, check=ok, setup="reset")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="kill_at is a crash point name"):
         run_case(ops.three_points, kill_at=3)  # type: ignore[arg-type]
+
+
+def test_a_misspelt_keyword_names_the_one_meant():
+    with pytest.raises(
+        ConfigError, match="no keyword argument 'kill_on'; did you mean 'kill_at'"
+    ) as e:
+        explore_crashes(ops.three_points, check=lambda run: Verdict.ok("c", "x"), kill_on="t.a")
+    one_line(e)
+    with pytest.raises(ConfigError, match="did you mean 'step_timeout_s'") as e:
+        explore_schedules({"a": race_ops.stuck}, check=lambda run: None, step_timeout=1)
+    one_line(e)
+
+
+def test_a_scenario_test_without_ctx_is_refused_at_once():
+    with pytest.raises(ConfigError, match=r"takes no 'ctx': write def test_x\(ctx, \.\.\.\)") as e:
+
+        @scenario("TOY-1")
+        def test_x(pg_db) -> None: ...
+
+    one_line(e)
+
+
+def test_an_explorer_inside_a_scenario_without_ctx_says_pass_ctx():
+    context = ScenarioContext(ScenarioSpec("TOY-1", "orders", ("prefix", "fixed")), "fixed", 1)
+    _running.append(context)
+    try:
+        with pytest.raises(ConfigError, match=r"without ctx=ctx inside scenario TOY-1/orders") as e:
+            explore_crashes(ops.three_points, check=lambda run: Verdict.ok("c", "x"))
+        one_line(e)
+    finally:
+        _running.remove(context)

@@ -273,3 +273,10 @@ def test_start_refuses_a_non_callable():
 
     with pytest.raises(ConfigError, match="callable"):
         start(42)  # type: ignore[arg-type]
+
+
+def test_a_point_the_op_never_passes_is_an_error_listing_those_it_does(any_spawner):
+    with pytest.raises(ConfigError, match=r"\['t\.x'\] never reached: the op passed \['t\.a'"):
+        run_case(ops.three_points, kill_at="t.x", spawner=any_spawner)
+    with pytest.raises(ConfigError, match=r"\['t\.y'\] never reached"):
+        run_case(ops.three_points, pause_at={"t.y": lambda: None}, spawner=any_spawner)

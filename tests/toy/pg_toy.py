@@ -19,7 +19,6 @@ from typing import Any
 import psycopg
 
 from harness.checkers import snapshot_tables
-from harness.crash.child import report_backend_pid
 from harness.crashpoints import crashpoint
 
 CLAIM_VARIANTS = ("racy", "for_update", "fixed")
@@ -52,7 +51,6 @@ def reset(dsn: str, jobs: int = 1) -> None:
 def claim(dsn: str, variant: str) -> int | None:
     """Claim the oldest pending job; its id, or None when none could be had."""
     with connect(dsn, autocommit=(variant == "racy")) as conn:
-        report_backend_pid(conn.info.backend_pid)
         row = conn.execute(_SELECT + _LOCKS[variant]).fetchone()
         crashpoint("toy.claim.after_select")
         if row is not None:

@@ -79,7 +79,7 @@ def test_a_broken_check_makes_its_cases_unknown_not_the_run(dsn):
 
 
 def test_a_point_the_op_never_passes_is_an_error_naming_those_it_does(dsn):
-    with pytest.raises(ConfigError, match="toy.order.after_item'.*never passed.*after_items"):
+    with pytest.raises(ConfigError, match=r"toy\.order\.after_item'.*never passed.*after_items"):
         explore_points(
             None, checks=[NO_ORPHAN_ITEMS], points=["toy.order.after_item"], **_plan(dsn, "fixed")
         )

@@ -148,3 +148,18 @@ def test_server_killed_at_a_point_then_restarted(dsn, pg_server, variant, orphan
     assert case.outcome is Outcome.INFO  # the connection died under it
     state = toy.tables(dsn)
     assert len(state["order_items"]) == orphans and state["orders"] == []
+
+
+def test_the_detector_survives_the_database_being_cloned_again_under_it(pg_database_factory):
+    """A reset by re-cloning ends every session on the database, the detector's too."""
+    db = pg_database_factory("toy-blocking", toy.reset)
+    detector = make_detector("postgres", dsn=db.dsn)
+    try:
+        toy.reset(db.dsn)
+        run_schedule(claimers(db.dsn, "for_update"), "a,b,a,b", blocking=detector)
+        db = pg_database_factory("toy-blocking", toy.reset)  # drop + clone: sessions ended
+        toy.reset(db.dsn)
+        run = run_schedule(claimers(db.dsn, "for_update"), "a,b,a,b", blocking=detector)
+        assert run.blocked_steps == 1
+    finally:
+        detector.close()

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from harness.errors import UnknownName
+from harness.registry import Registry
 
 # Upper bound for time attributes: a day. Larger values are typos, and asyncio
 # timers overflow long before Go's int64 does.
@@ -137,23 +137,20 @@ class Toxic:
         return self.values[name]
 
 
-_REGISTRY: dict[str, type[Toxic]] = {}
+#: Third parties add toxics through entry points of ``fault_harness.toxics``.
+_REGISTRY: Registry[type[Toxic]] = Registry("toxic type", group="fault_harness.toxics")
 
 
 def register(cls: type[Toxic]) -> type[Toxic]:
     """Class decorator: make a toxic kind available under its Toxiproxy name."""
     if not cls.type_name:
         raise TypeError(f"{cls.__name__} needs a type_name")
-    _REGISTRY[cls.type_name] = cls
-    return cls
+    return _REGISTRY.add(cls.type_name, cls)
 
 
 def toxic_class(name: str) -> type[Toxic]:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownName("toxic type", name, list(_REGISTRY)) from None
+    return _REGISTRY.get(name)
 
 
 def toxic_names() -> list[str]:
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
