@@ -40,7 +40,7 @@ def test_killed_mid_transaction(ctx: ScenarioContext, tmp_path) -> None:
     path = tmp_path / "store.db"
     explore_points(
         ctx,
-        op=lambda facts, link: functools.partial(ops.store_runs, ctx.variant, str(path), 1, 2),
+        op=lambda facts, link: functools.partial(ops.store_runs, ctx.variant, str(path), 1, 1),
         reset=lambda: ops.prepare(ctx.variant, str(path)),
         snapshot=lambda: files.snapshot(path),
         checks=KILL_CHECKS,
