@@ -8,6 +8,7 @@ get_checker("at_most_once")(history, f="poll")       # a Verdict, never an excep
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,8 +34,10 @@ class Checker:
     #: conformance examples: (history JSON, params, expected validity "valid"/"invalid")
     examples: tuple[Any, ...] = ()
 
-    @property
+    @functools.cached_property
     def params(self) -> tuple[str, ...]:
+        # Cached: a power-cut exploration calls a checker once per crash state (thousands),
+        # and inspect.signature cost more than the checks themselves.
         sig = inspect.signature(self.fn)
         return tuple(p for p in sig.parameters if p != "history")
 

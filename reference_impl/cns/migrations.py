@@ -125,7 +125,7 @@ def run_versioned(conn: apsw.Connection, migrations: tuple[Migration, ...]) -> l
             c.execute(f"PRAGMA user_version = {m.version}")
             return True
 
-        if _guarded(conn, step, "immediate", f"migrate.{m.name}"):
+        if guarded(conn, step, "immediate", f"migrate.{m.name}"):
             applied.append(m.version)
     return applied
 
@@ -143,7 +143,7 @@ def run_seed(conn: apsw.Connection, migrations: tuple[Migration, ...]) -> list[i
             c.execute(f"PRAGMA user_version = {m.version}")
             return True
 
-        _guarded(conn, step, "deferred", f"migrate.{m.name}")
+        guarded(conn, step, "deferred", f"migrate.{m.name}")
         applied.append(m.version)
     return applied
 
@@ -157,7 +157,7 @@ def run_unversioned(conn: apsw.Connection, migrations: tuple[Migration, ...]) ->
     return [m.version for m in migrations]
 
 
-def _guarded(
+def guarded(
     conn: apsw.Connection, step: Callable[[apsw.Connection], bool], mode: Mode, name: str
 ) -> bool:
     try:

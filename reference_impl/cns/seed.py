@@ -21,11 +21,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import apsw
 
 from harness.crashpoints import crashpoint
 from reference_impl.cns import migrations, sql, vacuum
+from reference_impl.cns.agents import Listener
+from reference_impl.cns.config import StoreConfig
 from reference_impl.cns.migrations import Migration
 from reference_impl.cns.pool import ConnectionPool, Connections
 from reference_impl.cns.records import ConsensusRun
@@ -55,9 +58,14 @@ class SeedStore(ConsensusStore):
     }
     memory_first = False
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.mismatches_logged = 0
+    def __init__(
+        self,
+        path: str | Path,
+        config: StoreConfig | None = None,
+        listener: Listener | None = None,
+    ) -> None:
+        super().__init__(path, config, listener)
+        self.mismatches_logged = 0  # what the read-compare after each write found
 
     def _connections(self, first: apsw.Connection) -> Connections:
         pool = ConnectionPool(self._new_connection, self.config.pool_size, self.config.pool_wait_s)
@@ -90,7 +98,7 @@ class SeedStore(ConsensusStore):
 
     def migrate_data(self) -> None:
         with self.connection() as conn:
-            migrations._guarded(conn, _run_seed_sql, "deferred", "migrate_data")
+            migrations.guarded(conn, _run_seed_sql, "deferred", "migrate_data")
 
     def store_run(self, run: ConsensusRun) -> None:
         def old(conn: apsw.Connection) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import ClassVar, TypeVar
@@ -111,7 +112,8 @@ class ConsensusStore(abc.ABC):
     @abc.abstractmethod
     def _connections(self, first: apsw.Connection) -> Connections: ...
 
-    def connection(self):  # type: ignore[no-untyped-def]
+    def connection(self) -> AbstractContextManager[apsw.Connection]:
+        """One connection for the length of a ``with`` block (the pool's, or the single one)."""
         if self._conns is None:
             raise StoreError("the store is not open: call open() (or use it as a context manager)")
         return self._conns.connection()

@@ -54,6 +54,39 @@ def _rec(snap: dict[str, Any], stage: str = "after_fault") -> dict[str, Any]:
     return {"schema": 1, "ops": [], "snapshots": {stage: snap}, "meta": {}}
 
 
+def _hist(
+    ops: Sequence[tuple[str, str, str, Any]] = (),
+    *,
+    meta: dict[str, Any] | None = None,
+    **snapshots: Any,
+) -> dict[str, Any]:
+    """A record as JSON for the conformance examples: (process, type, f, value) per op,
+    an ``error`` for a ``fail``/``info``; every keyword but ``meta`` is a snapshot."""
+    return {
+        "schema": 1,
+        "ops": [
+            {"index": i, "process": p, "type": t, "f": f, "value": v}
+            | ({"error": "database is locked"} if t in ("fail", "info") else {})
+            for i, (p, t, f, v) in enumerate(ops)
+        ],
+        "snapshots": snapshots,
+        "meta": meta or {},
+    }
+
+
+def _attempt(delay_ms: float | None, error: str | None = "SQLITE_BUSY") -> dict[str, Any]:
+    return {"error": error, "kind": "retry" if error else None, "delay_ms": delay_ms}
+
+
+_PRAGMAS_OK = {
+    "journal_mode": "wal",
+    "synchronous": 2,
+    "foreign_keys": 1,
+    "auto_vacuum": 2,
+    "busy_timeout": 5000,
+}
+
+
 def _snap(history: History, stage: str) -> dict[str, Any]:
     state = _ops.snapshot(history, stage)
     if not isinstance(state, dict) or "integrity" not in state:
@@ -202,7 +235,22 @@ def _last_ok(history: History, f: str, process: str | None = None) -> Any:
     return oks[-1].value
 
 
-@register("cns.rebuilt_equals_db", example={"f": "restart"})
+@register(
+    "cns.rebuilt_equals_db",
+    example={"f": "restart"},
+    examples=[
+        (
+            _hist([("w", "ok", "restart", {"a1": "completed"})], after_recovery=_GOOD),
+            {},
+            "valid",
+        ),
+        (
+            _hist([("w", "ok", "restart", {"a1": "spawned"})], after_recovery=_GOOD),
+            {},
+            "invalid",
+        ),
+    ],
+)
 def rebuilt_equals_db(
     history: History, *, f: str = "restart", stage: str = "after_recovery"
 ) -> Verdict:
@@ -219,7 +267,14 @@ def rebuilt_equals_db(
     )
 
 
-@register("cns.rerun_no_op", example={"f": "rerun"})
+@register(
+    "cns.rerun_no_op",
+    example={"f": "rerun"},
+    examples=[
+        (_hist([("m", "ok", "rerun", {"before": "d1", "after": "d1"})]), {}, "valid"),
+        (_hist([("m", "ok", "rerun", {"before": "d1", "after": "d2"})]), {}, "invalid"),
+    ],
+)
 def rerun_no_op(history: History, *, f: str = "rerun") -> Verdict:
     """CNS-2: a second start changes nothing (the op returns digests before and after)."""
     value = _last_ok(history, f)
@@ -228,7 +283,23 @@ def rerun_no_op(history: History, *, f: str = "rerun") -> Verdict:
     return Verdict.violated("cns.rerun_no_op", "a second start changed the file", **value)
 
 
-@register("cns.ops_ok", example={"f": "op"})
+@register(
+    "cns.ops_ok",
+    example={"f": "op"},
+    examples=[
+        (_hist([("w1", "invoke", "op", None), ("w1", "ok", "op", 1)]), {"f": "op"}, "valid"),
+        (
+            _hist([("w1", "ok", "op", 1), ("w2", "info", "op", None)]),
+            {"f": "op", "processes": ["w1", "w2"]},
+            "invalid",
+        ),
+        (
+            _hist([("w1", "ok", "op", 1), ("w2", "fail", "op", None)]),
+            {"f": "op", "processes": ["w1"]},
+            "valid",
+        ),
+    ],
+)
 def ops_ok(history: History, *, f: str, processes: Sequence[str] | None = None) -> Verdict:
     """Every ``f`` op (of ``processes``) completed ok: none failed or ended unknown."""
     done = [
@@ -290,7 +361,53 @@ def nothing_invented(history: History, *, stage: str = "final") -> Verdict:
     return Verdict.ok("cns.nothing_invented", "no outcome invented for runs without a synthesis")
 
 
-@register("cns.retry_schedule", example={"f": "write"})
+@register(
+    "cns.retry_schedule",
+    example={"f": "write"},
+    examples=[
+        # The boundaries of the +/-20 % band: 80 and 240 ms are in, 79 and 241 out.
+        (
+            _hist(
+                [
+                    (
+                        "w",
+                        "ok",
+                        "write",
+                        {"attempts": [_attempt(80), _attempt(240), _attempt(None, None)]},
+                    )
+                ]
+            ),
+            {"f": "write"},
+            "valid",
+        ),
+        (
+            _hist(
+                [
+                    (
+                        "w",
+                        "ok",
+                        "write",
+                        {"attempts": [_attempt(79), _attempt(200), _attempt(None, None)]},
+                    )
+                ]
+            ),
+            {"f": "write"},
+            "invalid",
+        ),
+        (
+            _hist([("w", "ok", "write", [_attempt(100), _attempt(241), _attempt(None, None)])]),
+            {"f": "write"},
+            "invalid",
+        ),
+        (_hist([("w", "ok", "write", [_attempt(None, None)])]), {"f": "write"}, "invalid"),
+        (_hist([("w", "fail", "write", None)]), {"f": "write"}, "invalid"),
+        (
+            _hist([("w", "ok", "write", [_attempt(3), _attempt(None, None)])]),
+            {"f": "write", "schedule": False},
+            "valid",
+        ),
+    ],
+)
 def retry_schedule(
     history: History,
     *,
@@ -345,7 +462,14 @@ def retry_schedule(
     )
 
 
-@register("cns.one_attempt", example={"f": "duplicate"})
+@register(
+    "cns.one_attempt",
+    example={"f": "duplicate"},
+    examples=[
+        (_hist([("w", "ok", "dup", {"duplicate_attempts": 1})]), {"f": "dup"}, "valid"),
+        (_hist([("w", "ok", "dup", {"duplicate_attempts": 2})]), {"f": "dup"}, "invalid"),
+    ],
+)
 def one_attempt(history: History, *, f: str, key: str = "duplicate_attempts") -> Verdict:
     """CNS-6: a permanent error (constraint) took exactly one attempt (the op's ``key``)."""
     n = _last_ok(history, f)[key]
@@ -354,7 +478,32 @@ def one_attempt(history: History, *, f: str, key: str = "duplicate_attempts") ->
     return Verdict.violated("cns.one_attempt", f"the permanent error took {n} attempts")
 
 
-@register("cns.pragmas", example={"f": "inspect"})
+@register(
+    "cns.pragmas",
+    example={"f": "inspect"},
+    examples=[
+        (_hist([("i", "ok", "inspect", {"pragmas": [_PRAGMAS_OK] * 2})]), {}, "valid"),
+        (
+            _hist(
+                [
+                    (
+                        "i",
+                        "ok",
+                        "inspect",
+                        {"pragmas": [_PRAGMAS_OK, {**_PRAGMAS_OK, "synchronous": 1}]},
+                    )
+                ]
+            ),
+            {},
+            "invalid",
+        ),
+        (
+            _hist([("i", "ok", "inspect", {"pragmas": [{**_PRAGMAS_OK, "busy_timeout": 0}]})]),
+            {},
+            "invalid",
+        ),
+    ],
+)
 def pragmas(history: History, *, f: str = "inspect") -> Verdict:
     """CNS-1: on every pooled connection: WAL, synchronous FULL (2, the chosen level), foreign
     keys on, incremental auto-vacuum (2, CNS-7), a busy timeout."""
@@ -375,7 +524,18 @@ def pragmas(history: History, *, f: str = "inspect") -> Verdict:
     return Verdict.ok("cns.pragmas", f"{len(value['pragmas'])} connections read back as stated")
 
 
-@register("cns.reader_proceeds", example={"f": "inspect"})
+@register(
+    "cns.reader_proceeds",
+    example={"f": "inspect"},
+    examples=[
+        (_hist([("i", "ok", "inspect", {"reader": {"rows": 3}})]), {}, "valid"),
+        (
+            _hist([("i", "ok", "inspect", {"reader": {"error": "database is locked"}})]),
+            {},
+            "invalid",
+        ),
+    ],
+)
 def reader_proceeds(history: History, *, f: str = "inspect") -> Verdict:
     """CNS-1: a reader got its rows while a writer held the write lock (bounded wait)."""
     reader = _last_ok(history, f)["reader"]
@@ -387,7 +547,23 @@ def reader_proceeds(history: History, *, f: str = "inspect") -> Verdict:
     )
 
 
-@register("cns.shrinks", example={"stage": "after_fault"})
+@register(
+    "cns.shrinks",
+    example={"stage": "after_fault"},
+    examples=[
+        (_hist(meta={"facts": {"bytes": 1000}}, after_fault={**_GOOD, "bytes": 499}), {}, "valid"),
+        (
+            _hist(meta={"facts": {"bytes": 1000}}, after_fault={**_GOOD, "bytes": 500}),
+            {},
+            "invalid",
+        ),
+        (
+            _hist(meta={"facts": {"bytes": 1000}, "point": "vacuum.step"}, after_fault=_GOOD),
+            {},
+            "valid",
+        ),
+    ],
+)
 def shrinks(history: History, *, stage: str = "after_fault", ratio: float = 0.5) -> Verdict:
     """CNS-7: after deleting most rows and vacuuming, the file is under ``ratio`` of its size.
     A case that killed the job expects no shrink (its other checks judge it)."""
@@ -400,7 +576,14 @@ def shrinks(history: History, *, stage: str = "after_fault", ratio: float = 0.5)
     return Verdict.violated("cns.shrinks", f"{before} -> {after} bytes: not under {ratio:.0%}")
 
 
-@register("cns.kept_rows", example={"stage": "after_fault"})
+@register(
+    "cns.kept_rows",
+    example={"stage": "after_fault"},
+    examples=[
+        (_hist(meta={"facts": {"kept_spec": "S", "kept": 1}}, after_fault=_GOOD), {}, "valid"),
+        (_hist(meta={"facts": {"kept_spec": "S", "kept": 2}}, after_fault=_GOOD), {}, "invalid"),
+    ],
+)
 def kept_rows(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-7: every row of the spec nobody deleted is still there (facts ``kept_spec``, ``kept``)."""
     facts = history.meta["facts"]
@@ -412,7 +595,18 @@ def kept_rows(history: History, *, stage: str = "after_fault") -> Verdict:
     )
 
 
-@register("cns.acked_survive", example={"stage": "after_power"})
+@register(
+    "cns.acked_survive",
+    example={"stage": "after_power"},
+    examples=[
+        (_hist(meta={"facts": {"acked": ["S/plan"]}}, after_power=_GOOD), {}, "valid"),
+        (
+            _hist(meta={"facts": {"acked": ["S/plan", "S/review"]}}, after_power=_GOOD),
+            {},
+            "invalid",
+        ),
+    ],
+)
 def acked_survive(history: History, *, stage: str = "after_power") -> Verdict:
     """CNS-8: every commit acknowledged before the power cut is in the file (labels
     ``spec/stage`` in ``facts.acked``)."""

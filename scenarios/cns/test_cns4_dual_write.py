@@ -26,7 +26,7 @@ def test_dual_write_killed_at_every_point(ctx: ScenarioContext, tmp_path) -> Non
     path = tmp_path / "store.db"
     explore_points(
         ctx,
-        op=lambda facts, link: functools.partial(ops.store_runs, ctx.variant, str(path), 1, 2),
+        op=lambda facts, link: functools.partial(ops.store_runs, ctx.variant, str(path), 1, 1),
         reset=lambda: ops.prepare(ctx.variant, str(path)),
         snapshot=lambda: files.snapshot(path),
         checks=CHECKS,
