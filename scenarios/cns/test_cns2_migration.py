@@ -4,17 +4,22 @@ Invariant: SIGKILLed at any point of a start-up migration (on a file the seed's
 current code left), the file is at a whole version with integrity_check ok; a
 restart completes the migration; a further start is a no-op; two processes
 starting at once (competing, under chosen interleavings) both start and migrate once.
+The power cut after every file operation the start-up migration made (the disk
+model's SQLite VFS recorder) leaves the file at a whole version, integrity ok.
 """
 
 from __future__ import annotations
 
 import functools
+import shutil
+from pathlib import Path
 
 from harness.checkers import Check
 from harness.crash import AFTER_FAULT, AFTER_RECOVERY, explore_points
 from harness.races import explore_schedules, make_detector
 from harness.scenario import ScenarioContext, scenario
-from scenarios.cns import data, files, ops
+from reference_impl.cns import open_store
+from scenarios.cns import data, files, ops, power
 
 VARIANTS = ("prefix", "seed", "fixed")
 
@@ -25,6 +30,10 @@ KILLED_CHECKS = [
     Check("cns.integrity", stage=AFTER_RECOVERY),
     Check("cns.migrated", stage=AFTER_RECOVERY),
     Check("cns.rerun_no_op", f="rerun"),
+]
+POWER_CHECKS = [
+    Check("cns.integrity", stage=power.AFTER_POWER),
+    Check("cns.whole_version", stage=power.AFTER_POWER),
 ]
 CONCURRENT_CHECKS = [
     Check("cns.ops_ok", f="migrate_all", processes=["a", "b"]),
@@ -68,3 +77,16 @@ def test_two_processes_migrate_at_once(ctx: ScenarioContext, tmp_path) -> None:
         blocking=make_detector("sqlite"),
         ctx=ctx,
     )
+
+
+def _start(variant: str, root: Path, rec) -> None:
+    with open_store(variant, root / "store.db", power.recording_config(rec)):
+        pass  # opening migrates
+
+
+@scenario("CNS-2", variants=VARIANTS, measured=("seed",))
+def test_power_cut_during_migration(ctx: ScenarioContext, tmp_path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copyfile(data.legacy_template(tmp_path), root / "store.db")
+    power.explore_power(ctx, functools.partial(_start, ctx.variant, root), root, POWER_CHECKS)
