@@ -6,7 +6,10 @@
 
 Third parties register through entry points of the registry's ``group``: the entry
 point names a module (importing it registers its kinds) or the object itself.
-They are loaded the first time a name is not found or the names are listed.
+They are loaded the first time a name is not found or the names are listed. A plugin
+that cannot be imported (its package is not installed: the project's own scenario
+checkers, declared by this distribution, exist only in a checkout) does not break the
+others: it is named, with its error, when a name it might have held is asked for.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._same = same or (lambda a, b: a is b)
         self._loaded = False
+        self._broken: dict[str, str] = {}  # plugin -> why it did not load
         self._lock = threading.RLock()
 
     def add(self, name: str, item: T) -> T:
@@ -58,7 +62,11 @@ class Registry(Generic[T]):
             self.load_entry_points()
             item = self._items.get(name)
         if item is None:
-            raise UnknownName(self.kind, name, self.names())
+            error = UnknownName(self.kind, name, self.names())
+            if self._broken:
+                why = "; ".join(f"{ep} {reason}" for ep, reason in sorted(self._broken.items()))
+                error.args = (f"{error.args[0]} (plugins that failed to load: {why})",)
+            raise error
         return item
 
     def names(self) -> list[str]:
@@ -81,9 +89,8 @@ class Registry(Generic[T]):
                 try:
                     loaded = ep.load()
                 except Exception as exc:
-                    raise ConfigError(
-                        f"{self.kind} plugin {ep.name!r} ({ep.value}) failed to load: {exc}"
-                    ) from None
+                    self._broken[f"{ep.name!r} ({ep.value})"] = f"{type(exc).__name__}: {exc}"
+                    continue
                 # A module registered its kinds on import; anything else is the kind itself.
                 if not isinstance(loaded, types.ModuleType) and ep.name not in self._items:
                     self.add(ep.name, loaded)

@@ -41,3 +41,26 @@ def test_third_party_checkers_load_through_their_entry_point():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["agt.single_winner", "True"]
+
+
+def test_a_plugin_that_cannot_load_breaks_no_other_and_is_named_when_needed():
+    """An installed harness without this checkout's scenarios: the project's entry points
+    name modules that are not there. Built-in kinds still resolve; an unknown name says
+    which plugins failed and why."""
+    code = (
+        "import sys, importlib.metadata as md\n"
+        "from harness.checkers.registry import CHECKERS\n"
+        "ep = md.EntryPoint('gone', 'no_such_package_xyz.checks', CHECKERS.group)\n"
+        "md.entry_points = lambda group=None: [ep] if group == CHECKERS.group else []\n"
+        "import harness.registry as r; r.entry_points = md.entry_points\n"
+        "print(CHECKERS.get('at_most_once').name)\n"
+        "try:\n"
+        "    CHECKERS.get('gone.check')\n"
+        "except Exception as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = out.stdout.splitlines()
+    assert first == "at_most_once"
+    assert "unknown checker 'gone.check'" in second
+    assert "'gone' (no_such_package_xyz.checks) ModuleNotFoundError" in second
