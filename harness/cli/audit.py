@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import sys
 from pathlib import Path
 
 from harness.audit import listing
@@ -271,6 +272,11 @@ def _run_report(args: argparse.Namespace) -> int:
     if args.recheck is not None:
         from harness.audit.recheck import recheck
 
+        # The project's own checkers live in its checkout (scenarios/), which is not
+        # installed: put the project folder on the path, as pytest's pythonpath does.
+        root = str(load_settings().root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
         outcome, _ = recheck(Run.load(args.recheck).results)
         print(outcome.summary())
         for ref, was, now in outcome.changed[:20]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from harness.audit.model import Run
@@ -39,3 +41,17 @@ def test_a_record_that_no_longer_supports_its_verdict_is_reported(tmp_path, caps
 def test_report_without_a_source_is_a_one_line_error(capsys):
     assert main(["report"]) == 2
     assert "--recheck" in capsys.readouterr().err
+
+
+def test_the_command_line_rechecks_the_example_from_a_checkout() -> None:
+    """`harness report --recheck` finds the project's checkers in the checkout (they are not
+    installed) and gives every recorded verdict again."""
+    out = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "report", "--recheck", str(EXAMPLE)],
+        cwd=EXAMPLE.parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0 changed" in out.stdout
