@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from harness.checkers import Check
 from harness.crash import AFTER_FAULT, explore_points
@@ -61,6 +63,23 @@ def _bloated(variant: str, tmp_path):
     return template, kept
 
 
+def _killed_at_every_point(
+    ctx: ScenarioContext,
+    job: Callable[[], Any],
+    reset: Callable[[], dict],
+    snapshot: Callable[[], Any],
+    checks: list[Check],
+) -> None:
+    explore_points(
+        ctx,
+        op=lambda facts, link: job,
+        reset=reset,
+        snapshot=snapshot,
+        checks=checks,
+        timeout_s=JOB_TIMEOUT_S,
+    )
+
+
 @scenario("CNS-7", variants=VARIANTS, measured=("seed",))
 def test_file_shrinks_and_survives_a_kill(ctx: ScenarioContext, tmp_path) -> None:
     template, kept = _bloated(ctx.variant, tmp_path)
@@ -70,17 +89,16 @@ def test_file_shrinks_and_survives_a_kill(ctx: ScenarioContext, tmp_path) -> Non
         data.reset_to(template, path)
         return {"bytes": files.snapshot(path)["bytes"], "kept": kept, "kept_spec": KEPT_SPEC}
 
-    explore_points(
+    _killed_at_every_point(
         ctx,
-        op=lambda facts, link: functools.partial(ops.delete_and_vacuum, ctx.variant, str(path)),
-        reset=reset,
-        snapshot=lambda: files.snapshot(path),
-        checks=[
+        functools.partial(ops.delete_and_vacuum, ctx.variant, str(path)),
+        reset,
+        lambda: files.snapshot(path),
+        [
             Check("cns.integrity", stage=AFTER_FAULT),
             Check("cns.kept_rows", stage=AFTER_FAULT),
             Check("cns.shrinks", stage=AFTER_FAULT, ratio=0.5),
         ],
-        timeout_s=JOB_TIMEOUT_S,
     )
 
 
@@ -127,16 +145,15 @@ def test_vacuum_frees_in_chunks(ctx: ScenarioContext, tmp_path) -> None:
         snap = vacuum_ops.snapshot(path)
         return {"bytes": snap["bytes"], "free": snap["freelist"], "acked": kept}
 
-    explore_points(
+    _killed_at_every_point(
         ctx,
-        op=lambda facts, link: functools.partial(vacuum_ops.vacuum_job, ctx.variant, str(path)),
-        reset=reset,
-        snapshot=lambda: vacuum_ops.snapshot(path),
-        checks=[
+        functools.partial(vacuum_ops.vacuum_job, ctx.variant, str(path)),
+        reset,
+        lambda: vacuum_ops.snapshot(path),
+        [
             Check("cns.integrity", stage=AFTER_FAULT),
             Check("cns.vacuum_step_bounded", stage=AFTER_FAULT, pages=vacuum_ops.CHUNK_PAGES),
             Check("cns.vacuum_complete", f="vacuum_job"),
             Check("cns.acked_survive", stage=AFTER_FAULT),
         ],
-        timeout_s=JOB_TIMEOUT_S,
     )
