@@ -117,7 +117,9 @@ def judge(claim: Claim, results: Mapping[str, ScenarioResult]) -> ClaimVerdict:
         else:
             differ.append(_evidence(result, test.holds_if))
     if differ or figures_differ:
+        # What refutes first; figures that agree follow, so every measured figure is shown.
         refs = [f"{e['scenario']} gave {e['outcome']}" for e in differ] + figures_differ
+        refs += figures_agree
         return ClaimVerdict(claim, ClaimStatus.REFUTED, "; ".join(refs), differ + agree, measured)
     if not missing and not undecided and not figures_undecided:
         refs = [", ".join(f"{e['scenario']} {e['outcome']}" for e in agree)] if agree else []

@@ -210,3 +210,13 @@ def test_the_cns_figure_claims_read_the_committed_benchmark_file() -> None:
             assert "no figures file" not in m.measurement.problem, m.measurement.problem
             assert "format" not in m.measurement.problem, m.measurement.problem
             assert m.figure.rsplit(".", 1)[-1] in ("seed", "fixed", "prefix"), m.figure
+
+
+def test_a_refuted_claim_still_shows_the_figures_that_agree(tmp_path: Path) -> None:
+    figures_file(tmp_path, {**per_s(45_000), "speedup": {"value": 14.8, "unit": "x"}})
+    second = MEASURED.format(figure="speedup", bound="at_least = 5", age="")
+    v = verdict(tmp_path, extra=second)
+    assert v.status is ClaimStatus.REFUTED
+    first, then = v.reason.split("; ")
+    assert first.startswith("selects_per_s measured 45,000/s, below the stated >= 100000")
+    assert then.startswith("speedup measured 14.8x, within the stated >= 5")
