@@ -14,22 +14,31 @@
    (seed: "1000 operations", "no corruption").
 
 Speed figures vary with the machine's load: the load average is printed with them.
+The figures are also written (``--out``, default ``bench/results/cns_seed.json``) with
+the machine, the date, the command and the scale: that committed file is the evidence
+the claims ledger (scenarios/claims/cns.toml, ``measured_by``) judges the seed's figures by.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import multiprocessing as mp
 import os
+import platform
 import random
 import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "results" / "cns_seed.json"
+FIGURES_FORMAT = 1  # harness/ledger/figures.py reads this format
 sys.path.insert(0, str(ROOT))
 
 import apsw  # noqa: E402
@@ -231,10 +240,77 @@ def stress(tmp: Path, processes: int = 4, total: int = 1000) -> dict[str, dict[s
     return out
 
 
+def _figure(value: float | None, unit: str) -> dict[str, Any]:
+    return {"value": None if value is None else round(value, 3), "unit": unit}
+
+
+def figures(
+    sel: dict[str, float],
+    st: dict[str, float],
+    vac: dict[str, tuple[int, int]],
+    tr: dict[str, tuple[int, int]],
+    sx: dict[str, dict[str, object]],
+) -> dict[str, dict[str, Any]]:
+    """The measured figures by name (``<what>.<variant>``); None where nothing was measured
+    (a recovery rate with no transient error)."""
+    out: dict[str, dict[str, Any]] = {}
+    for v, r in sel.items():
+        out[f"selects_per_s.{v}"] = _figure(r, "/s")
+    for v, r in st.items():
+        out[f"runs_stored_per_s.{v}"] = _figure(r, "/s")
+        out[f"storage_speedup.{v}"] = _figure(r / st["prefix"], "x (over prefix)")
+    for v, (before, after) in vac.items():
+        out[f"vacuum_before_mb.{v}"] = _figure(before / 1e6, " MB")
+        out[f"vacuum_after_mb.{v}"] = _figure(after / 1e6, " MB")
+    for v, (transient, recovered) in tr.items():
+        out[f"transient_errors.{v}"] = _figure(transient, "")
+        out[f"transient_recovered_pct.{v}"] = _figure(
+            100 * recovered / transient if transient else None, "%"
+        )
+    for v, x in sx.items():
+        out[f"stress_ops.{v}"] = _figure(float(str(x["ops"])), " ops")
+        out[f"stress_integrity_failures.{v}"] = _figure(float(x["integrity"] != "ok"), "")
+        out[f"stress_mismatches.{v}"] = _figure(float(str(x["mismatches"])), "")
+    return out
+
+
+def write_figures(
+    out: Path, argv: list[str], scale: float, load: tuple[float, float], found: dict[str, Any]
+) -> None:
+    doc = {
+        "format": FIGURES_FORMAT,
+        "bench": "bench/bench_cns_seed.py",
+        "command": " ".join(["python", "bench/bench_cns_seed.py", *argv]),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_before": round(load[0], 1),
+            "load_after": round(load[1], 1),
+            "python": platform.python_version(),
+            "sqlite": apsw.sqlite_lib_version(),
+            "system": f"{platform.system()} {platform.machine()}",
+        },
+        "scale": {
+            "vacuum_file": f"{scale} of 153 MB",
+            "stress": "1000 operations, 4 processes",
+            "contention": "4 processes x 60 writes, busy timeout 0",
+        },
+        "figures": found,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    print(f"figures written to {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.1, help="of the seed's 153 MB file")
+    parser.add_argument("--out", type=Path, default=OUT, help="the figures file (JSON)")
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    if not 0 < args.scale <= 1:
+        parser.error(f"--scale must be in (0, 1], got {args.scale}")
+    load_before = os.getloadavg()[0]
     print(
         f"bench_cns_seed: SQLite {apsw.sqlite_lib_version()}, apsw {apsw.apsw_version()}, "
         f"load average before {os.getloadavg()[0]:.1f}"
@@ -296,7 +372,11 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "",
         )
-    print(f"load average after {os.getloadavg()[0]:.1f}")
+    load_after = os.getloadavg()[0]
+    print(f"load average after {load_after:.1f}")
+    write_figures(
+        args.out, argv, args.scale, (load_before, load_after), figures(sel, st, vac, tr, sx)
+    )
     return 0
 
 

@@ -191,7 +191,8 @@ def fix_never_caught(i: Inputs) -> Iterator[Finding]:
 
 
 def refuted_claims(i: Inputs) -> Iterator[Finding]:
-    """HIGH/MEDIUM: a seed's claim the runs refute (HIGH when its fixed variant fails too)."""
+    """HIGH/MEDIUM: a seed's claim the runs refute (HIGH when its fixed variant fails too);
+    LOW when only a benchmark figure refutes it (measured on this machine)."""
     fixed_broken = {
         r.fix_id for r in i.run.results if r.expects_pass is True and r.outcome == "FAIL"
     }
@@ -212,12 +213,20 @@ def refuted_claims(i: Inputs) -> Iterator[Finding]:
         )
         if replays:
             action += f" Replay: {replays[0]}"
+        elif not any(e["outcome"] != e["holds_if"] for e in cv.evidence):
+            # Refuted by a benchmark figure only: a measurement on this machine, not a bug.
+            severity = "LOW"
+            commands = sorted({m["command"] for m in cv.measured if m["holds"] is False})
+            action = (
+                "The seed's figure is not reached on this machine; re-measure on the target "
+                f"hardware before relying on it: {'; '.join(commands)}"
+            )
         yield Finding(
             severity,
             f"Seed claim {cv.claim.id} refuted ({cv.claim.seed}, {cv.claim.section}): "
             f'"{cv.claim.claim}" {cv.reason}',
             action,
-            tuple(e["scenario"] for e in cv.evidence),
+            tuple(e["scenario"] for e in cv.evidence) + tuple(m["file"] for m in cv.measured),
         )
 
 

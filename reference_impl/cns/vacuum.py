@@ -37,10 +37,10 @@ def incremental(conn: apsw.Connection, path: str | Path, chunk_pages: int) -> Va
 
     Each ``incremental_vacuum`` is its own short transaction (writers wait a
     chunk, not the whole job); the file shrinks when the checkpoint copies the
-    truncation from the WAL into it.
+    truncation from the WAL into it. The size before is the database's (pages
+    times page size), which the file on disk lags while the WAL holds growth.
     """
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # measure the file, not the WAL
-    before = file_bytes(path)
+    before = _one(conn, "PRAGMA page_count") * _one(conn, "PRAGMA page_size")
     free_before = _one(conn, "PRAGMA freelist_count")
     mode = _one(conn, "PRAGMA auto_vacuum")
     while _one(conn, "PRAGMA freelist_count") > 0 and mode == 2:

@@ -49,7 +49,7 @@ def test_every_trc_claim_names_its_scenarios_or_why_not() -> None:
     [
         ('untested_reason = "x"\nweight = 3', r"unknown key\(s\) \['weight'\]"),
         (TESTED.format(variant="fixed", holds="MAYBE"), "holds_if must be PASS or FAIL"),
-        ("", "no tested_by and no untested_reason"),
+        ("", "no tested_by, no measured_by and no untested_reason"),
         (TESTED.format(variant="fixed:case-1", holds="PASS"), "names a case"),
         (
             '\n[[claim.tested_by]]\nscenario = "X-1/only-two"\nholds_if = "PASS"\n',

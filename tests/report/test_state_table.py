@@ -113,5 +113,27 @@ def test_findings_name_the_scenario_that_did_not_flip_and_the_refuted_claim(
     assert "toy store refused to start" in text
     assert "TOY-5/fixture_breaks did not flip" not in text
     claims = {row["Claim"]: row["Verdict"] for row in _table(md, "CLAIMS LEDGER")}
-    assert claims == {"TOY-C1": "**CONFIRMED**", "TOY-C2": "**REFUTED**", "TOY-C3": "**UNTESTED**"}
+    assert claims == {
+        "TOY-C1": "**CONFIRMED**",
+        "TOY-C2": "**REFUTED**",
+        "TOY-C3": "**UNTESTED**",
+        "TOY-C4": "**REFUTED**",  # a benchmark figure below the stated one
+    }
     assert "## FINAL STATUS: NOT VERIFIED" in md
+
+
+def test_a_claim_decided_by_a_benchmark_figure_shows_the_figure_and_how_it_was_measured(
+    toy_audit: Path,
+) -> None:
+    md = (toy_audit / "VERIFICATION.md").read_text()
+    (row,) = [r for r in _table(md, "CLAIMS LEDGER") if r["Claim"] == "TOY-C4"]
+    assert row["Tested by"] == "bench/results/toy.json: increments_per_s.fixed >= 10000"
+    evidence = row["Reason / evidence"]
+    assert "increments_per_s.fixed measured 4,200/s, below the stated >= 10000" in evidence
+    assert "on this machine (bench/results/toy.json, 2026-12-01T02:00:00Z)" in evidence
+    assert "measured by `python bench/toy_bench.py --ops 1000` on cpus 2" in evidence
+    (finding,) = [f for f in _table(md, "## FINDINGS") if "TOY-C4" in f["Finding"]]
+    assert finding["Severity"] == "LOW"  # a figure on this machine, not a defect
+    assert "re-measure on the target hardware" in finding["Action"]
+    html = (toy_audit / "report.html").read_text()
+    assert "<code>bench/results/toy.json</code>: increments_per_s.fixed &gt;= 10000" in html
