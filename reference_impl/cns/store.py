@@ -61,6 +61,8 @@ class ConsensusStore(abc.ABC):
         self.config = config if config is not None else StoreConfig()
         self.agents = AgentState(listener)
         self.last_retry: RetryLog | None = None
+        #: The schema versions this store's start-up applied (none: the file was current).
+        self.migrated: list[int] = []
         self._conns: Connections | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -69,7 +71,7 @@ class ConsensusStore(abc.ABC):
         self._conns = self._connections(first)
         try:
             with self.connection() as conn:
-                self._migrate(conn)
+                self.migrated = self._migrate(conn)
             self.agents.replace(self.read(lambda c: agents.rebuild(sql.agent_rows(c))))
         except BaseException:
             self.close()
