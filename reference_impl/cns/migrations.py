@@ -96,7 +96,7 @@ def _to_incremental(conn: apsw.Connection) -> None:
 
 
 FIXED_MIGRATIONS = (
-    Migration(1, "v1", LEGACY + FIXED_V1),
+    Migration(1, "v1", f"{LEGACY}{FIXED_V1}"),
     Migration(2, "v2", FIXED_V2_DATA),
     Migration(3, "v3", outside=_to_incremental),
 )
