@@ -21,7 +21,7 @@ from __future__ import annotations
 import apsw
 
 from reference_impl.cns import migrations, sql, vacuum
-from reference_impl.cns.migrations import FIXED_LATEST, FIXED_MIGRATIONS
+from reference_impl.cns.migrations import FIXED_LATEST
 from reference_impl.cns.records import ConsensusRun
 from reference_impl.cns.retry import Backoff, Retrier, jitter_reference
 from reference_impl.cns.store import ConsensusStore, T, Work
@@ -56,6 +56,9 @@ class FixedStore(ConsensusStore):
     def _variant_pragmas(self) -> dict[str, object]:
         return PRAGMAS
 
+    def _latest_version(self) -> int:
+        return migrations.fixed_latest()
+
     def _retrier(self) -> Retrier:
         backoff = Backoff(BACKOFF_BASE_MS, BACKOFF_FACTOR, BACKOFF_RETRIES, jitter_reference)
         return Retrier(backoff=backoff, sleep=self.config.sleep, rng=self.config.rng)
@@ -66,7 +69,9 @@ class FixedStore(ConsensusStore):
 
     def _migrate(self, conn: apsw.Connection) -> list[int]:
         # Migrations wait out a competing migrator or writer like any write.
-        return self._retrier().run(lambda: migrations.run_versioned(conn, FIXED_MIGRATIONS))
+        return self._retrier().run(
+            lambda: migrations.run_versioned(conn, migrations.fixed_migrations())
+        )
 
     def migrate_data(self) -> list[int]:
         """V2 is part of the versioned migrations: this reruns them (a no-op when current)."""

@@ -95,11 +95,11 @@ class ConsensusStore(abc.ABC):
     def _new_connection(self) -> apsw.Connection:
         conn = open_connection(self.path, vfs=self.config.vfs)
         try:
-            version = user_version(conn)
-            if version > self.latest_version:
+            version, latest = user_version(conn), self._latest_version()
+            if version > latest:
                 raise SchemaTooNew(
                     f"{self.path} is at schema version {version}, newer than this code knows "
-                    f"({self.latest_version}); it was left as it is: run a newer release"
+                    f"({latest}); it was left as it is: run a newer release"
                 )
             pragmas = dict(self.config.extra_pragmas)
             pragmas.update(self._variant_pragmas())
@@ -113,6 +113,9 @@ class ConsensusStore(abc.ABC):
 
     def _variant_pragmas(self) -> Mapping[str, object]:
         return self.pragmas
+
+    def _latest_version(self) -> int:
+        return self.latest_version
 
     def _connections(self, first: apsw.Connection) -> Connections:
         """A pool of ``pool_size`` (the plan's and the reference's), ``first`` in it."""

@@ -91,6 +91,11 @@ def _hist(
     }
 
 
+def _ok(f: str, value: Any, **snapshots: Any) -> dict[str, Any]:
+    """A record of one ``f`` op that completed ok with ``value``."""
+    return _hist([("w", "ok", f, value)], **snapshots)
+
+
 def _attempt(delay_ms: float | None, error: str | None = "SQLITE_BUSY") -> dict[str, Any]:
     return {"error": error, "kind": "retry" if error else None, "delay_ms": delay_ms}
 
@@ -109,6 +114,20 @@ def _label(key: Sequence[Any]) -> str:
     return "/".join("-" if k is None else str(k) for k in key)
 
 
+def _judged(name: str, failed: object, bad: str, good: str, /, **evidence: Any) -> Verdict:
+    """Violated with ``bad`` (and the evidence) if ``failed`` is true, else ok."""
+    return Verdict.violated(name, bad, **evidence) if failed else Verdict.ok(name, good)
+
+
+def _on_file(name: str, stage: str = "after_fault") -> Any:
+    """Register a checker of one file snapshot, with the good and the bad example file."""
+    return register(
+        name,
+        example={"stage": stage},
+        examples=[(_rec(_GOOD, stage), {}, "valid"), (_rec(_BAD, stage), {}, "invalid")],
+    )
+
+
 def _snap(history: History, stage: str) -> dict[str, Any]:
     state = _ops.snapshot(history, stage)
     if not isinstance(state, dict) or "integrity" not in state:
@@ -125,11 +144,7 @@ def _mismatches(snap: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-@register(
-    "cns.integrity",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.integrity")
 def integrity(history: History, *, stage: str = "after_fault") -> Verdict:
     """PRAGMA integrity_check says ok."""
     snap = _snap(history, stage)
@@ -138,11 +153,7 @@ def integrity(history: History, *, stage: str = "after_fault") -> Verdict:
     return Verdict.violated("cns.integrity", f"{stage}: integrity_check {snap['integrity'][:5]}")
 
 
-@register(
-    "cns.whole_version",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.whole_version")
 def whole_version(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-2: the file is at one version: 0 has no new table, >= 1 both new tables, >= 2 every
     artifact copied, >= 3 incremental auto-vacuum."""
@@ -200,11 +211,7 @@ def migrated(
     return Verdict.violated("cns.migrated", f"{stage}: version {uv}, new tables {sorted(new)}")
 
 
-@register(
-    "cns.dual_write_equal",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.dual_write_equal")
 def dual_write_equal(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-3/CNS-4: 0 mismatches between old rows and new rows (as multisets)."""
     snap = _snap(history, stage)
@@ -230,22 +237,18 @@ def runs_whole(history: History, *, stage: str = "after_fault", agents: int = 3)
     syn = {tuple(r[:3]) for r in snap.get("synthesis", [])}
     without = sorted(_label(k) for k in per_run if k not in syn)
     found = _mismatches(snap)
-    if partial or without or any(found.values()):
-        return Verdict.violated(
-            "cns.runs_whole",
-            f"{stage}: a run is partly stored",
-            partial_artifacts=partial,
-            without_synthesis=without,
-            **found,
-        )
-    return Verdict.ok("cns.runs_whole", f"{stage}: {len(per_run)} whole run(s), none partial")
+    return _judged(
+        "cns.runs_whole",
+        partial or without or any(found.values()),
+        f"{stage}: a run is partly stored",
+        f"{stage}: {len(per_run)} whole run(s), none partial",
+        partial_artifacts=partial,
+        without_synthesis=without,
+        **found,
+    )
 
 
-@register(
-    "cns.memory_not_ahead",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.memory_not_ahead")
 def memory_not_ahead(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-5: every status the in-memory state showed is in the database."""
     snap = _snap(history, stage)
@@ -361,9 +364,12 @@ def ops_ok(history: History, *, f: str, processes: Sequence[str] | None = None) 
         for o in done
         if o.type is not OpType.OK
     ]
-    if bad:
-        return Verdict.violated("cns.ops_ok", f"{len(bad)} {f} op(s) did not succeed: {bad}")
-    return Verdict.ok("cns.ops_ok", f"{len(done)} {f} op(s) ok")
+    return _judged(
+        "cns.ops_ok",
+        bad,
+        f"{len(bad)} {f} op(s) did not succeed: {bad}",
+        f"{len(done)} {f} op(s) ok",
+    )
 
 
 @register(
@@ -404,11 +410,11 @@ def migrations_once(history: History, *, f: str, stage: str = "final") -> Verdic
     )
     reached = _snap(history, stage)["user_version"]
     wanted = Counter(range(1, reached + 1))
-    if applied == wanted:
-        return Verdict.ok("cns.migrations_once", f"versions 1..{reached} each applied once")
-    return Verdict.violated(
+    return _judged(
         "cns.migrations_once",
+        applied != wanted,
         f"file at version {reached}, but versions applied {sorted(applied.elements())}",
+        f"versions 1..{reached} each applied once",
     )
 
 
@@ -434,11 +440,7 @@ def migrated_once(history: History, *, stage: str = "final") -> Verdict:
     return Verdict.ok("cns.migrated_once", f"{len(snap.get('new', []))} new rows, none extra")
 
 
-@register(
-    "cns.nothing_invented",
-    example={"stage": "final"},
-    examples=[(_rec(_GOOD, "final"), {}, "valid"), (_rec(_BAD, "final"), {}, "invalid")],
-)
+@_on_file("cns.nothing_invented", "final")
 def nothing_invented(history: History, *, stage: str = "final") -> Verdict:
     """CNS-3: a run without a recorded synthesis has no consensus outcome (NULL, not 1)."""
     snap = _snap(history, stage)
@@ -504,92 +506,53 @@ def _log_faults(value: Any, attempts: list[dict[str, Any]], outcome: str) -> lis
     examples=[
         # The boundaries of the +/-20 % band: 80 and 240 ms are in, 79 and 241 out.
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {"attempts": [_attempt(80), _attempt(240), _attempt(None, None)]},
-                    )
-                ]
-            ),
+            _ok("write", {"attempts": [_attempt(80), _attempt(240), _attempt(None, None)]}),
             {"f": "write"},
             "valid",
         ),
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {"attempts": [_attempt(79), _attempt(200), _attempt(None, None)]},
-                    )
-                ]
-            ),
+            _ok("write", {"attempts": [_attempt(79), _attempt(200), _attempt(None, None)]}),
             {"f": "write"},
             "invalid",
         ),
         (
-            _hist([("w", "ok", "write", [_attempt(100), _attempt(241), _attempt(None, None)])]),
+            _ok("write", [_attempt(100), _attempt(241), _attempt(None, None)]),
             {"f": "write"},
             "invalid",
         ),
-        (_hist([("w", "ok", "write", [_attempt(None, None)])]), {"f": "write"}, "invalid"),
+        (_ok("write", [_attempt(None, None)]), {"f": "write"}, "invalid"),
         (_hist([("w", "fail", "write", None)]), {"f": "write"}, "invalid"),
         (
-            _hist([("w", "ok", "write", [_attempt(3), _attempt(None, None)])]),
+            _ok("write", [_attempt(3), _attempt(None, None)]),
             {"f": "write", "schedule": False},
             "valid",
         ),
         # Gave up: after exactly 1 + 5 attempts, every wait on the schedule.
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {
-                            "outcome": "RetriesExhausted",
-                            "attempts": [*map(_attempt, SCHEDULE_MS), _attempt(None)],
-                            "slept_ms": SCHEDULE_MS,
-                        },
-                    )
-                ]
+            _ok(
+                "write",
+                {
+                    "outcome": "RetriesExhausted",
+                    "attempts": [*map(_attempt, SCHEDULE_MS), _attempt(None)],
+                    "slept_ms": SCHEDULE_MS,
+                },
             ),
             {"f": "write", "outcome": "RetriesExhausted", "attempts": 6},
             "valid",
         ),
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {
-                            "outcome": "RetriesExhausted",
-                            "attempts": [*map(_attempt, SCHEDULE_MS[:4]), _attempt(None)],
-                        },
-                    )
-                ]
+            _ok(
+                "write",
+                {
+                    "outcome": "RetriesExhausted",
+                    "attempts": [*map(_attempt, SCHEDULE_MS[:4]), _attempt(None)],
+                },
             ),
             {"f": "write", "outcome": "RetriesExhausted", "attempts": 6},
             "invalid",
         ),
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {"attempts": [_attempt(100), _attempt(None, None)], "slept_ms": [0.0]},
-                    )
-                ]
-            ),
+            _ok("write", {"attempts": [_attempt(100), _attempt(None, None)], "slept_ms": [0.0]}),
             {"f": "write"},
             "invalid",
         ),
@@ -647,26 +610,17 @@ def retry_schedule(
     example={"f": "duplicate"},
     examples=[
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "dup",
-                        {"duplicate": [_attempt(None, "SQLITE_CONSTRAINT_PRIMARYKEY")]},
-                    )
-                ]
-            ),
+            _ok("dup", {"duplicate": [_attempt(None, "SQLITE_CONSTRAINT_PRIMARYKEY")]}),
             {"f": "dup", "errors": {"duplicate": "SQLITE_CONSTRAINT_PRIMARYKEY"}},
             "valid",
         ),
         (
-            _hist([("w", "ok", "dup", {"duplicate": [_attempt(100), _attempt(None)]})]),
+            _ok("dup", {"duplicate": [_attempt(100), _attempt(None)]}),
             {"f": "dup", "errors": {"duplicate": "SQLITE_BUSY"}},
             "invalid",
         ),
         (
-            _hist([("w", "ok", "dup", {"duplicate": [_attempt(None, "1555")]})]),
+            _ok("dup", {"duplicate": [_attempt(None, "1555")]}),
             {"f": "dup", "errors": {"duplicate": "SQLITE_CONSTRAINT_PRIMARYKEY"}},
             "invalid",
         ),
@@ -681,9 +635,12 @@ def one_attempt(history: History, *, f: str, errors: dict[str, str]) -> Verdict:
         for key, name in errors.items()
         if [a["error"] for a in value.get(key) or []] != [name]
     }
-    if wrong:
-        return Verdict.violated("cns.one_attempt", f"not one attempt as stated: {wrong}")
-    return Verdict.ok("cns.one_attempt", f"{sorted(errors)}: one attempt each")
+    return _judged(
+        "cns.one_attempt",
+        wrong,
+        f"not one attempt as stated: {wrong}",
+        f"{sorted(errors)}: one attempt each",
+    )
 
 
 @register(
@@ -691,29 +648,15 @@ def one_attempt(history: History, *, f: str, errors: dict[str, str]) -> Verdict:
     example={"f": "write"},
     examples=[
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {"snapshot": [_attempt(0.0, "SQLITE_BUSY_SNAPSHOT"), _attempt(None, None)]},
-                    )
-                ]
+            _ok(
+                "write", {"snapshot": [_attempt(0.0, "SQLITE_BUSY_SNAPSHOT"), _attempt(None, None)]}
             ),
             {"f": "write"},
             "valid",
         ),
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {"snapshot": [_attempt(100, "SQLITE_BUSY_SNAPSHOT"), _attempt(None, None)]},
-                    )
-                ]
+            _ok(
+                "write", {"snapshot": [_attempt(100, "SQLITE_BUSY_SNAPSHOT"), _attempt(None, None)]}
             ),
             {"f": "write"},
             "invalid",
@@ -734,23 +677,14 @@ def restarted_at_once(history: History, *, f: str, key: str = "snapshot") -> Ver
     "cns.pragmas",
     example={"f": "inspect"},
     examples=[
-        (_hist([("i", "ok", "inspect", {"pragmas": [_PRAGMAS_OK] * 2})]), {}, "valid"),
+        (_ok("inspect", {"pragmas": [_PRAGMAS_OK] * 2}), {}, "valid"),
         (
-            _hist(
-                [
-                    (
-                        "i",
-                        "ok",
-                        "inspect",
-                        {"pragmas": [_PRAGMAS_OK, {**_PRAGMAS_OK, "synchronous": 1}]},
-                    )
-                ]
-            ),
+            _ok("inspect", {"pragmas": [_PRAGMAS_OK, {**_PRAGMAS_OK, "synchronous": 1}]}),
             {},
             "invalid",
         ),
         (
-            _hist([("i", "ok", "inspect", {"pragmas": [{**_PRAGMAS_OK, "busy_timeout": 0}]})]),
+            _ok("inspect", {"pragmas": [{**_PRAGMAS_OK, "busy_timeout": 0}]}),
             {},
             "invalid",
         ),
@@ -767,14 +701,15 @@ def pragmas(history: History, *, f: str = "inspect", connections: int | None = N
         for v in value["pragmas"]
         if any(v.get(k) != e for k, e in expected.items())
     ]
-    if wrong or (connections is not None and len(value["pragmas"]) != connections):
-        return Verdict.violated(
-            "cns.pragmas",
-            f"{len(wrong)} of {len(value['pragmas'])} connection(s) not as stated",
-            wrong=wrong,
-            expected=expected,
-        )
-    return Verdict.ok("cns.pragmas", f"{len(value['pragmas'])} connections read back as stated")
+    n = len(value["pragmas"])
+    return _judged(
+        "cns.pragmas",
+        wrong or (connections is not None and n != connections),
+        f"{len(wrong)} of {n} connection(s) not as stated",
+        f"{n} connections read back as stated",
+        wrong=wrong,
+        expected=expected,
+    )
 
 
 _POOL_OK = {
@@ -789,11 +724,11 @@ _POOL_OK = {
     "cns.pool_bounded",
     example={"f": "inspect"},
     examples=[
-        (_hist([("i", "ok", "inspect", _POOL_OK)]), {}, "valid"),
-        (_hist([("i", "ok", "inspect", {**_POOL_OK, "eleventh": None})]), {}, "invalid"),
-        (_hist([("i", "ok", "inspect", {**_POOL_OK, "connections": 9})]), {}, "invalid"),
+        (_ok("inspect", _POOL_OK), {}, "valid"),
+        (_ok("inspect", {**_POOL_OK, "eleventh": None}), {}, "invalid"),
+        (_ok("inspect", {**_POOL_OK, "connections": 9}), {}, "invalid"),
         (
-            _hist([("i", "ok", "inspect", {**_POOL_OK, "write_after_open_transaction": "x"})]),
+            _ok("inspect", {**_POOL_OK, "write_after_open_transaction": "x"}),
             {},
             "invalid",
         ),
@@ -805,18 +740,21 @@ def pool_bounded(history: History, *, f: str = "inspect") -> Verdict:
     does not carry it to the next write."""
     value = _last_ok(history, f)
     wrong = {k: value.get(k) for k, e in _POOL_OK.items() if value.get(k) != e}
-    if wrong:
-        return Verdict.violated("cns.pool_bounded", f"the pool is not as stated: {wrong}")
-    return Verdict.ok("cns.pool_bounded", f"{POOL_SIZE} connections, the eleventh refused")
+    return _judged(
+        "cns.pool_bounded",
+        wrong,
+        f"the pool is not as stated: {wrong}",
+        f"{POOL_SIZE} connections, the eleventh refused",
+    )
 
 
 @register(
     "cns.reader_proceeds",
     example={"f": "inspect"},
     examples=[
-        (_hist([("i", "ok", "inspect", {"reader": {"rows": 3}})]), {}, "valid"),
+        (_ok("inspect", {"reader": {"rows": 3}}), {}, "valid"),
         (
-            _hist([("i", "ok", "inspect", {"reader": {"error": "database is locked"}})]),
+            _ok("inspect", {"reader": {"error": "database is locked"}}),
             {},
             "invalid",
         ),
@@ -825,11 +763,11 @@ def pool_bounded(history: History, *, f: str = "inspect") -> Verdict:
 def reader_proceeds(history: History, *, f: str = "inspect") -> Verdict:
     """CNS-1: a reader got its rows while a writer held the write lock (bounded wait)."""
     reader = _last_ok(history, f)["reader"]
-    if "rows" not in reader:
-        return Verdict.violated("cns.reader_proceeds", f"the reader waited: {reader.get('error')}")
-    return Verdict.ok(
+    return _judged(
         "cns.reader_proceeds",
-        f"the reader read {reader['rows']} rows while the writer held the lock",
+        "rows" not in reader,
+        f"the reader waited: {reader.get('error')}",
+        f"the reader read {reader.get('rows')} rows while the writer held the lock",
     )
 
 
@@ -874,10 +812,11 @@ def kept_rows(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-7: every row of the spec nobody deleted is still there (facts ``kept_spec``, ``kept``)."""
     facts = history.meta["facts"]
     have = sum(1 for r in _snap(history, stage).get("old", []) if r[0] == facts["kept_spec"])
-    if have == facts["kept"]:
-        return Verdict.ok("cns.kept_rows", f"all {have} rows of {facts['kept_spec']} kept")
-    return Verdict.violated(
-        "cns.kept_rows", f"{have} of the {facts['kept']} rows of {facts['kept_spec']} left"
+    return _judged(
+        "cns.kept_rows",
+        have != facts["kept"],
+        f"{have} of the {facts['kept']} rows of {facts['kept_spec']} left",
+        f"all {have} rows of {facts['kept_spec']} kept",
     )
 
 
@@ -1006,9 +945,12 @@ def run_stored(history: History, *, stage: str = "after_fault") -> Verdict:
         for label in facts["written"]
         if any(count[kind][label] != n for kind, n in want.items())
     }
-    if missing:
-        return Verdict.violated("cns.run_stored", f"written but not whole: {missing}")
-    return Verdict.ok("cns.run_stored", f"{len(facts['written'])} run(s) stored whole")
+    return _judged(
+        "cns.run_stored",
+        missing,
+        f"written but not whole: {missing}",
+        f"{len(facts['written'])} run(s) stored whole",
+    )
 
 
 _TAMPERED = files.TAMPERED
@@ -1019,12 +961,26 @@ def _found(result: dict[str, Any], kind: str) -> list[Any]:
     return [r["artifact_id"] if isinstance(r, dict) else r for r in rows]
 
 
+def _differing_shown(result: dict[str, Any]) -> list[str]:
+    """The report of the tampered artifact shows its old and new row field by field: the
+    same fields, only the content differs."""
+    entry = next(
+        (r for r in result["differing"] if r.get("artifact_id") == _TAMPERED["differing"]), None
+    )
+    if entry is None or "old" not in entry:
+        return []  # not found at all: reported above
+    changed = [(a, b) for a, b in zip(entry["old"], entry["new"], strict=False) if a != b]
+    if len(entry["old"]) != len(entry["new"]) or changed != [('{"a": 1}', '{"a": 2}')]:
+        return [f"the differing artifact shown as {entry}"]
+    return []
+
+
 _CLEAN = {"mismatches": 0, "missing_in_new": [], "missing_in_old": [], "differing": []}
 _TAMPER_FOUND = {
     "mismatches": 3,
     "missing_in_new": [900001],
     "missing_in_old": [900002],
-    "differing": [{"artifact_id": 900003}],
+    "differing": [{"artifact_id": 900003, "old": ["S", '{"a": 1}'], "new": ["S", '{"a": 2}']}],
 }
 
 
@@ -1081,6 +1037,7 @@ def validator_agrees(
         before, after = _found(clean, kind), _found(tampered, kind)
         if sorted(map(str, after)) != sorted(map(str, [*before, artifact])):
             faults.append(f"{kind}: {before} -> {after}")
+    faults += _differing_shown(tampered)
     counted = sum(len(tampered[k]) for k in _TAMPERED)
     if tampered["mismatches"] != counted or tampered["mismatches"] != clean["mismatches"] + 3:
         faults.append(f"counted {tampered['mismatches']} for {counted} listed")

@@ -24,6 +24,20 @@ RUN = data.run(1)
 WRITTEN = {"written": [f"{RUN.spec_id}/{RUN.stage}/{RUN.run_id}"], "agents": len(RUN.outputs)}
 
 
+def steps_after(variant: str, *steps: tuple[str, Callable[[str, str], object]]) -> Any:
+    """The recovery of a case, for its file: each ``(f, op)`` run here as a step,
+    ``op(variant, path)``, recorded as ``f``."""
+
+    def for_file(path: str) -> Recover:
+        def recover(run: Any) -> None:
+            for f, op in steps:
+                run.run("restart", functools.partial(op, variant, path), f=f)
+
+        return recover
+
+    return for_file
+
+
 def from_legacy(
     ctx: ScenarioContext,
     tmp_path: Path,

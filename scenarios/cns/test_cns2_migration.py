@@ -33,19 +33,6 @@ POWER_CHECKS = [
 ]
 
 
-def _restarts(variant: str, path: str):
-    def recover(steps) -> None:
-        steps.run("restart", functools.partial(ops.open_close, variant, path), f="restart")
-        steps.run("restart", functools.partial(ops.rerun, variant, path), f="rerun")
-        steps.run(
-            "restart",
-            functools.partial(ops.start_beside_a_writer, variant, path),
-            f="start_beside_a_writer",
-        )
-
-    return recover
-
-
 @scenario("CNS-2", variants=VARIANTS, measured=("seed",))
 def test_killed_at_every_migration_point(ctx: ScenarioContext, tmp_path) -> None:
     plans.from_legacy(
@@ -61,7 +48,12 @@ def test_killed_at_every_migration_point(ctx: ScenarioContext, tmp_path) -> None
             Check("cns.rerun_no_op", f="rerun"),
             Check("cns.ops_ok", f="start_beside_a_writer"),
         ],
-        recover=functools.partial(_restarts, ctx.variant),
+        recover=plans.steps_after(
+            ctx.variant,
+            ("restart", ops.open_close),
+            ("rerun", ops.rerun),
+            ("start_beside_a_writer", ops.start_beside_a_writer),
+        ),
     )
 
 

@@ -10,8 +10,6 @@ seed's own SQL runs as written (it fails: its consensus_runs has no run_id).
 
 from __future__ import annotations
 
-import functools
-
 from harness.checkers import Check
 from harness.crash import AFTER_FAULT, AFTER_RECOVERY
 from harness.scenario import ScenarioContext, scenario
@@ -28,20 +26,8 @@ CHECKS = [
 ]
 
 
-def _rerun(variant: str, path: str):
-    def recover(steps) -> None:  # the migration run again (a restart, an operator's rerun)
-        steps.run("rerun", functools.partial(ops.migrate_all, variant, path), f="rerun_migration")
-
-    return recover
-
-
 @scenario("CNS-3", variants=VARIANTS, measured=("seed",))
 def test_migrate_the_flat_table(ctx: ScenarioContext, tmp_path) -> None:
-    plans.from_legacy(
-        ctx,
-        tmp_path,
-        ops.migrate_all,
-        checks=CHECKS,
-        recover=functools.partial(_rerun, ctx.variant),
-        points=[],  # the migration uninterrupted: crashes in it are CNS-2's
-    )
+    rerun = plans.steps_after(ctx.variant, ("rerun_migration", ops.migrate_all))
+    # The migration uninterrupted: crashes in it are CNS-2's.
+    plans.from_legacy(ctx, tmp_path, ops.migrate_all, CHECKS, rerun, points=[])

@@ -11,8 +11,6 @@ exactly those.
 
 from __future__ import annotations
 
-import functools
-
 from harness.checkers import Check
 from harness.crash import AFTER_FAULT
 from harness.scenario import ScenarioContext, scenario
@@ -28,13 +26,11 @@ CHECKS = [
 ]
 
 
-def _validate(variant: str, path: str):
-    def recover(steps) -> None:
-        steps.run("restart", functools.partial(ops.validate_twice, variant, path), f="validate")
-
-    return recover
-
-
 @scenario("CNS-4", variants=VARIANTS, measured=("seed",))
 def test_dual_write_killed_at_every_point(ctx: ScenarioContext, tmp_path) -> None:
-    plans.storing_one_run(ctx, tmp_path, CHECKS, recover=functools.partial(_validate, ctx.variant))
+    plans.storing_one_run(
+        ctx,
+        tmp_path,
+        CHECKS,
+        recover=plans.steps_after(ctx.variant, ("validate", ops.validate_twice)),
+    )
