@@ -1,7 +1,8 @@
 """CNS-8: crash durability.
 
-SIGKILL at every point of storing a run: each run all or nothing, integrity ok;
-with no fault, the run is stored whole. Power cut after every write SQLite made
+SIGKILL at every point of storing a run: each run all or nothing (its artifacts,
+synthesis, outputs, and its row in the new schema carrying that synthesis),
+integrity ok; with no fault, the run is stored whole. Power cut after every write SQLite made
 (the disk model; un-fsynced data lost or torn): integrity ok, each run all or
 nothing, and every acknowledged commit survives under the store's synchronous
 level. The reference runs WAL with ``synchronous = FULL`` (the WAL is fsynced at
@@ -29,6 +30,7 @@ KILL_CHECKS = [
     Check("cns.integrity", stage=AFTER_FAULT),
     Check("cns.runs_whole", stage=AFTER_FAULT),
     Check("cns.run_stored", stage=AFTER_FAULT),
+    Check("cns.runs_carry_synthesis", stage=AFTER_FAULT, outcome=True),
 ]
 POWER_CHECKS = [
     Check("cns.integrity", stage=power.AFTER_POWER),
