@@ -20,54 +20,58 @@ from __future__ import annotations
 
 import apsw
 
-from harness.crashpoints import crashpoint
 from reference_impl.cns import migrations, sql, vacuum
-from reference_impl.cns.migrations import FIXED_LATEST, FIXED_MIGRATIONS
-from reference_impl.cns.pool import ConnectionPool, Connections
+from reference_impl.cns.migrations import FIXED_LATEST
 from reference_impl.cns.records import ConsensusRun
-from reference_impl.cns.retry import Retrier, RetryLog
+from reference_impl.cns.retry import Backoff, Retrier, jitter_reference
 from reference_impl.cns.store import ConsensusStore, T, Work
-from reference_impl.cns.txn import Mode, in_transaction
+from reference_impl.cns.txn import Mode
 from reference_impl.cns.vacuum import VacuumStats
-from reference_impl.cns.validator import Mismatches, compare_linked
 
 #: Pages freed per incremental_vacuum step (4 MiB at 4 KiB pages): writers wait one chunk.
 VACUUM_CHUNK_PAGES = 1024
+
+#: CNS-1: set on every new connection (auto_vacuum before any table exists). A module
+#: constant read when a connection opens, so a mutation run can change it.
+PRAGMAS: dict[str, object] = {
+    "auto_vacuum": "INCREMENTAL",
+    "journal_mode": "WAL",
+    "synchronous": "FULL",
+    "foreign_keys": "ON",
+    "busy_timeout": 5000,
+}
+
+#: CNS-6: waits of 100, 200, 400, 800, 1600 ms before retries 1..5 (then give up).
+BACKOFF_BASE_MS = 100.0
+BACKOFF_FACTOR = 2.0
+BACKOFF_RETRIES = 5
 
 
 class FixedStore(ConsensusStore):
     variant = "fixed"
     latest_version = FIXED_LATEST
-    pragmas = {
-        "auto_vacuum": "INCREMENTAL",
-        "journal_mode": "WAL",
-        "synchronous": "FULL",
-        "foreign_keys": "ON",
-        "busy_timeout": 5000,
-    }
+    pragmas = PRAGMAS
     skip_set_pragmas = True
 
-    def _connections(self, first: apsw.Connection) -> Connections:
-        pool = ConnectionPool(self._new_connection, self.config.pool_size, self.config.pool_wait_s)
-        pool.adopt(first)
-        return pool
+    def _variant_pragmas(self) -> dict[str, object]:
+        return PRAGMAS
+
+    def _latest_version(self) -> int:
+        return migrations.fixed_latest()
+
+    def _retrier(self) -> Retrier:
+        backoff = Backoff(BACKOFF_BASE_MS, BACKOFF_FACTOR, BACKOFF_RETRIES, jitter_reference)
+        return Retrier(backoff=backoff, sleep=self.config.sleep, rng=self.config.rng)
 
     def transact(self, work: Work[T], mode: Mode | str = "default", name: str = "txn") -> T:
         txn_mode: Mode = "immediate" if mode == "default" else mode  # type: ignore[assignment]
-        log = RetryLog()
-        self.last_retry = log
-        retrier = Retrier(sleep=self.config.sleep, rng=self.config.rng)
-
-        def attempt() -> T:
-            with self.connection() as conn:
-                return in_transaction(conn, work, txn_mode, name)
-
-        return retrier.run(attempt, log)
+        return self._retried(self._retrier(), work, txn_mode, name)
 
     def _migrate(self, conn: apsw.Connection) -> list[int]:
         # Migrations wait out a competing migrator or writer like any write.
-        retrier = Retrier(sleep=self.config.sleep, rng=self.config.rng)
-        return retrier.run(lambda: migrations.run_versioned(conn, FIXED_MIGRATIONS))
+        return self._retrier().run(
+            lambda: migrations.run_versioned(conn, migrations.fixed_migrations())
+        )
 
     def migrate_data(self) -> list[int]:
         """V2 is part of the versioned migrations: this reruns them (a no-op when current)."""
@@ -75,27 +79,8 @@ class FixedStore(ConsensusStore):
             return self._migrate(conn)
 
     def store_run(self, run: ConsensusRun) -> None:
-        def work(conn: apsw.Connection) -> None:
-            ids = []
-            for out in run.outputs:
-                ids.append(sql.insert_artifact(conn, run, out))
-                crashpoint("cns.store_run.after_artifact")
-            if run.synthesis is not None:
-                sql.insert_synthesis(conn, run, run.synthesis)
-                crashpoint("cns.store_run.after_synthesis")
-            if self.config.dual_write:
-                ref = sql.upsert_run(conn, run.spec_id, run.stage, run.run_id, run.created_at)
-                crashpoint("cns.store_run.after_run")
-                for aid, out in zip(ids, run.outputs, strict=True):
-                    sql.insert_output(conn, ref, aid, run, out)
-                    crashpoint("cns.store_run.after_output")
-                if run.synthesis is not None:
-                    sql.set_run_synthesis(conn, ref, run.synthesis)
-
-        self.transact(work, name="store_run")
-
-    def validate(self) -> Mismatches:
-        return self.read(compare_linked)
+        dual = self.config.dual_write
+        self.transact(lambda conn: sql.write_run(conn, run, dual), name="store_run")
 
     def vacuum(self) -> VacuumStats:
         return self.read(lambda c: vacuum.incremental(c, self.path, VACUUM_CHUNK_PAGES))

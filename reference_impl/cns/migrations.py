@@ -95,12 +95,22 @@ def _to_incremental(conn: apsw.Connection) -> None:
     crashpoint("cns.migrate.v3.after_vacuum")
 
 
-FIXED_MIGRATIONS = (
-    Migration(1, "v1", LEGACY + FIXED_V1),
-    Migration(2, "v2", FIXED_V2_DATA),
-    Migration(3, "v3", outside=_to_incremental),
-)
-FIXED_LATEST = FIXED_MIGRATIONS[-1].version
+def fixed_migrations() -> tuple[Migration, ...]:
+    """The reference's migrations, built when asked: each script is read as the migration
+    runs (so a mutation run's change to one reaches every process)."""
+    return (
+        Migration(1, "v1", f"{LEGACY}{FIXED_V1}"),
+        Migration(2, "v2", FIXED_V2_DATA),
+        Migration(3, "v3", outside=_to_incremental),
+    )
+
+
+def fixed_latest() -> int:
+    return fixed_migrations()[-1].version
+
+
+FIXED_MIGRATIONS = fixed_migrations()
+FIXED_LATEST = fixed_latest()
 
 
 def _run_script(conn: apsw.Connection, script: str, name: str) -> None:

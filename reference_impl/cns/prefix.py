@@ -19,7 +19,6 @@ from reference_impl.cns.records import ConsensusRun
 from reference_impl.cns.store import ConsensusStore, T, Work
 from reference_impl.cns.txn import Mode, in_transaction
 from reference_impl.cns.vacuum import VacuumStats
-from reference_impl.cns.validator import Mismatches, compare_linked
 
 
 class PrefixStore(ConsensusStore):
@@ -68,25 +67,9 @@ class PrefixStore(ConsensusStore):
         return copied
 
     def store_run(self, run: ConsensusRun) -> None:
+        """The same statements as the reference's, each in autocommit."""
         with self.connection() as conn:
-            ids = []
-            for out in run.outputs:
-                ids.append(sql.insert_artifact(conn, run, out))
-                crashpoint("cns.store_run.after_artifact")
-            if run.synthesis is not None:
-                sql.insert_synthesis(conn, run, run.synthesis)
-                crashpoint("cns.store_run.after_synthesis")
-            if self.config.dual_write:
-                ref = sql.upsert_run(conn, run.spec_id, run.stage, run.run_id, run.created_at)
-                crashpoint("cns.store_run.after_run")
-                for aid, out in zip(ids, run.outputs, strict=True):
-                    sql.insert_output(conn, ref, aid, run, out)
-                    crashpoint("cns.store_run.after_output")
-                if run.synthesis is not None:
-                    sql.set_run_synthesis(conn, ref, run.synthesis)
-
-    def validate(self) -> Mismatches:
-        return self.read(compare_linked)
+            sql.write_run(conn, run, self.config.dual_write)
 
     def vacuum(self) -> VacuumStats:
         return self.read(lambda c: vacuum.none(c, self.path))

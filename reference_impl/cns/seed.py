@@ -21,22 +21,18 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import apsw
 
 from harness.crashpoints import crashpoint
 from reference_impl.cns import migrations, sql, vacuum
-from reference_impl.cns.agents import Listener
-from reference_impl.cns.config import StoreConfig
 from reference_impl.cns.migrations import Migration
-from reference_impl.cns.pool import ConnectionPool, Connections
 from reference_impl.cns.records import ConsensusRun
-from reference_impl.cns.retry import Backoff, Retrier, RetryLog, classify_seed, jitter_backon
+from reference_impl.cns.retry import Backoff, Retrier, classify_seed, jitter_backon
 from reference_impl.cns.schema import LEGACY, SEED_V1
 from reference_impl.cns.seed_sql import SEED_MIGRATION_SQL
 from reference_impl.cns.store import ConsensusStore, T, Work
-from reference_impl.cns.txn import Mode, in_transaction
+from reference_impl.cns.txn import Mode
 from reference_impl.cns.vacuum import VacuumStats
 from reference_impl.cns.validator import Mismatches, compare_by_content
 
@@ -57,20 +53,8 @@ class SeedStore(ConsensusStore):
         "busy_timeout": 5000,
     }
     memory_first = False
-
-    def __init__(
-        self,
-        path: str | Path,
-        config: StoreConfig | None = None,
-        listener: Listener | None = None,
-    ) -> None:
-        super().__init__(path, config, listener)
-        self.mismatches_logged = 0  # what the read-compare after each write found
-
-    def _connections(self, first: apsw.Connection) -> Connections:
-        pool = ConnectionPool(self._new_connection, self.config.pool_size, self.config.pool_wait_s)
-        pool.adopt(first)
-        return pool
+    #: What the read-compare after each write found (counted per store).
+    mismatches_logged: int = 0
 
     def _retrier(self) -> Retrier:
         return Retrier(
@@ -83,14 +67,7 @@ class SeedStore(ConsensusStore):
 
     def transact(self, work: Work[T], mode: Mode | str = "default", name: str = "txn") -> T:
         txn_mode: Mode = "deferred" if mode == "default" else mode  # type: ignore[assignment]
-        log = RetryLog()
-        self.last_retry = log
-
-        def attempt() -> T:
-            with self.connection() as conn:
-                return in_transaction(conn, work, txn_mode, name)
-
-        return self._retrier().run(attempt, log)
+        return self._retried(self._retrier(), work, txn_mode, name)
 
     def _migrate(self, conn: apsw.Connection) -> list[int]:
         conn.execute(LEGACY)  # the current code's CREATE TABLE IF NOT EXISTS, on every open

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import apsw
 
+from harness.crashpoints import crashpoint
 from reference_impl.cns.records import AgentOutput, ConsensusRun, Synthesis
 
 
@@ -101,3 +102,24 @@ def agent_rows(conn: apsw.Connection) -> list[tuple[str, object, object]]:
 
 def table_names(conn: apsw.Connection) -> set[str]:
     return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+
+
+def write_run(conn: apsw.Connection, run: ConsensusRun, dual_write: bool) -> None:
+    """One run's rows: its artifacts and synthesis (old tables), then, with ``dual_write``, its
+    row and outputs in the new tables, each output linked to the artifact it mirrors.
+    Atomic only if the caller runs it in a transaction (the reference does; the prefix not)."""
+    ids = []
+    for out in run.outputs:
+        ids.append(insert_artifact(conn, run, out))
+        crashpoint("cns.store_run.after_artifact")
+    if run.synthesis is not None:
+        insert_synthesis(conn, run, run.synthesis)
+        crashpoint("cns.store_run.after_synthesis")
+    if dual_write:
+        ref = upsert_run(conn, run.spec_id, run.stage, run.run_id, run.created_at)
+        crashpoint("cns.store_run.after_run")
+        for aid, out in zip(ids, run.outputs, strict=True):
+            insert_output(conn, ref, aid, run, out)
+            crashpoint("cns.store_run.after_output")
+        if run.synthesis is not None:
+            set_run_synthesis(conn, ref, run.synthesis)

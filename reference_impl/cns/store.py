@@ -11,7 +11,7 @@ on the same file).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -30,12 +30,12 @@ from reference_impl.cns.connection import (
     user_version,
 )
 from reference_impl.cns.errors import InvalidArgument, SchemaTooNew, StoreError
-from reference_impl.cns.pool import Connections
+from reference_impl.cns.pool import ConnectionPool, Connections
 from reference_impl.cns.records import ConsensusRun
-from reference_impl.cns.retry import RetryLog
-from reference_impl.cns.txn import Mode
+from reference_impl.cns.retry import Retrier, RetryLog
+from reference_impl.cns.txn import Mode, in_transaction
 from reference_impl.cns.vacuum import VacuumStats
-from reference_impl.cns.validator import Mismatches
+from reference_impl.cns.validator import Mismatches, compare_linked
 
 T = TypeVar("T")
 Work = Callable[[apsw.Connection], T]
@@ -61,6 +61,8 @@ class ConsensusStore(abc.ABC):
         self.config = config if config is not None else StoreConfig()
         self.agents = AgentState(listener)
         self.last_retry: RetryLog | None = None
+        #: The schema versions this store's start-up applied (none: the file was current).
+        self.migrated: list[int] = []
         self._conns: Connections | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -69,7 +71,7 @@ class ConsensusStore(abc.ABC):
         self._conns = self._connections(first)
         try:
             with self.connection() as conn:
-                self._migrate(conn)
+                self.migrated = self._migrate(conn)
             self.agents.replace(self.read(lambda c: agents.rebuild(sql.agent_rows(c))))
         except BaseException:
             self.close()
@@ -93,14 +95,14 @@ class ConsensusStore(abc.ABC):
     def _new_connection(self) -> apsw.Connection:
         conn = open_connection(self.path, vfs=self.config.vfs)
         try:
-            version = user_version(conn)
-            if version > self.latest_version:
+            version, latest = user_version(conn), self._latest_version()
+            if version > latest:
                 raise SchemaTooNew(
                     f"{self.path} is at schema version {version}, newer than this code knows "
-                    f"({self.latest_version}); it was left as it is: run a newer release"
+                    f"({latest}); it was left as it is: run a newer release"
                 )
             pragmas = dict(self.config.extra_pragmas)
-            pragmas.update(self.pragmas)
+            pragmas.update(self._variant_pragmas())
             if self.config.busy_timeout_ms is not None:
                 pragmas["busy_timeout"] = self.config.busy_timeout_ms
             apply_pragmas(conn, pragmas, skip_if_set=self.skip_set_pragmas)
@@ -109,8 +111,17 @@ class ConsensusStore(abc.ABC):
             raise
         return conn
 
-    @abc.abstractmethod
-    def _connections(self, first: apsw.Connection) -> Connections: ...
+    def _variant_pragmas(self) -> Mapping[str, object]:
+        return self.pragmas
+
+    def _latest_version(self) -> int:
+        return self.latest_version
+
+    def _connections(self, first: apsw.Connection) -> Connections:
+        """A pool of ``pool_size`` (the plan's and the reference's), ``first`` in it."""
+        pool = ConnectionPool(self._new_connection, self.config.pool_size, self.config.pool_wait_s)
+        pool.adopt(first)
+        return pool
 
     def connection(self) -> AbstractContextManager[apsw.Connection]:
         """One connection for the length of a ``with`` block (the pool's, or the single one)."""
@@ -122,6 +133,18 @@ class ConsensusStore(abc.ABC):
     @abc.abstractmethod
     def transact(self, work: Work[T], mode: Mode | str = "default", name: str = "txn") -> T:
         """Run ``work(conn)`` as the variant runs its writes (``mode``: immediate/deferred)."""
+
+    def _retried(self, retrier: Retrier, work: Work[T], mode: Mode, name: str) -> T:
+        """``work`` in one transaction of ``mode`` on a pooled connection, under ``retrier``
+        (the whole transaction is the unit of retry); its attempts kept in ``last_retry``."""
+        log = RetryLog()
+        self.last_retry = log
+
+        def attempt() -> T:
+            with self.connection() as conn:
+                return in_transaction(conn, work, mode, name)
+
+        return retrier.run(attempt, log)
 
     def read(self, work: Work[T]) -> T:
         with self.connection() as conn:
@@ -142,8 +165,9 @@ class ConsensusStore(abc.ABC):
     @abc.abstractmethod
     def store_run(self, run: ConsensusRun) -> None: ...
 
-    @abc.abstractmethod
-    def validate(self) -> Mismatches: ...
+    def validate(self) -> Mismatches:
+        """The read-compare of old rows against new ones (the seed's schema overrides it)."""
+        return self.read(compare_linked)
 
     # -- agents (CNS-5) ----------------------------------------------------------------
     def record_agent_spawn(
@@ -185,15 +209,23 @@ class ConsensusStore(abc.ABC):
 
     def _agent_change(self, name: str, agent_id: str, status: str, work: Work[None]) -> None:
         if self.memory_first:
-            self.agents.mark(agent_id, status)
-            crashpoint(f"cns.{name}.after_memory")
-            self.transact(work, name=name)
-            crashpoint(f"cns.{name}.after_db")
+            self._memory_then_db(name, agent_id, status, work)
         else:
-            self.transact(work, name=name)
-            crashpoint(f"cns.{name}.after_db")
-            self.agents.mark(agent_id, status)
-            crashpoint(f"cns.{name}.after_memory")
+            self._db_then_memory(name, agent_id, status, work)
+
+    def _memory_then_db(self, name: str, agent_id: str, status: str, work: Work[None]) -> None:
+        """The seed's today: what the state shows may never reach the database."""
+        self.agents.mark(agent_id, status)
+        crashpoint(f"cns.{name}.after_memory")
+        self.transact(work, name=name)
+        crashpoint(f"cns.{name}.after_db")
+
+    def _db_then_memory(self, name: str, agent_id: str, status: str, work: Work[None]) -> None:
+        """CNS-5: the state shows only what is committed."""
+        self.transact(work, name=name)
+        crashpoint(f"cns.{name}.after_db")
+        self.agents.mark(agent_id, status)
+        crashpoint(f"cns.{name}.after_memory")
 
     # -- space (CNS-7) -----------------------------------------------------------------
     def delete_spec(self, spec_id: str) -> None:

@@ -8,6 +8,7 @@ statement (FIXES.md CNS) written here, never read from reference_impl.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -16,21 +17,35 @@ from harness.checkers import _ops
 from harness.checkers.registry import register
 from harness.history import History, OpType
 from harness.verdict import Verdict
+from scenarios.cns import files
 
 NEW_TABLES = {"consensus_runs", "agent_outputs"}
 #: CNS-6: 100 ms, 200, 400, 800, 1.6 s; jittered by at most +/-20 % (the reference's stated width).
 SCHEDULE_MS = [100, 200, 400, 800, 1600]
 JITTER = 0.2
+#: The errors a write waits out, as SQLite names them (extended codes included).
+BUSY_NAMES = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_RECOVERY", "SQLITE_LOCKED_SHAREDCACHE"}
 #: A later agent status implies the earlier ones.
 RANK = {"spawned": 1, "completed": 2, "failed": 2}
 
+#: CNS-2: the schema versions the reference's design has (V1 tables, V2 data, V3 incremental
+#: auto-vacuum, docs/cns.md); the seed's plan has V1 only.
+INCREMENTAL_FROM = 3
+#: CNS-1: the busy timeout the seed's binding (rusqlite) and the plan set: 5 s.
+BUSY_TIMEOUT_MS = 5000
+#: CNS-1: the seed's pool (r2d2) holds 10 connections.
+POOL_SIZE = 10
+
+_SYN = '{"output_markdown": "# s", "status": "ok", "degraded": false}'
 _GOOD = {
     "integrity": ["ok"],
     "user_version": 0,
+    "auto_vacuum": 0,
     "tables": ["consensus_artifacts"],
-    "old": [["S", "plan", "a", "{}"]],
-    "new": [["S", "plan", "a", "{}"]],
-    "synthesis": [["S", "plan", None]],
+    "old": [["S", "plan", "r", "a", "{}"]],
+    "new": [["S", "plan", "r", "a", "{}"]],
+    "synthesis": [["S", "plan", "r", "# s", "ok", 0, 1]],
+    "runs": [["S", "plan", "r", _SYN, 0, 1]],
     "agents": {"a1": "completed"},
     "shown": {"a1": "spawned"},
     "bytes": 100,
@@ -39,10 +54,12 @@ _GOOD = {
 _BAD = {
     "integrity": ["row 3 missing from index"],
     "user_version": 0,
+    "auto_vacuum": 0,
     "tables": ["consensus_artifacts", "consensus_runs"],
-    "old": [["S", "plan", "a", "{}"], ["S", "plan", "b", "{}"]],
+    "old": [["S", "plan", "r", "a", "{}"], ["S", "plan", "r", "b", "{}"]],
     "new": [],
     "synthesis": [],
+    "runs": [["S", "plan", "r", _SYN, 1, 0]],
     "agents": {},
     "shown": {"a1": "completed"},
     "bytes": 100,
@@ -74,6 +91,11 @@ def _hist(
     }
 
 
+def _ok(f: str, value: Any, **snapshots: Any) -> dict[str, Any]:
+    """A record of one ``f`` op that completed ok with ``value``."""
+    return _hist([("w", "ok", f, value)], **snapshots)
+
+
 def _attempt(delay_ms: float | None, error: str | None = "SQLITE_BUSY") -> dict[str, Any]:
     return {"error": error, "kind": "retry" if error else None, "delay_ms": delay_ms}
 
@@ -85,6 +107,25 @@ _PRAGMAS_OK = {
     "auto_vacuum": 2,
     "busy_timeout": 5000,
 }
+
+
+def _label(key: Sequence[Any]) -> str:
+    """A run's label, ``spec/stage/run id`` (``-`` for no run id)."""
+    return "/".join("-" if k is None else str(k) for k in key)
+
+
+def _judged(name: str, failed: object, bad: str, good: str, /, **evidence: Any) -> Verdict:
+    """Violated with ``bad`` (and the evidence) if ``failed`` is true, else ok."""
+    return Verdict.violated(name, bad, **evidence) if failed else Verdict.ok(name, good)
+
+
+def _on_file(name: str, stage: str = "after_fault") -> Any:
+    """Register a checker of one file snapshot, with the good and the bad example file."""
+    return register(
+        name,
+        example={"stage": stage},
+        examples=[(_rec(_GOOD, stage), {}, "valid"), (_rec(_BAD, stage), {}, "invalid")],
+    )
 
 
 def _snap(history: History, stage: str) -> dict[str, Any]:
@@ -103,11 +144,7 @@ def _mismatches(snap: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-@register(
-    "cns.integrity",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.integrity")
 def integrity(history: History, *, stage: str = "after_fault") -> Verdict:
     """PRAGMA integrity_check says ok."""
     snap = _snap(history, stage)
@@ -116,14 +153,10 @@ def integrity(history: History, *, stage: str = "after_fault") -> Verdict:
     return Verdict.violated("cns.integrity", f"{stage}: integrity_check {snap['integrity'][:5]}")
 
 
-@register(
-    "cns.whole_version",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.whole_version")
 def whole_version(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-2: the file is at one version: 0 has no new table, >= 1 both new tables, >= 2 every
-    artifact copied."""
+    artifact copied, >= 3 incremental auto-vacuum."""
     snap = _snap(history, stage)
     uv, new = snap["user_version"], set(snap["tables"]) & NEW_TABLES
     if uv == 0 and not new:
@@ -133,6 +166,11 @@ def whole_version(history: History, *, stage: str = "after_fault") -> Verdict:
         if uv >= 2 and any(found.values()):
             return Verdict.violated(
                 "cns.whole_version", f"{stage}: version {uv} but not every artifact copied", **found
+            )
+        if uv >= INCREMENTAL_FROM and snap.get("auto_vacuum") != 2:
+            return Verdict.violated(
+                "cns.whole_version",
+                f"{stage}: version {uv} but auto_vacuum {snap.get('auto_vacuum')}, not incremental",
             )
         return Verdict.ok("cns.whole_version", f"{stage}: at version {uv}")
     return Verdict.violated(
@@ -146,26 +184,34 @@ def whole_version(history: History, *, stage: str = "after_fault") -> Verdict:
     examples=[
         (
             _rec({**_GOOD, "user_version": 3, "tables": sorted(NEW_TABLES)}, "after_recovery"),
+            {"version": 3},
+            "valid",
+        ),
+        (
+            _rec({**_GOOD, "user_version": 4, "tables": sorted(NEW_TABLES)}, "after_recovery"),
+            {"version": 3},
+            "invalid",
+        ),
+        (
+            _rec({**_GOOD, "user_version": 1, "tables": sorted(NEW_TABLES)}, "after_recovery"),
             {},
             "valid",
         ),
         (_rec(_BAD, "after_recovery"), {}, "invalid"),
     ],
 )
-def migrated(history: History, *, stage: str = "after_recovery", min_version: int = 1) -> Verdict:
-    """CNS-2: after a restart the file is at least at ``min_version`` with the new tables."""
+def migrated(
+    history: History, *, stage: str = "after_recovery", version: int | None = None
+) -> Verdict:
+    """CNS-2: after a restart the file has the new tables, at ``version`` when given."""
     snap = _snap(history, stage)
     uv, new = snap["user_version"], set(snap["tables"]) & NEW_TABLES
-    if uv >= min_version and new == NEW_TABLES:
+    if uv >= 1 and (version is None or uv == version) and new == NEW_TABLES:
         return Verdict.ok("cns.migrated", f"{stage}: version {uv}, new tables present")
     return Verdict.violated("cns.migrated", f"{stage}: version {uv}, new tables {sorted(new)}")
 
 
-@register(
-    "cns.dual_write_equal",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.dual_write_equal")
 def dual_write_equal(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-3/CNS-4: 0 mismatches between old rows and new rows (as multisets)."""
     snap = _snap(history, stage)
@@ -186,27 +232,23 @@ def dual_write_equal(history: History, *, stage: str = "after_fault") -> Verdict
 def runs_whole(history: History, *, stage: str = "after_fault", agents: int = 3) -> Verdict:
     """CNS-8: each run is all or nothing: all its artifacts, its synthesis, its new rows."""
     snap = _snap(history, stage)
-    per_run = Counter((r[0], r[1]) for r in snap.get("old", []))
-    partial = {f"{k[0]}/{k[1]}": v for k, v in per_run.items() if v % agents}
-    syn = {(r[0], r[1]) for r in snap.get("synthesis", [])}
-    without = sorted(f"{s}/{st}" for s, st in per_run if (s, st) not in syn)
+    per_run = Counter(tuple(r[:3]) for r in snap.get("old", []))
+    partial = {_label(k): v for k, v in per_run.items() if v % agents}
+    syn = {tuple(r[:3]) for r in snap.get("synthesis", [])}
+    without = sorted(_label(k) for k in per_run if k not in syn)
     found = _mismatches(snap)
-    if partial or without or any(found.values()):
-        return Verdict.violated(
-            "cns.runs_whole",
-            f"{stage}: a run is partly stored",
-            partial_artifacts=partial,
-            without_synthesis=without,
-            **found,
-        )
-    return Verdict.ok("cns.runs_whole", f"{stage}: {len(per_run)} whole run(s), none partial")
+    return _judged(
+        "cns.runs_whole",
+        partial or without or any(found.values()),
+        f"{stage}: a run is partly stored",
+        f"{stage}: {len(per_run)} whole run(s), none partial",
+        partial_artifacts=partial,
+        without_synthesis=without,
+        **found,
+    )
 
 
-@register(
-    "cns.memory_not_ahead",
-    example={"stage": "after_fault"},
-    examples=[(_rec(_GOOD), {}, "valid"), (_rec(_BAD), {}, "invalid")],
-)
+@_on_file("cns.memory_not_ahead")
 def memory_not_ahead(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-5: every status the in-memory state showed is in the database."""
     snap = _snap(history, stage)
@@ -283,6 +325,20 @@ def rerun_no_op(history: History, *, f: str = "rerun") -> Verdict:
     return Verdict.violated("cns.rerun_no_op", "a second start changed the file", **value)
 
 
+def _completed(history: History, f: str, processes: Sequence[str] | None = None) -> list[Any]:
+    """The completions (ok, fail, info) of ``f`` ops, of ``processes`` if given."""
+    done = [
+        o
+        for o in history
+        if o.f == f
+        and o.type is not OpType.INVOKE
+        and (processes is None or o.process in processes)
+    ]
+    if not done:
+        raise LookupError(f"no completed {f!r} op in the record")
+    return done
+
+
 @register(
     "cns.ops_ok",
     example={"f": "op"},
@@ -302,23 +358,64 @@ def rerun_no_op(history: History, *, f: str = "rerun") -> Verdict:
 )
 def ops_ok(history: History, *, f: str, processes: Sequence[str] | None = None) -> Verdict:
     """Every ``f`` op (of ``processes``) completed ok: none failed or ended unknown."""
-    done = [
-        o
-        for o in history
-        if o.f == f
-        and o.type is not OpType.INVOKE
-        and (processes is None or o.process in processes)
-    ]
-    if not done:
-        raise LookupError(f"no completed {f!r} op in the record")
+    done = _completed(history, f, processes)
     bad = [
         f"{o.process}: {o.type.value} {o.error or ''}".strip()
         for o in done
         if o.type is not OpType.OK
     ]
-    if bad:
-        return Verdict.violated("cns.ops_ok", f"{len(bad)} {f} op(s) did not succeed: {bad}")
-    return Verdict.ok("cns.ops_ok", f"{len(done)} {f} op(s) ok")
+    return _judged(
+        "cns.ops_ok",
+        bad,
+        f"{len(bad)} {f} op(s) did not succeed: {bad}",
+        f"{len(done)} {f} op(s) ok",
+    )
+
+
+@register(
+    "cns.migrations_once",
+    example={"f": "migrate_all"},
+    examples=[
+        (
+            _hist(
+                [("a", "ok", "m", {"applied": [1, 2, 3]}), ("b", "ok", "m", {"applied": []})],
+                final={**_GOOD, "user_version": 3},
+            ),
+            {"f": "m"},
+            "valid",
+        ),
+        (
+            _hist(
+                [("a", "ok", "m", {"applied": [1, 2, 3]}), ("b", "ok", "m", {"applied": [1]})],
+                final={**_GOOD, "user_version": 3},
+            ),
+            {"f": "m"},
+            "invalid",
+        ),
+        (
+            _hist(
+                [("a", "ok", "m", {"applied": [1, 2]}), ("b", "ok", "m", {"applied": []})],
+                final={**_GOOD, "user_version": 3},
+            ),
+            {"f": "m"},
+            "invalid",
+        ),
+    ],
+)
+def migrations_once(history: History, *, f: str, stage: str = "final") -> Verdict:
+    """CNS-2: of the processes that started on one file, each version up to the one the file
+    reached was applied by exactly one (the op's ``applied``)."""
+    applied = Counter(
+        v for o in _completed(history, f) if o.type is OpType.OK for v in o.value["applied"]
+    )
+    reached = _snap(history, stage)["user_version"]
+    wanted = Counter(range(1, reached + 1))
+    return _judged(
+        "cns.migrations_once",
+        applied != wanted,
+        f"file at version {reached}, but versions applied {sorted(applied.elements())}",
+        f"versions 1..{reached} each applied once",
+    )
 
 
 @register(
@@ -343,11 +440,7 @@ def migrated_once(history: History, *, stage: str = "final") -> Verdict:
     return Verdict.ok("cns.migrated_once", f"{len(snap.get('new', []))} new rows, none extra")
 
 
-@register(
-    "cns.nothing_invented",
-    example={"stage": "final"},
-    examples=[(_rec(_GOOD, "final"), {}, "valid"), (_rec(_BAD, "final"), {}, "invalid")],
-)
+@_on_file("cns.nothing_invented", "final")
 def nothing_invented(history: History, *, stage: str = "final") -> Verdict:
     """CNS-3: a run without a recorded synthesis has no consensus outcome (NULL, not 1)."""
     snap = _snap(history, stage)
@@ -361,50 +454,107 @@ def nothing_invented(history: History, *, stage: str = "final") -> Verdict:
     return Verdict.ok("cns.nothing_invented", "no outcome invented for runs without a synthesis")
 
 
+def _retry_value(history: History, f: str, process: str | None) -> tuple[Any, Verdict | None]:
+    """The last ``f`` op's value, or the verdict that it did not complete ok."""
+    done = _completed(history, f, None if process is None else [process])
+    if done[-1].type is not OpType.OK:
+        return None, Verdict.violated(
+            "cns.retry_schedule",
+            f"the write did not succeed: {done[-1].type.value} {done[-1].error}",
+        )
+    return done[-1].value, None
+
+
+def _off_schedule(busy: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    wrong = []
+    for k, a in enumerate(busy):
+        nominal = SCHEDULE_MS[min(k, len(SCHEDULE_MS) - 1)]
+        if (
+            a["delay_ms"] is None
+            or not (1 - JITTER) * nominal <= a["delay_ms"] <= (1 + JITTER) * nominal
+        ):
+            wrong.append({"retry": k + 1, "delay_ms": a["delay_ms"], "nominal_ms": nominal})
+    return wrong
+
+
+def _log_faults(value: Any, attempts: list[dict[str, Any]], outcome: str) -> list[str]:
+    """What the attempt log itself gets wrong: numbering, error names, waits not slept."""
+    faults = []
+    if "number" in attempts[0] and [a["number"] for a in attempts] != list(
+        range(1, len(attempts) + 1)
+    ):
+        faults.append(f"attempts numbered {[a['number'] for a in attempts]}")
+    names = {a["error"] for a in attempts if a["error"] and a["kind"] == "retry"}
+    if names - BUSY_NAMES:
+        faults.append(f"waited-out errors named {sorted(names)}")
+    last = attempts[-1]
+    if (last["error"] is None) != (outcome == "ok") or last["delay_ms"] is not None:
+        faults.append(f"last attempt {last} does not match outcome {outcome}")
+    delays = [a["delay_ms"] for a in attempts if a["delay_ms"] is not None]
+    slept = value.get("slept_ms") if isinstance(value, dict) else None
+    if slept is not None and (
+        len(slept) != len(delays)
+        or any(abs(s - d) > 1e-6 * max(1.0, d) for s, d in zip(slept, delays, strict=False))
+    ):
+        faults.append(f"slept {slept} ms for waits of {delays} ms")
+    return faults
+
+
 @register(
     "cns.retry_schedule",
     example={"f": "write"},
     examples=[
         # The boundaries of the +/-20 % band: 80 and 240 ms are in, 79 and 241 out.
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {"attempts": [_attempt(80), _attempt(240), _attempt(None, None)]},
-                    )
-                ]
-            ),
+            _ok("write", {"attempts": [_attempt(80), _attempt(240), _attempt(None, None)]}),
             {"f": "write"},
             "valid",
         ),
         (
-            _hist(
-                [
-                    (
-                        "w",
-                        "ok",
-                        "write",
-                        {"attempts": [_attempt(79), _attempt(200), _attempt(None, None)]},
-                    )
-                ]
-            ),
+            _ok("write", {"attempts": [_attempt(79), _attempt(200), _attempt(None, None)]}),
             {"f": "write"},
             "invalid",
         ),
         (
-            _hist([("w", "ok", "write", [_attempt(100), _attempt(241), _attempt(None, None)])]),
+            _ok("write", [_attempt(100), _attempt(241), _attempt(None, None)]),
             {"f": "write"},
             "invalid",
         ),
-        (_hist([("w", "ok", "write", [_attempt(None, None)])]), {"f": "write"}, "invalid"),
+        (_ok("write", [_attempt(None, None)]), {"f": "write"}, "invalid"),
         (_hist([("w", "fail", "write", None)]), {"f": "write"}, "invalid"),
         (
-            _hist([("w", "ok", "write", [_attempt(3), _attempt(None, None)])]),
+            _ok("write", [_attempt(3), _attempt(None, None)]),
             {"f": "write", "schedule": False},
             "valid",
+        ),
+        # Gave up: after exactly 1 + 5 attempts, every wait on the schedule.
+        (
+            _ok(
+                "write",
+                {
+                    "outcome": "RetriesExhausted",
+                    "attempts": [*map(_attempt, SCHEDULE_MS), _attempt(None)],
+                    "slept_ms": SCHEDULE_MS,
+                },
+            ),
+            {"f": "write", "outcome": "RetriesExhausted", "attempts": 6},
+            "valid",
+        ),
+        (
+            _ok(
+                "write",
+                {
+                    "outcome": "RetriesExhausted",
+                    "attempts": [*map(_attempt, SCHEDULE_MS[:4]), _attempt(None)],
+                },
+            ),
+            {"f": "write", "outcome": "RetriesExhausted", "attempts": 6},
+            "invalid",
+        ),
+        (
+            _ok("write", {"attempts": [_attempt(100), _attempt(None, None)], "slept_ms": [0.0]}),
+            {"f": "write"},
+            "invalid",
         ),
     ],
 )
@@ -415,50 +565,43 @@ def retry_schedule(
     process: str | None = None,
     min_retries: int = 1,
     schedule: bool = True,
+    outcome: str = "ok",
+    attempts: int | None = None,
 ) -> Verdict:
-    """CNS-6: the write succeeded after at least ``min_retries`` retries; with ``schedule``,
-    each wait after SQLITE_BUSY/LOCKED was the stated schedule's (100, 200, 400, 800,
-    1600 ms, +/-20 %); a BUSY_SNAPSHOT restart may go at once."""
-    done = [
-        o
-        for o in history
-        if o.f == f and o.type is not OpType.INVOKE and (process is None or o.process == process)
-    ]
-    if not done:
-        raise LookupError(f"no completed {f!r} op in the record")
-    if done[-1].type is not OpType.OK:
+    """CNS-6: the write ended with ``outcome`` (``ok``, or ``RetriesExhausted``: given up) after
+    at least ``min_retries`` retries, after exactly ``attempts`` attempts when given; with
+    ``schedule``, each wait after SQLITE_BUSY/LOCKED was the stated schedule's (100, 200, 400,
+    800, 1600 ms, +/-20 %) and was slept; a BUSY_SNAPSHOT restart may go at once. The log
+    numbers its attempts from 1 and names each error as SQLite does."""
+    value, failed = _retry_value(history, f, process)
+    if failed is not None:
+        return failed
+    log = value["attempts"] if isinstance(value, dict) else value
+    got = value.get("outcome", "ok") if isinstance(value, dict) else "ok"
+    if got != outcome:
         return Verdict.violated(
-            "cns.retry_schedule",
-            f"the write did not succeed: {done[-1].type.value} {done[-1].error}",
+            "cns.retry_schedule", f"the write ended {got}, not {outcome}", attempts=log
         )
-    value = done[-1].value
-    attempts = value["attempts"] if isinstance(value, dict) else value
-    busy = [a for a in attempts if a["error"] and a["kind"] == "retry"]
-    if len(attempts) - 1 < min_retries:
+    if len(log) - 1 < min_retries or (attempts is not None and len(log) != attempts):
         return Verdict.violated(
             "cns.retry_schedule",
-            f"{len(attempts)} attempt(s): the contention was never retried",
-            attempts=attempts,
+            f"{len(log)} attempt(s), not {attempts or f'more than {min_retries}'}",
+            attempts=log,
         )
-    wrong = []
-    for k, a in enumerate(busy if schedule else []):
-        nominal = SCHEDULE_MS[min(k, len(SCHEDULE_MS) - 1)]
-        if (
-            a["delay_ms"] is None
-            or not (1 - JITTER) * nominal <= a["delay_ms"] <= (1 + JITTER) * nominal
-        ):
-            wrong.append({"retry": k + 1, "delay_ms": a["delay_ms"], "nominal_ms": nominal})
-    if wrong:
+    busy = [a for a in log if a["error"] and a["kind"] == "retry" and a["delay_ms"] is not None]
+    wrong = _off_schedule(busy) if schedule else []
+    faults = _log_faults(value, log, outcome) if schedule else []
+    if wrong or faults:
         return Verdict.violated(
             "cns.retry_schedule",
-            f"{len(wrong)} wait(s) off the schedule",
+            f"{len(wrong)} wait(s) off the schedule; {'; '.join(faults) or 'log as stated'}",
             wrong=wrong,
-            attempts=attempts,
+            attempts=log,
         )
     return Verdict.ok(
         "cns.retry_schedule",
-        f"ok after {len(attempts)} attempts; waits {[a['delay_ms'] for a in attempts if a['delay_ms'] is not None]} ms",
-        attempts=attempts,
+        f"{got} after {len(log)} attempts; waits {[a['delay_ms'] for a in busy]} ms",
+        attempts=log,
     )
 
 
@@ -466,71 +609,152 @@ def retry_schedule(
     "cns.one_attempt",
     example={"f": "duplicate"},
     examples=[
-        (_hist([("w", "ok", "dup", {"duplicate_attempts": 1})]), {"f": "dup"}, "valid"),
-        (_hist([("w", "ok", "dup", {"duplicate_attempts": 2})]), {"f": "dup"}, "invalid"),
+        (
+            _ok("dup", {"duplicate": [_attempt(None, "SQLITE_CONSTRAINT_PRIMARYKEY")]}),
+            {"f": "dup", "errors": {"duplicate": "SQLITE_CONSTRAINT_PRIMARYKEY"}},
+            "valid",
+        ),
+        (
+            _ok("dup", {"duplicate": [_attempt(100), _attempt(None)]}),
+            {"f": "dup", "errors": {"duplicate": "SQLITE_BUSY"}},
+            "invalid",
+        ),
+        (
+            _ok("dup", {"duplicate": [_attempt(None, "1555")]}),
+            {"f": "dup", "errors": {"duplicate": "SQLITE_CONSTRAINT_PRIMARYKEY"}},
+            "invalid",
+        ),
     ],
 )
-def one_attempt(history: History, *, f: str, key: str = "duplicate_attempts") -> Verdict:
-    """CNS-6: a permanent error (constraint) took exactly one attempt (the op's ``key``)."""
-    n = _last_ok(history, f)[key]
-    if n == 1:
-        return Verdict.ok("cns.one_attempt", "the permanent error took 1 attempt")
-    return Verdict.violated("cns.one_attempt", f"the permanent error took {n} attempts")
+def one_attempt(history: History, *, f: str, errors: dict[str, str]) -> Verdict:
+    """CNS-6: each permanent error took exactly one attempt, logged under its name (``errors``:
+    the op's key -> the error: SQLite's name for a constraint, the store's for its own refusal)."""
+    value = _last_ok(history, f)
+    wrong = {
+        key: value.get(key)
+        for key, name in errors.items()
+        if [a["error"] for a in value.get(key) or []] != [name]
+    }
+    return _judged(
+        "cns.one_attempt",
+        wrong,
+        f"not one attempt as stated: {wrong}",
+        f"{sorted(errors)}: one attempt each",
+    )
+
+
+@register(
+    "cns.restarted_at_once",
+    example={"f": "write"},
+    examples=[
+        (
+            _ok(
+                "write", {"snapshot": [_attempt(0.0, "SQLITE_BUSY_SNAPSHOT"), _attempt(None, None)]}
+            ),
+            {"f": "write"},
+            "valid",
+        ),
+        (
+            _ok(
+                "write", {"snapshot": [_attempt(100, "SQLITE_BUSY_SNAPSHOT"), _attempt(None, None)]}
+            ),
+            {"f": "write"},
+            "invalid",
+        ),
+    ],
+)
+def restarted_at_once(history: History, *, f: str, key: str = "snapshot") -> Verdict:
+    """CNS-6 (the reference): a transaction whose snapshot went stale (SQLITE_BUSY_SNAPSHOT) is
+    run again at once, with no wait, and the second run succeeds."""
+    log = _last_ok(history, f)[key]
+    shape = [(a["error"], a["delay_ms"]) for a in log]
+    if shape == [("SQLITE_BUSY_SNAPSHOT", 0.0), (None, None)]:
+        return Verdict.ok("cns.restarted_at_once", "stale snapshot: restarted at once, then ok")
+    return Verdict.violated("cns.restarted_at_once", f"attempts {shape}", attempts=log)
 
 
 @register(
     "cns.pragmas",
     example={"f": "inspect"},
     examples=[
-        (_hist([("i", "ok", "inspect", {"pragmas": [_PRAGMAS_OK] * 2})]), {}, "valid"),
+        (_ok("inspect", {"pragmas": [_PRAGMAS_OK] * 2}), {}, "valid"),
         (
-            _hist(
-                [
-                    (
-                        "i",
-                        "ok",
-                        "inspect",
-                        {"pragmas": [_PRAGMAS_OK, {**_PRAGMAS_OK, "synchronous": 1}]},
-                    )
-                ]
-            ),
+            _ok("inspect", {"pragmas": [_PRAGMAS_OK, {**_PRAGMAS_OK, "synchronous": 1}]}),
             {},
             "invalid",
         ),
         (
-            _hist([("i", "ok", "inspect", {"pragmas": [{**_PRAGMAS_OK, "busy_timeout": 0}]})]),
+            _ok("inspect", {"pragmas": [{**_PRAGMAS_OK, "busy_timeout": 0}]}),
             {},
             "invalid",
         ),
     ],
 )
-def pragmas(history: History, *, f: str = "inspect") -> Verdict:
-    """CNS-1: on every pooled connection: WAL, synchronous FULL (2, the chosen level), foreign
-    keys on, incremental auto-vacuum (2, CNS-7), a busy timeout."""
+def pragmas(history: History, *, f: str = "inspect", connections: int | None = None) -> Verdict:
+    """CNS-1: on every pooled connection (``connections`` of them, when given): WAL,
+    synchronous FULL (2, the chosen level), foreign keys on, incremental auto-vacuum (2,
+    CNS-7), the busy timeout of 5 s."""
     value = _last_ok(history, f)
-    expected = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "auto_vacuum": 2}
+    expected = {**_PRAGMAS_OK, "busy_timeout": BUSY_TIMEOUT_MS}
     wrong = [
-        {k: v.get(k) for k in (*expected, "busy_timeout")}
+        {k: v.get(k) for k in expected}
         for v in value["pragmas"]
-        if any(v.get(k) != e for k, e in expected.items()) or not v.get("busy_timeout")
+        if any(v.get(k) != e for k, e in expected.items())
     ]
-    if wrong:
-        return Verdict.violated(
-            "cns.pragmas",
-            f"{len(wrong)} connection(s) not as stated",
-            wrong=wrong,
-            expected=expected,
-        )
-    return Verdict.ok("cns.pragmas", f"{len(value['pragmas'])} connections read back as stated")
+    n = len(value["pragmas"])
+    return _judged(
+        "cns.pragmas",
+        wrong or (connections is not None and n != connections),
+        f"{len(wrong)} of {n} connection(s) not as stated",
+        f"{n} connections read back as stated",
+        wrong=wrong,
+        expected=expected,
+    )
+
+
+_POOL_OK = {
+    "connections": POOL_SIZE,
+    "reads": POOL_SIZE - 1,
+    "eleventh": "PoolTimeout",
+    "write_after_open_transaction": "ok",
+}
+
+
+@register(
+    "cns.pool_bounded",
+    example={"f": "inspect"},
+    examples=[
+        (_ok("inspect", _POOL_OK), {}, "valid"),
+        (_ok("inspect", {**_POOL_OK, "eleventh": None}), {}, "invalid"),
+        (_ok("inspect", {**_POOL_OK, "connections": 9}), {}, "invalid"),
+        (
+            _ok("inspect", {**_POOL_OK, "write_after_open_transaction": "x"}),
+            {},
+            "invalid",
+        ),
+    ],
+)
+def pool_bounded(history: History, *, f: str = "inspect") -> Verdict:
+    """CNS-1: ten connections at once while one holds the write lock, each reads; an eleventh
+    is refused (PoolTimeout) after its wait; a connection given back inside a transaction
+    does not carry it to the next write."""
+    value = _last_ok(history, f)
+    wrong = {k: value.get(k) for k, e in _POOL_OK.items() if value.get(k) != e}
+    return _judged(
+        "cns.pool_bounded",
+        wrong,
+        f"the pool is not as stated: {wrong}",
+        f"{POOL_SIZE} connections, the eleventh refused",
+    )
 
 
 @register(
     "cns.reader_proceeds",
     example={"f": "inspect"},
     examples=[
-        (_hist([("i", "ok", "inspect", {"reader": {"rows": 3}})]), {}, "valid"),
+        (_ok("inspect", {"reader": {"rows": 3}}), {}, "valid"),
         (
-            _hist([("i", "ok", "inspect", {"reader": {"error": "database is locked"}})]),
+            _ok("inspect", {"reader": {"error": "database is locked"}}),
             {},
             "invalid",
         ),
@@ -539,11 +763,11 @@ def pragmas(history: History, *, f: str = "inspect") -> Verdict:
 def reader_proceeds(history: History, *, f: str = "inspect") -> Verdict:
     """CNS-1: a reader got its rows while a writer held the write lock (bounded wait)."""
     reader = _last_ok(history, f)["reader"]
-    if "rows" not in reader:
-        return Verdict.violated("cns.reader_proceeds", f"the reader waited: {reader.get('error')}")
-    return Verdict.ok(
+    return _judged(
         "cns.reader_proceeds",
-        f"the reader read {reader['rows']} rows while the writer held the lock",
+        "rows" not in reader,
+        f"the reader waited: {reader.get('error')}",
+        f"the reader read {reader.get('rows')} rows while the writer held the lock",
     )
 
 
@@ -588,10 +812,11 @@ def kept_rows(history: History, *, stage: str = "after_fault") -> Verdict:
     """CNS-7: every row of the spec nobody deleted is still there (facts ``kept_spec``, ``kept``)."""
     facts = history.meta["facts"]
     have = sum(1 for r in _snap(history, stage).get("old", []) if r[0] == facts["kept_spec"])
-    if have == facts["kept"]:
-        return Verdict.ok("cns.kept_rows", f"all {have} rows of {facts['kept_spec']} kept")
-    return Verdict.violated(
-        "cns.kept_rows", f"{have} of the {facts['kept']} rows of {facts['kept_spec']} left"
+    return _judged(
+        "cns.kept_rows",
+        have != facts["kept"],
+        f"{have} of the {facts['kept']} rows of {facts['kept_spec']} left",
+        f"all {have} rows of {facts['kept_spec']} kept",
     )
 
 
@@ -618,3 +843,245 @@ def acked_survive(history: History, *, stage: str = "after_power") -> Verdict:
             "cns.acked_survive", f"acknowledged commit(s) lost: {lost}", acked=acked
         )
     return Verdict.ok("cns.acked_survive", f"{len(acked)} acknowledged, none lost")
+
+
+def _latest_synthesis(snap: dict[str, Any]) -> dict[tuple[Any, ...], list[Any]]:
+    """Per run key (spec, stage, run id): its last synthesis row (by id)."""
+    out: dict[tuple[Any, ...], list[Any]] = {}
+    for row in sorted(snap.get("synthesis", []), key=lambda r: r[6]):
+        out[tuple(row[:3])] = row
+    return out
+
+
+def _carried(run: Sequence[Any], syn: Sequence[Any] | None, outcome: bool) -> bool:
+    """Does a new-schema run row say what its synthesis row says (nothing where none)?"""
+    _, _, _, text, degraded, ok = run
+    if syn is None:
+        return text is None and ok is None
+    doc = json.loads(text) if text else {}
+    said = [doc.get("output_markdown"), doc.get("status"), doc.get("degraded"), degraded]
+    if said != [syn[3], syn[4], bool(syn[5]), syn[5]]:
+        return False
+    if ok is None:
+        return not outcome
+    return bool(ok == int(syn[4] == "ok"))
+
+
+@register(
+    "cns.runs_carry_synthesis",
+    example={"stage": "final"},
+    examples=[
+        (_rec(_GOOD, "final"), {"outcome": True}, "valid"),
+        (_rec(_BAD, "final"), {}, "invalid"),
+        (_rec({**_GOOD, "runs": [["S", "plan", "r", None, None, None]]}, "final"), {}, "invalid"),
+        (_rec({**_GOOD, "synthesis": []}, "final"), {}, "invalid"),
+    ],
+)
+def runs_carry_synthesis(
+    history: History, *, stage: str = "final", outcome: bool = False
+) -> Verdict:
+    """CNS-3/CNS-4: every run of the new schema carries its own run's last synthesis (text,
+    status, degraded), found by the whole key (spec, stage, run id); a run no synthesis judged
+    carries none. ``consensus_ok`` is NULL (unknown) or says whether the status was ok;
+    with ``outcome``, it must be known."""
+    snap = _snap(history, stage)
+    syn = _latest_synthesis(snap)
+    wrong = [
+        {"run": _label(r[:3]), "row": r[3:], "synthesis": syn.get(tuple(r[:3]))}
+        for r in snap.get("runs", [])
+        if not _carried(r, syn.get(tuple(r[:3])), outcome)
+    ]
+    if wrong:
+        return Verdict.violated(
+            "cns.runs_carry_synthesis", f"{len(wrong)} run(s) carry another synthesis", wrong=wrong
+        )
+    return Verdict.ok(
+        "cns.runs_carry_synthesis", f"{len(snap.get('runs', []))} run(s) carry their synthesis"
+    )
+
+
+def _killed(history: History) -> bool:
+    return bool(history.meta.get("point"))
+
+
+@register(
+    "cns.run_stored",
+    example={"stage": "after_fault"},
+    examples=[
+        (
+            _hist(meta={"facts": {"written": ["S/plan/r"], "agents": 1}}, after_fault=_GOOD),
+            {},
+            "valid",
+        ),
+        (
+            _hist(meta={"facts": {"written": ["S/plan/r"], "agents": 2}}, after_fault=_GOOD),
+            {},
+            "invalid",
+        ),
+        (
+            _hist(
+                meta={"facts": {"written": ["S/plan/r"], "agents": 2}, "point": "p"},
+                after_fault=_GOOD,
+            ),
+            {},
+            "valid",
+        ),
+    ],
+)
+def run_stored(history: History, *, stage: str = "after_fault") -> Verdict:
+    """CNS-4/CNS-8: with no fault, each run written (``facts.written``, ``spec/stage/run id``)
+    is in the file whole: its ``facts.agents`` artifacts and outputs, its synthesis, its run
+    row. A killed case is judged by the all-or-nothing checks."""
+    if _killed(history):
+        return Verdict.ok("cns.run_stored", f"killed at {history.meta['point']}")
+    facts, snap = history.meta["facts"], _snap(history, stage)
+    count = {
+        kind: Counter(_label(r[:3]) for r in snap.get(kind, []))
+        for kind in ("old", "new", "synthesis", "runs")
+    }
+    want = {"old": facts["agents"], "new": facts["agents"], "synthesis": 1, "runs": 1}
+    missing = {
+        label: {kind: count[kind][label] for kind in want}
+        for label in facts["written"]
+        if any(count[kind][label] != n for kind, n in want.items())
+    }
+    return _judged(
+        "cns.run_stored",
+        missing,
+        f"written but not whole: {missing}",
+        f"{len(facts['written'])} run(s) stored whole",
+    )
+
+
+_TAMPERED = files.TAMPERED
+
+
+def _found(result: dict[str, Any], kind: str) -> list[Any]:
+    rows = result[kind]
+    return [r["artifact_id"] if isinstance(r, dict) else r for r in rows]
+
+
+def _differing_shown(result: dict[str, Any]) -> list[str]:
+    """The report of the tampered artifact shows its old and new row field by field: the
+    same fields, only the content differs."""
+    entry = next(
+        (r for r in result["differing"] if r.get("artifact_id") == _TAMPERED["differing"]), None
+    )
+    if entry is None or "old" not in entry:
+        return []  # not found at all: reported above
+    changed = [(a, b) for a, b in zip(entry["old"], entry["new"], strict=False) if a != b]
+    if len(entry["old"]) != len(entry["new"]) or changed != [('{"a": 1}', '{"a": 2}')]:
+        return [f"the differing artifact shown as {entry}"]
+    return []
+
+
+_CLEAN = {"mismatches": 0, "missing_in_new": [], "missing_in_old": [], "differing": []}
+_TAMPER_FOUND = {
+    "mismatches": 3,
+    "missing_in_new": [900001],
+    "missing_in_old": [900002],
+    "differing": [{"artifact_id": 900003, "old": ["S", '{"a": 1}'], "new": ["S", '{"a": 2}']}],
+}
+
+
+@register(
+    "cns.validator_agrees",
+    example={"f": "validate"},
+    examples=[
+        (
+            _hist(
+                [("v", "ok", "validate", {"clean": _CLEAN, "tampered": _TAMPER_FOUND})],
+                after_recovery=_GOOD,
+            ),
+            {},
+            "valid",
+        ),
+        (
+            _hist(
+                [
+                    (
+                        "v",
+                        "ok",
+                        "validate",
+                        {"clean": _CLEAN, "tampered": {**_TAMPER_FOUND, "differing": []}},
+                    )
+                ],
+                after_recovery=_GOOD,
+            ),
+            {},
+            "invalid",
+        ),
+        (
+            _hist(
+                [("v", "ok", "validate", {"clean": _CLEAN, "tampered": _TAMPER_FOUND})],
+                after_recovery=_BAD,
+            ),
+            {},
+            "invalid",
+        ),
+    ],
+)
+def validator_agrees(
+    history: History, *, f: str = "validate", stage: str = "after_recovery"
+) -> Verdict:
+    """CNS-4: the store's read-compare validator finds what is there: no mismatch where the
+    file (compared here, row by row) has none, any where it has some; and on a copy with one
+    mismatch of each kind written into it, exactly those three more (ids 900001..900003)."""
+    value = _last_ok(history, f)
+    clean, tampered = value["clean"], value["tampered"]
+    independent = sum(len(v) for v in _mismatches(_snap(history, stage)).values())
+    faults = []
+    if (clean["mismatches"] == 0) != (independent == 0):
+        faults.append(f"validator {clean['mismatches']}, the file {independent} mismatch(es)")
+    for kind, artifact in _TAMPERED.items():
+        before, after = _found(clean, kind), _found(tampered, kind)
+        if sorted(map(str, after)) != sorted(map(str, [*before, artifact])):
+            faults.append(f"{kind}: {before} -> {after}")
+    faults += _differing_shown(tampered)
+    counted = sum(len(tampered[k]) for k in _TAMPERED)
+    if tampered["mismatches"] != counted or tampered["mismatches"] != clean["mismatches"] + 3:
+        faults.append(f"counted {tampered['mismatches']} for {counted} listed")
+    if faults:
+        return Verdict.violated(
+            "cns.validator_agrees", "; ".join(faults), clean=clean, tampered=tampered
+        )
+    return Verdict.ok(
+        "cns.validator_agrees", "the validator finds what the file holds, and each tampering"
+    )
+
+
+@register(
+    "cns.agents_final",
+    example={"stage": "after_fault"},
+    examples=[
+        (
+            _hist(
+                meta={"facts": {"agents": {"a1": "spawned"}}},
+                after_fault={**_GOOD, "agents": {"a1": "spawned"}},
+            ),
+            {},
+            "valid",
+        ),
+        (_hist(meta={"facts": {"agents": {"a1": "spawned"}}}, after_fault=_GOOD), {}, "invalid"),
+        (
+            _hist(meta={"facts": {"agents": {"a1": "completed"}}, "point": "p"}, after_fault=_BAD),
+            {},
+            "valid",
+        ),
+    ],
+)
+def agents_final(history: History, *, stage: str = "after_fault") -> Verdict:
+    """CNS-5: with no fault, the database and the screen both end at the statuses the
+    workload set (``facts.agents``)."""
+    if _killed(history):
+        return Verdict.ok("cns.agents_final", f"killed at {history.meta['point']}")
+    want, snap = history.meta["facts"]["agents"], _snap(history, stage)
+    if snap.get("agents") == want and snap.get("shown") == want:
+        return Verdict.ok("cns.agents_final", f"database and screen at {want}")
+    return Verdict.violated(
+        "cns.agents_final",
+        "the workload's statuses are not all in the database and on the screen",
+        expected=want,
+        database=snap.get("agents"),
+        shown=snap.get("shown"),
+    )

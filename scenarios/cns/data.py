@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -25,9 +26,19 @@ def run(
     )
 
 
+#: Runs that share the spec of ``run(1)`` (SPEC-1, plan, r1): another stage, another run id of
+#: the same stage, the same stage with no run id. A statement that finds a run by only part
+#: of its key (spec, stage, run id) picks one of these.
+NEIGHBOURS = [run(2, spec="SPEC-1"), run(3, spec="SPEC-1"), run(5, spec="SPEC-1", run_id=None)]
+
 #: A legacy file with what makes a migration hard: NULL run ids, sub-second times,
-#: responses, degraded and failed syntheses.
-LEGACY_RUNS = [run(n, run_id=None if n % 4 == 0 else "r") for n in range(1, 9)]
+#: responses, degraded and failed syntheses, runs sharing a spec (and a stage), and a run
+#: no synthesis judged.
+LEGACY_RUNS = [
+    *(run(n, run_id=None if n % 4 == 0 else "r") for n in range(1, 9)),
+    *NEIGHBOURS,
+    dataclasses.replace(run(11, spec="SPEC-1"), stage="review", synthesis=None),
+]
 
 
 def legacy_template(directory: Path, runs: list[ConsensusRun] | None = None) -> Path:
@@ -37,8 +48,12 @@ def legacy_template(directory: Path, runs: list[ConsensusRun] | None = None) -> 
     return path
 
 
-def reset_to(template: Path, path: Path) -> None:
-    """The case's file: a copy of the template, no journal or WAL left from the last case."""
+def reset_to(template: Path | None, path: Path) -> None:
+    """The case's file: a copy of the template (None: no file), no journal or WAL left from
+    the last case."""
     for suffix in ("-wal", "-shm", "-journal"):
         Path(str(path) + suffix).unlink(missing_ok=True)
-    shutil.copyfile(template, path)
+    if template is None:
+        path.unlink(missing_ok=True)
+    else:
+        shutil.copyfile(template, path)

@@ -34,21 +34,32 @@ def snapshot(path: Path, screen: Path | None = None) -> dict[str, Any]:
             "user_version": conn.execute("PRAGMA user_version").fetchone()[0],
             "tables": sorted(tables & (OLD_TABLES | NEW_TABLES)),
         }
+        snap["auto_vacuum"] = conn.execute("PRAGMA auto_vacuum").fetchone()[0]
         if "consensus_artifacts" in tables:
             snap["old"] = _rows(
-                conn, "SELECT spec_id, stage, agent_name, content_json FROM consensus_artifacts"
+                conn,
+                "SELECT spec_id, stage, run_id, agent_name, content_json FROM consensus_artifacts",
             )
             snap["synthesis"] = _rows(
-                conn, "SELECT spec_id, stage, run_id FROM consensus_synthesis"
+                conn,
+                "SELECT spec_id, stage, run_id, output_markdown, status, degraded, id"
+                " FROM consensus_synthesis",
             )
         if tables >= NEW_TABLES:
             out_cols = {r[1] for r in conn.execute("PRAGMA table_info(agent_outputs)")}
             run_cols = {r[1] for r in conn.execute("PRAGMA table_info(consensus_runs)")}
             link = "run_ref" if "run_ref" in out_cols else "run_id"
+            # The seed's consensus_runs keeps no run id: its rows read as NULL there.
+            run_id = "r.run_id" if "run_id" in run_cols else "NULL"
             snap["new"] = _rows(
                 conn,
-                "SELECT r.spec_id, r.stage, o.agent_name, o.content"
+                f"SELECT r.spec_id, r.stage, {run_id}, o.agent_name, o.content"
                 f" FROM agent_outputs o JOIN consensus_runs r ON r.id = o.{link}",
+            )
+            snap["runs"] = _rows(
+                conn,
+                f"SELECT r.spec_id, r.stage, {run_id}, r.synthesis_json, r.degraded,"
+                " r.consensus_ok FROM consensus_runs r",
             )
             same_run = " AND s.run_id IS r.run_id" if "run_id" in run_cols else ""
             snap["runs_without_synthesis_ok"] = [
@@ -83,3 +94,34 @@ def digest(path: Path) -> str:
     snap = snapshot(path)
     snap.pop("bytes", None)
     return hashlib.sha256(json.dumps(snap, sort_keys=True).encode()).hexdigest()[:16]
+
+
+#: The artifact ids ``tamper`` writes: one mismatch of each kind a validator must report.
+TAMPERED = {"missing_in_new": 900001, "missing_in_old": 900002, "differing": 900003}
+
+
+def tamper(path: Path) -> None:
+    """With plain apsw, into a file of the linked schema: an artifact no output mirrors, an
+    output that mirrors no artifact, and an artifact whose output has other content."""
+    conn = apsw.Connection(str(path))
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO consensus_runs(spec_id, stage, run_id, started_at)"
+                " VALUES ('TAMPER', 'plan', 't', 't')"
+            )
+            ref = conn.last_insert_rowid()
+            for key, content in (("missing_in_new", "{}"), ("differing", '{"a": 1}')):
+                conn.execute(
+                    "INSERT INTO consensus_artifacts(id, spec_id, stage, agent_name, content_json,"
+                    " run_id, created_at) VALUES (?, 'TAMPER', 'plan', ?, ?, 't', 't')",
+                    (TAMPERED[key], key, content),
+                )
+            for key, content in (("missing_in_old", "{}"), ("differing", '{"a": 2}')):
+                conn.execute(
+                    "INSERT INTO agent_outputs(run_ref, artifact_id, agent_name, content,"
+                    " created_at) VALUES (?, ?, ?, ?, 't')",
+                    (ref, TAMPERED[key], key, content),
+                )
+    finally:
+        conn.close()
