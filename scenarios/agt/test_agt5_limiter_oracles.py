@@ -95,12 +95,15 @@ def _checks_during(limiter: RedisLimiter, fault: AbstractContextManager[Any]) ->
     and what they cost. A timeout never fires early, so a poll that tried the store twice
     took at least two timeouts: the fastest poll says how many each one cost."""
     took, sources = [], []
-    with fault:
-        for _ in range(OUTAGE_CHECKS):
-            t0 = time.perf_counter()
-            d = limiter.check("agent-a")
-            took.append(time.perf_counter() - t0)
-            sources.append([d.allowed, d.source])
+    try:
+        with fault:
+            for _ in range(OUTAGE_CHECKS):
+                t0 = time.perf_counter()
+                d = limiter.check("agent-a")
+                took.append(time.perf_counter() - t0)
+                sources.append([d.allowed, d.source])
+    finally:
+        limiter.client.close()
     return {
         "decisions": sources,
         "store_errors": limiter.store_errors,
