@@ -95,14 +95,9 @@ def upgrade(
 def _up_fixed(conn: psycopg.Connection, mig: Migration, variants: Variants) -> bool:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        seen = conn.execute(
-            "SELECT 1 FROM schema_migrations WHERE version = %s", (mig.version,)
-        ).fetchone()
-        if seen:
+        if _recorded(conn, mig):
             return False
-        for i, stmt in enumerate(statements(mig.up_sql(variants))):
-            conn.execute(stmt)
-            crashpoint(f"agt.migrate.v{mig.version:03d}.after_stmt{i + 1}")
+        _run_up_statements(conn, mig, variants)
         conn.execute(
             "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (mig.version, mig.name)
         )
@@ -112,20 +107,28 @@ def _up_fixed(conn: psycopg.Connection, mig: Migration, variants: Variants) -> b
 
 
 def _up_prefix(conn: psycopg.Connection, mig: Migration, variants: Variants) -> bool:
-    seen = conn.execute(
-        "SELECT 1 FROM schema_migrations WHERE version = %s", (mig.version,)
-    ).fetchone()
-    if seen:
+    if _recorded(conn, mig):
         return False
-    for i, stmt in enumerate(statements(mig.up_sql(variants))):
-        conn.execute(stmt)  # autocommit: each statement lands on its own
-        crashpoint(f"agt.migrate.v{mig.version:03d}.after_stmt{i + 1}")
+    _run_up_statements(conn, mig, variants)  # autocommit: each statement lands on its own
     crashpoint(f"agt.migrate.v{mig.version:03d}.before_commit")
     conn.execute(
         "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (mig.version, mig.name)
     )
     crashpoint(f"agt.migrate.v{mig.version:03d}.after_commit")
     return True
+
+
+def _recorded(conn: psycopg.Connection, mig: Migration) -> bool:
+    """``mig`` is in the bookkeeping table: applied before."""
+    row = conn.execute("SELECT 1 FROM schema_migrations WHERE version = %s", (mig.version,))
+    return row.fetchone() is not None
+
+
+def _run_up_statements(conn: psycopg.Connection, mig: Migration, variants: Variants) -> None:
+    """``mig``'s up SQL, one statement at a time, a crash point after each."""
+    for i, stmt in enumerate(statements(mig.up_sql(variants))):
+        conn.execute(stmt)
+        crashpoint(f"agt.migrate.v{mig.version:03d}.after_stmt{i + 1}")
 
 
 def run_up_sql(conn: psycopg.Connection, version: int, variants: Variants = FIXED) -> None:

@@ -13,8 +13,8 @@ per-process limiter of the same limit. Agents keep getting their commands (the
 command database, not Redis, is what the limit protects), each server process
 still caps a burst, and the outage is counted in ``store_errors``. The worst
 case is ``processes x limit`` polls per window for the duration of the outage.
-Redis calls have short timeouts, so an unreachable store costs at most one
-timeout per poll.
+Each Redis call times out after 0.25 s, connect and reply alike, and a call that
+timed out is not tried again, so an unreachable store costs one timeout per poll.
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ class RedisLimiter:
 
     @classmethod
     def from_url(cls, url: str, limit: int, window_s: float, clock: Clock) -> RedisLimiter:
+        # No retry: redis-py (8.x) retries a connection from a URL only when asked to,
+        # and retry_on_timeout=True would make every poll of a silent store cost two.
         client = redis.Redis.from_url(
             url, socket_timeout=0.25, socket_connect_timeout=0.25, retry_on_timeout=False
         )

@@ -52,6 +52,17 @@ class NewJob:
         )
 
 
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The arguments of one ``update_status`` call, as given: each variant validates them
+    (or not)."""
+
+    job_id: str
+    status: str
+    result: dict[str, Any] | None
+    workspace_id: str | None
+
+
 class JobQueue(abc.ABC):
     variant: ClassVar[str]
 
@@ -65,6 +76,11 @@ class JobQueue(abc.ABC):
         self.config = config if config is not None else QueueConfig()
         self.keys = self.config.keys
         self.metrics = metrics if metrics is not None else DualWriteMetrics()
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """What a variant sets up once per queue (the fixed one: its scripts)."""
+        return None
 
     def enqueue(
         self,
@@ -85,14 +101,18 @@ class JobQueue(abc.ABC):
     def _enqueue_job(self, job: NewJob) -> EnqueueResult:
         """The variant's enqueue: where they differ (order, atomicity, validation) on purpose."""
 
-    @abc.abstractmethod
     def update_status(
         self,
         job_id: str,
         status: str,
         result: dict[str, Any] | None = None,
         workspace_id: str | None = None,
-    ) -> None: ...
+    ) -> None:
+        self._update_job(StatusUpdate(job_id, status, result, workspace_id))
+
+    @abc.abstractmethod
+    def _update_job(self, update: StatusUpdate) -> None:
+        """The variant's status update: where they differ (order, atomicity, logging)."""
 
     @abc.abstractmethod
     def get_job(self, job_id: str, workspace_id: str | None = None) -> dict[str, str] | None: ...

@@ -26,11 +26,9 @@ import redis
 
 from harness.crashpoints import crashpoint
 from reference_impl.que import scripts
-from reference_impl.que.base import LOG, EnqueueResult, JobQueue, NewJob
-from reference_impl.que.config import QueueConfig
+from reference_impl.que.base import LOG, EnqueueResult, JobQueue, NewJob, StatusUpdate
 from reference_impl.que.errors import JobNotFound, SchemaWriteError
 from reference_impl.que.job import status_fields
-from reference_impl.que.metrics import DualWriteMetrics
 from reference_impl.que.validation import (
     optional_request_id,
     require_job_id,
@@ -47,13 +45,8 @@ LINK_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 class FixedQueue(JobQueue):
     variant = "fixed"
 
-    def __init__(
-        self,
-        client: redis.Redis,
-        config: QueueConfig | None = None,
-        metrics: DualWriteMetrics | None = None,
-    ) -> None:
-        super().__init__(client, config, metrics)
+    def _prepare(self) -> None:
+        client = self.redis
         # redis-py Script: EVALSHA, and on NOSCRIPT (e.g. after a server
         # restart emptied the script cache) SCRIPT LOAD and EVALSHA again.
         self._enqueue = client.register_script(scripts.ENQUEUE)
@@ -87,18 +80,13 @@ class FixedQueue(JobQueue):
             self.metrics.record("enqueue", "succeeded")
         return EnqueueResult(_text(mapped), created=created)
 
-    def update_status(
-        self,
-        job_id: str,
-        status: str,
-        result: dict[str, Any] | None = None,
-        workspace_id: str | None = None,
-    ) -> None:
+    def _update_job(self, update: StatusUpdate) -> None:
+        job_id, status, workspace_id = update.job_id, update.status, update.workspace_id
         require_job_id(job_id)
         require_status(status)
         if self.config.new_schema or workspace_id is not None:
             require_workspace_id(workspace_id)
-        updates = status_fields(status, result, self.config.clock)
+        updates = status_fields(status, update.result, self.config.clock)
         keys = [self.keys.old_job(job_id)]
         dual = self.config.new_schema
         if dual:

@@ -10,10 +10,8 @@ exists to catch).
 
 from __future__ import annotations
 
-from typing import Any
-
 from harness.crashpoints import crashpoint
-from reference_impl.que.base import EnqueueResult, JobQueue, NewJob
+from reference_impl.que.base import EnqueueResult, JobQueue, NewJob, StatusUpdate
 from reference_impl.que.job import status_fields
 
 
@@ -40,14 +38,9 @@ class PrefixQueue(JobQueue):
             self.metrics.record("enqueue", "succeeded")
         return EnqueueResult(job_id, created=True)
 
-    def update_status(
-        self,
-        job_id: str,
-        status: str,
-        result: dict[str, Any] | None = None,
-        workspace_id: str | None = None,
-    ) -> None:
-        updates = status_fields(status, result, self.config.clock)
+    def _update_job(self, update: StatusUpdate) -> None:
+        job_id, status, workspace_id = update.job_id, update.status, update.workspace_id
+        updates = status_fields(status, update.result, self.config.clock)
         crashpoint("que.update_status.start")
         self.redis.hset(self.keys.old_job(job_id), mapping=updates)
         crashpoint("que.update_status.after_old")

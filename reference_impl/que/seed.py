@@ -10,10 +10,8 @@ flaws included: this variant is measured, not trusted.
 
 from __future__ import annotations
 
-from typing import Any
-
 from harness.crashpoints import crashpoint
-from reference_impl.que.base import LOG, EnqueueResult, JobQueue, NewJob
+from reference_impl.que.base import LOG, EnqueueResult, JobQueue, NewJob, StatusUpdate
 from reference_impl.que.job import status_fields
 from reference_impl.que.validation import InvalidInput
 
@@ -49,19 +47,14 @@ class SeedQueue(JobQueue):
                 self.metrics.record("enqueue", "failed")
             raise
 
-    def update_status(
-        self,
-        job_id: str,
-        status: str,
-        result: dict[str, Any] | None = None,
-        workspace_id: str | None = None,
-    ) -> None:
+    def _update_job(self, update: StatusUpdate) -> None:
+        job_id, status, workspace_id = update.job_id, update.status, update.workspace_id
         if self.config.new_schema and (not workspace_id or not isinstance(workspace_id, str)):
             raise InvalidInput(
                 f"workspace_id required when AI_JOBS_NEW_SCHEMA=on; got {workspace_id!r}. "
                 "Call update_status with explicit workspace_id."
             )
-        updates = status_fields(status, result, self.config.clock)
+        updates = status_fields(status, update.result, self.config.clock)
         crashpoint("que.update_status.start")
         try:
             self.redis.hset(self.keys.old_job(job_id), mapping=updates)

@@ -286,14 +286,11 @@ def pending_delivered_next(
 def all_delivered(history: History, *, f: str = "poll_op") -> Verdict:
     """Every command of the case reached the agent (after recovery and the lease, at the latest)."""
     never = sorted(set(_facts(history)["ids"]) - set(_delivered(history, f)))
-    if never:
-        return Verdict.violated(
-            "agt.all_delivered",
-            f"after recovery: command(s) {never} never delivered, even after the lease",
-            missing=never,
-            rows=history.snapshots.get("after_recovery", {}).get("commands"),
-        )
-    return Verdict.ok("agt.all_delivered", "every command delivered")
+    if not never:
+        return Verdict.ok("agt.all_delivered", "every command delivered")
+    rows = history.snapshots.get("after_recovery", {}).get("commands")
+    why = f"after recovery: command(s) {never} never delivered, even after the lease"
+    return Verdict.violated("agt.all_delivered", why, missing=never, rows=rows)
 
 
 @register(

@@ -7,9 +7,11 @@ docstring of the limiter, restated here as numbers): a sliding window of
 long until the oldest poll in the window leaves it; a poll exactly one window
 after the oldest is allowed again, a millisecond before it is not. When Redis
 is unreachable each check falls back to the local window, is counted in
-``store_errors`` once, and costs at most one short timeout (here: a reply the
-store never sends). Time is injected (ManualClock); only the outage case
-reads the wall clock, with a bound far above the stated 0.25 s timeout.
+``store_errors`` once, and costs one timeout of 0.25 s, no more: tried with a
+reply the store never sends (a black-holed link) and with a connect that never
+completes (an address whose accept queue is full); a reply late by less than
+the timeout is still the store's decision (the other side of the bound). Time
+is injected (ManualClock); only the outage cases read the wall clock.
 The pre-fix server has no limiter (``NoLimiter``): every case catches it.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +27,7 @@ import redis
 
 from harness.checkers import Check
 from harness.crash import explore_named, run_case
+from harness.proxy.unanswered import unanswered_connect
 from harness.scenario import scenario
 from reference_impl.agt import ManualClock
 from reference_impl.agt.ratelimit import LocalLimiter, NoLimiter, RedisLimiter
@@ -44,8 +48,10 @@ SCHEDULE = [
     (10.5, False, 0.5),
     (11.0, True, 0.0),
 ]
-UNREACHABLE_CHECKS = 2
-PROMPT_S = 1.0  # the stated store timeout is 0.25 s per check
+OUTAGE_CHECKS = 3
+STORE_TIMEOUT_S = 0.25  # the stated timeout of each Redis call, connect and reply alike
+PROMPT_S = 1.0  # well above one timeout, below the 1.25 s a slower timeout would take
+SLOW_REPLY_MS = 50  # a reply this late is still inside the timeout: the store decides
 CHECK_TIMEOUT_S = 10.0
 assert expect_checks  # registers agt.step_is
 
@@ -84,32 +90,58 @@ def _in_child(op: Any) -> Any:
     return run.value
 
 
-def _unreachable(url: str, link: Any) -> dict[str, Any]:
-    # A limit far above the polls made here: every request that reaches the store records.
-    limiter = RedisLimiter.from_url(url, 100, WINDOW_S, ManualClock(T0))
-    limiter.check("agent-a")  # the store reachable: its script is loaded, one poll recorded
-    slowest, sources = 0.0, []
-    with link.blackholed():  # the store takes each request and never answers
-        for _ in range(UNREACHABLE_CHECKS):
-            t0 = time.perf_counter()
-            d = limiter.check("agent-a")
-            slowest = max(slowest, time.perf_counter() - t0)
-            sources.append([d.allowed, d.source])
-    # Not judged: how many requests reached the store. redis-py 8 retries a timed-out
-    # command by default, so each check here costs two timeouts, not the one the limiter's
-    # docstring states (reported as a finding of issue 13's mutation run).
+def _checks_during(limiter: RedisLimiter, fault: AbstractContextManager[Any]) -> dict[str, Any]:
+    """``OUTAGE_CHECKS`` polls while ``fault`` holds: their decisions, the store errors counted,
+    and what they cost. A timeout never fires early, so a poll that tried the store twice
+    took at least two timeouts: the fastest poll says how many each one cost."""
+    took, sources = [], []
+    try:
+        with fault:
+            for _ in range(OUTAGE_CHECKS):
+                t0 = time.perf_counter()
+                d = limiter.check("agent-a")
+                took.append(time.perf_counter() - t0)
+                sources.append([d.allowed, d.source])
+    finally:
+        limiter.client.close()
     return {
         "decisions": sources,
         "store_errors": limiter.store_errors,
-        "prompt": slowest < PROMPT_S,
+        "one_timeout_each": min(took) < 2 * STORE_TIMEOUT_S,
+        "prompt": max(took) < PROMPT_S,
     }
+
+
+def _limiter(url: str) -> RedisLimiter:
+    # A limit far above the polls made here: every request that reaches the store records.
+    limiter = RedisLimiter.from_url(url, 100, WINDOW_S, ManualClock(T0))
+    limiter.check("agent-a")  # the store reachable: its script is loaded, one poll recorded
+    return limiter
+
+
+def _reply_never_comes(url: str, link: Any) -> dict[str, Any]:
+    """The store takes each request and never answers (a black-holed reply)."""
+    return _checks_during(_limiter(url), link.blackholed())
+
+
+def _reply_late(url: str, link: Any) -> dict[str, Any]:
+    """Each reply comes ``SLOW_REPLY_MS`` late: inside the timeout, so the store decides."""
+    return _checks_during(_limiter(url), link.toxic("latency", latency=SLOW_REPLY_MS))
+
+
+def _connect_hangs() -> dict[str, Any]:
+    """The store's address never completes a connect (its SYNs are dropped)."""
+    with unanswered_connect() as (host, port):
+        limiter = RedisLimiter.from_url(f"redis://{host}:{port}/0", 100, WINDOW_S, ManualClock(T0))
+        return _checks_during(limiter, nullcontext())
 
 
 @scenario(FIX, variants=("prefix", "fixed"))
 def test_limiter_window_edges(ctx, redis_db, redis_link) -> None:
     """Both limiters decide the same at the window's edges (allowed again exactly one window
-    after the oldest poll, refused a millisecond before, with the exact wait); an unreachable
-    store falls back, counts one error per check and costs at most one short timeout."""
+    after the oldest poll, refused a millisecond before, with the exact wait); a store whose
+    reply never comes or whose connect hangs is given up after one timeout per check (the
+    poll falls back, one error counted); a reply inside the timeout is still the store's."""
     proxied = urlsplit(redis_db.url)._replace(netloc=f"{redis_link.host}:{redis_link.port}")
     prefix = ctx.variant == "prefix"
 
@@ -130,25 +162,41 @@ def test_limiter_window_edges(ctx, redis_db, redis_link) -> None:
         finally:
             client.close()
 
-    def unreachable(steps) -> None:
-        if prefix:
-            steps.run("limiter", lambda: {"decisions": [], "store_errors": 0})
-            return
-        op = functools.partial(_unreachable, proxied.geturl(), redis_link)
-        steps.run("limiter", op)
+    def outage(op: Any) -> Any:
+        def case(steps) -> None:
+            if prefix:
+                steps.run("limiter", lambda: {"decisions": [], "store_errors": 0})
+                return
+            steps.run("limiter", op)
 
+        return case
+
+    url = proxied.geturl()
     window = [Check("agt.step_is", process="limiter", want="ok", value=EXPECTED)]
-    outage = {
-        "decisions": [[True, "local"]] * UNREACHABLE_CHECKS,
-        "store_errors": UNREACHABLE_CHECKS,
-        "prompt": True,
-    }
+
+    def costs(decisions: list[list[Any]], errors: int) -> list[Check]:
+        value = {
+            "decisions": decisions,
+            "store_errors": errors,
+            "one_timeout_each": True,
+            "prompt": True,
+        }
+        return [Check("agt.step_is", process="limiter", want="ok", value=value)]
+
     explore_named(
         ctx,
-        {"local_window": local, "redis_window": shared, "store_unreachable": unreachable},
+        {
+            "local_window": local,
+            "redis_window": shared,
+            "store_reply_late": outage(functools.partial(_reply_late, url, redis_link)),
+            "store_reply_never": outage(functools.partial(_reply_never_comes, url, redis_link)),
+            "store_connect_hangs": outage(_connect_hangs),
+        },
         checks={
             "local_window": window,
             "redis_window": window,
-            "store_unreachable": [Check("agt.step_is", process="limiter", want="ok", value=outage)],
+            "store_reply_late": costs([[True, "redis"]] * OUTAGE_CHECKS, 0),
+            "store_reply_never": costs([[True, "local"]] * OUTAGE_CHECKS, OUTAGE_CHECKS),
+            "store_connect_hangs": costs([[True, "local"]] * OUTAGE_CHECKS, OUTAGE_CHECKS),
         },
     )

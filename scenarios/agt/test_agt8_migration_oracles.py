@@ -16,18 +16,16 @@ migration after a kill, is test_agt8_migration's).
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from typing import Any
 
 import psycopg
 
 from harness.checkers import Check
-from harness.crash import explore_named, run_case
+from harness.crash import explore_named
 from harness.scenario import scenario
 from reference_impl.agt import Variants, migrate
 from reference_impl.agt.errors import AgtError
-from scenarios.agt import agtdb, child_ops, expect_checks
+from scenarios.agt import agtdb, blocked, child_ops, expect_checks
 
 FIX = "AGT-8"
 PAUSE_AT = "agt.migrate.v002.after_stmt1"
@@ -90,44 +88,14 @@ def _not_autocommit(dsn: str, variants: Variants, what: str) -> Any:
 
 def _two_runners(dsn: str, variants: Variants, variant: str) -> dict[str, Any]:
     """Runner 1 in a child paused inside 002; runner 2 started here meanwhile."""
-    second: dict[str, Any] = {}
-
-    def runner2() -> None:
-        try:
-            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-                second["pid"] = conn.info.backend_pid
-                second["applied"] = migrate.upgrade(conn, variants)
-        except Exception as exc:
-            second["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-    thread = threading.Thread(target=runner2, daemon=True)
-
-    def start_second_and_wait_for_it_to_block() -> None:
-        thread.start()
-        deadline = time.monotonic() + 10.0
-        with psycopg.connect(dsn, autocommit=True) as watch:
-            while time.monotonic() < deadline and thread.is_alive():
-                pid = second.get("pid")
-                row = (
-                    watch.execute(
-                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
-                    ).fetchone()
-                    if pid
-                    else None
-                )
-                if row and row[0] == "Lock":
-                    return
-                time.sleep(0.02)
-
-    op = functools.partial(child_ops.migrate_op, dsn, f"{FIX}={variant}")
-    first = run_case(
-        op, pause_at={PAUSE_AT: start_second_and_wait_for_it_to_block}, timeout_s=30, record_as=None
+    first, second = blocked.second_waits(
+        dsn,
+        functools.partial(child_ops.migrate_op, dsn, f"{FIX}={variant}"),
+        PAUSE_AT,
+        lambda conn: migrate.upgrade(conn, variants),
+        lambda exc: f"{type(exc).__name__}: {exc}".splitlines()[0],
     )
-    thread.join(30.0)
-    return {
-        "first": first.value if first.error is None else first.error,
-        "second": second.get("applied", second.get("error")),
-    }
+    return {"first": first.value if first.error is None else first.error, "second": second}
 
 
 @scenario(FIX, variants=("prefix", "fixed"), measured=("prefix",))

@@ -18,20 +18,16 @@ variant refuses every recovery: caught.
 from __future__ import annotations
 
 import functools
-import threading
-import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from harness.checkers import Check
-from harness.crash import explore_named, run_case
+from harness.crash import explore_named
 from harness.scenario import scenario
 from reference_impl.agt import Deployment, ManualClock, Variants, register, tokens
 from reference_impl.agt.errors import AgtError
-from scenarios.agt import agtdb, child_ops, expect_checks, oracles
+from scenarios.agt import agtdb, blocked, child_ops, expect_checks, oracles
 from scenarios.agt.oracles import T0, iso
 
 FIX = "AGT-9"
@@ -100,49 +96,18 @@ def _recover_here(dsn: str, variant: str, now: datetime, secret: str) -> dict[st
 def _two_recoveries(dsn: str, variant: str) -> dict[str, Any]:
     """Recovery 1 in a child, paused after it revoked the lost token (before COMMIT);
     recovery 2 started here meanwhile: it must wait for 1, then see 1's fresh token."""
-    second: dict[str, Any] = {}
-
-    def recovery2() -> None:
-        try:
-            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-                second["pid"] = conn.info.backend_pid
-                out = register(conn, _dep(variant, T0), REG, "lost-reply", SECRET)
-                second["recovered"] = out.recovered
-        except Exception as exc:
-            second["error"] = type(exc).__name__
-
-    thread = threading.Thread(target=recovery2, daemon=True)
-
-    def start_second_and_wait_for_it_to_block() -> None:
-        thread.start()
-        deadline = time.monotonic() + 10.0
-        with psycopg.connect(dsn, autocommit=True) as watch:
-            while time.monotonic() < deadline and thread.is_alive():
-                pid = second.get("pid")
-                row = (
-                    watch.execute(
-                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
-                    ).fetchone()
-                    if pid
-                    else None
-                )
-                if row and row[0] == "Lock":
-                    return
-                time.sleep(0.02)
-
-    op = functools.partial(
-        child_ops.register_op, dsn, f"{FIX}={variant}", T0.isoformat(), REG, SECRET
+    first, second = blocked.second_waits(
+        dsn,
+        functools.partial(
+            child_ops.register_op, dsn, f"{FIX}={variant}", T0.isoformat(), REG, SECRET
+        ),
+        "agt.recover.after_revoke",
+        lambda conn: register(conn, _dep(variant, T0), REG, "lost-reply", SECRET).recovered,
+        lambda exc: type(exc).__name__,
     )
-    first = run_case(
-        op,
-        pause_at={"agt.recover.after_revoke": start_second_and_wait_for_it_to_block},
-        timeout_s=30,
-        record_as=None,
-    )
-    thread.join(30.0)
     return {
         "first": first.value.get("recovered") if isinstance(first.value, dict) else first.error,
-        "second": second.get("recovered", second.get("error")),
+        "second": second,
     }
 
 

@@ -13,9 +13,6 @@ answer to a clean enqueue. Measured on the pre-fix and the seed's variants
 
 from __future__ import annotations
 
-import functools
-
-from harness.checkers import Check
 from harness.crash import explore_named
 from harness.scenario import scenario
 from reference_impl.que import DualWriteMetrics
@@ -31,89 +28,37 @@ def test_enqueue_writes_all_or_nothing_exactly(ctx, que) -> None:
     nothing else; with the flag off no new hash; a wrong-typed key on any side: refused,
     no store changed."""
     metrics = DualWriteMetrics()
-
-    def calls(*todo, new_schema=True, admin=None):
-        def run(steps) -> None:
-            que.reset()
-            if admin is not None:
-                admin(que.admin)
-            queue = que.queue(ctx.variant, new_schema=new_schema, metrics=metrics)
-            steps.run("client", functools.partial(oracles.run_calls, queue, list(todo)))
-
-        return run
-
+    calls = oracles.case_maker(que, ctx.variant, metrics)
+    enqueue = ("enqueue", "job-1", "req-1")
     job = {"job_id": "job-1", "status": "pending", "workspace_id": "ws-1", "action_name": "act"}
-    created = Check("que.steps_gave", value=[["enqueued", "job-1", True]])
-    refused = Check("que.steps_gave", value=[["error", "SchemaWriteError"]])
+    created = [["enqueued", "job-1", True]]
+    refused = [["error", "SchemaWriteError"]]
+    nothing = {"queue": [], "old": {}, "new": {}, "idempotency": {}}
+    queue_key, old_key = "ai:queue:pending", "ai:jobs:job-1"
+    new_key, idem_key = "ai:job:ws-1:job-1", "ai:idempotency:ws-1:req-1"
     cases = {
-        "with_request": calls(("enqueue", "job-1", "req-1")),
+        "with_request": calls(enqueue),
         "without_request": calls(("enqueue", "job-1", None)),
-        "flag_off_with_request": calls(("enqueue", "job-1", "req-1"), new_schema=False),
+        "flag_off_with_request": calls(enqueue, new_schema=False),
+        "queue_wrong_type": calls(enqueue, admin=oracles.spoil(queue_key, "string")),
+        "old_wrong_type": calls(enqueue, admin=oracles.spoil(old_key, "string")),
+        "new_wrong_type": calls(enqueue, admin=oracles.spoil(new_key, "string")),
+        "idempotency_wrong_type": calls(enqueue, admin=oracles.spoil(idem_key, "list")),
     }
+    written = {"queue": ["job-1"], "old": {"job-1": job}, "other": {}}
     checks = {
-        "with_request": [
-            created,
-            Check(
-                "que.keys_are",
-                want={
-                    "queue": ["job-1"],
-                    "old": {"job-1": job},
-                    "new": {"ws-1:job-1": job},
-                    "idempotency": {"ws-1:req-1": "job-1"},
-                    "other": {},
-                },
-            ),
-        ],
-        "without_request": [
-            created,
-            Check(
-                "que.keys_are",
-                want={
-                    "queue": ["job-1"],
-                    "old": {"job-1": job},
-                    "new": {"ws-1:job-1": job},
-                    "idempotency": {},
-                    "other": {},
-                },
-            ),
-        ],
-        "flag_off_with_request": [
-            created,
-            Check(
-                "que.keys_are",
-                want={
-                    "queue": ["job-1"],
-                    "old": {"job-1": job},
-                    "new": {},
-                    "idempotency": {"ws-1:req-1": "job-1"},
-                    "other": {},
-                },
-            ),
-        ],
+        "with_request": oracles.expect(
+            created, **written, new={"ws-1:job-1": job}, idempotency={"ws-1:req-1": "job-1"}
+        ),
+        "without_request": oracles.expect(
+            created, **written, new={"ws-1:job-1": job}, idempotency={}
+        ),
+        "flag_off_with_request": oracles.expect(
+            created, **written, new={}, idempotency={"ws-1:req-1": "job-1"}
+        ),
+        "queue_wrong_type": oracles.expect(refused, **nothing, other={queue_key: "string"}),
+        "old_wrong_type": oracles.expect(refused, **nothing, other={old_key: "string"}),
+        "new_wrong_type": oracles.expect(refused, **nothing, other={new_key: "string"}),
+        "idempotency_wrong_type": oracles.expect(refused, **nothing, other={idem_key: "list"}),
     }
-    wrong = {
-        "queue": ("ai:queue:pending", "string"),
-        "old": ("ai:jobs:job-1", "string"),
-        "new": ("ai:job:ws-1:job-1", "string"),
-        "idempotency": ("ai:idempotency:ws-1:req-1", "list"),
-    }
-    for side, (key, kind) in wrong.items():
-
-        def spoil(r, key=key, kind=kind) -> None:
-            r.rpush(key, "x") if kind == "list" else r.set(key, "x")
-
-        cases[f"{side}_wrong_type"] = calls(("enqueue", "job-1", "req-1"), admin=spoil)
-        checks[f"{side}_wrong_type"] = [
-            refused,
-            Check(
-                "que.keys_are",
-                want={
-                    "queue": [],
-                    "old": {},
-                    "new": {},
-                    "idempotency": {},
-                    "other": {key: kind},
-                },
-            ),
-        ]
     explore_named(ctx, cases, checks=checks, snapshot=lambda: oracles.snapshot(que, metrics))

@@ -28,86 +28,41 @@ VARIANTS = ("prefix", "seed", "fixed")
 MEASURED = ("prefix", "seed")
 
 
-def _runner(ctx, que, metrics):
-    def calls(*todo, new_schema=True, setup=(), setup_flag=True, admin=None):
-        def run(steps) -> None:
-            que.reset()
-            if setup:
-                oracles.run_calls(que.queue(ctx.variant, new_schema=setup_flag), list(setup))
-            if admin is not None:
-                admin(que.admin)
-            queue = que.queue(ctx.variant, new_schema=new_schema, metrics=metrics)
-            steps.run("client", functools.partial(oracles.run_calls, queue, list(todo)))
-
-        return run
-
-    return calls
-
-
 @scenario("QUE-3", variants=VARIANTS, measured=MEASURED)
 def test_status_update_exactly(ctx, que) -> None:
     """Both hashes updated; no new key created for an old job; a missing job and a wrong-typed
     key on either side refused with neither store changed."""
     metrics = DualWriteMetrics()
-    calls = _runner(ctx, que, metrics)
-    enq = (("enqueue", "job-1", "req-1"),)
+    calls = oracles.case_maker(que, ctx.variant, metrics)
+    enq, update = oracles.ENQUEUED, ("update", "job-1", "completed")
+    old_key, new_key = "ai:jobs:job-1", "ai:job:ws-1:job-1"
     cases = {
-        "updates_both": calls(("update", "job-1", "completed"), setup=enq),
+        "updates_both": calls(update, setup=enq),
         "old_job_gets_no_new_key": calls(
             ("update", "job-1", "running"), setup=enq, setup_flag=False
         ),
         "missing_job": calls(("update", "job-9", "completed")),
-        "old_key_wrong_type": calls(
-            ("update", "job-1", "completed"),
-            setup=enq,
-            admin=lambda r: (r.delete("ai:jobs:job-1"), r.set("ai:jobs:job-1", "x")),
-        ),
-        "new_key_wrong_type": calls(
-            ("update", "job-1", "completed"),
-            setup=enq,
-            admin=lambda r: (r.delete("ai:job:ws-1:job-1"), r.rpush("ai:job:ws-1:job-1", "x")),
-        ),
+        "old_key_wrong_type": calls(update, setup=enq, admin=oracles.spoil(old_key, "string")),
+        "new_key_wrong_type": calls(update, setup=enq, admin=oracles.spoil(new_key, "list")),
     }
-    refused = Check("que.steps_gave", value=[["error", "SchemaWriteError"]])
+    refused = [["error", "SchemaWriteError"]]
+    pending = {"status": "pending"}
     checks = {
-        "updates_both": [
-            Check("que.steps_gave", value=[["updated", "job-1"]]),
-            Check(
-                "que.keys_are",
-                want={
-                    "old": {"job-1": {"status": "completed"}},
-                    "new": {"ws-1:job-1": {"status": "completed"}},
-                },
-            ),
-        ],
-        "old_job_gets_no_new_key": [
-            Check("que.steps_gave", value=[["updated", "job-1"]]),
-            Check("que.keys_are", want={"old": {"job-1": {"status": "running"}}, "new": {}}),
-        ],
-        "missing_job": [
-            Check("que.steps_gave", value=[["error", "JobNotFound"]]),
-            Check("que.keys_are", want={"old": {}, "new": {}, "queue": []}),
-        ],
-        "old_key_wrong_type": [
-            refused,
-            Check(
-                "que.keys_are",
-                want={
-                    "new": {"ws-1:job-1": {"status": "pending"}},
-                    "other": {"ai:jobs:job-1": "string"},
-                },
-            ),
-        ],
-        "new_key_wrong_type": [
-            refused,
-            Check(
-                "que.keys_are",
-                want={
-                    "old": {"job-1": {"status": "pending"}},
-                    "other": {"ai:job:ws-1:job-1": "list"},
-                },
-            ),
-        ],
+        "updates_both": oracles.expect(
+            [["updated", "job-1"]],
+            old={"job-1": {"status": "completed"}},
+            new={"ws-1:job-1": {"status": "completed"}},
+        ),
+        "old_job_gets_no_new_key": oracles.expect(
+            [["updated", "job-1"]], old={"job-1": {"status": "running"}}, new={}
+        ),
+        "missing_job": oracles.expect([["error", "JobNotFound"]], old={}, new={}, queue=[]),
+        "old_key_wrong_type": oracles.expect(
+            refused, new={"ws-1:job-1": pending}, other={old_key: "string"}
+        ),
+        "new_key_wrong_type": oracles.expect(
+            refused, old={"job-1": pending}, other={new_key: "list"}
+        ),
     }
     explore_named(ctx, cases, checks=checks, snapshot=lambda: oracles.snapshot(que, metrics))
 
@@ -117,8 +72,8 @@ def test_read_falls_back_exactly(ctx, que) -> None:
     """The new key wins when both exist; the old is read when the new is missing, the flag is
     off or no workspace is given; no job at all reads as None."""
     metrics = DualWriteMetrics()
-    calls = _runner(ctx, que, metrics)
-    enq = (("enqueue", "job-1", "req-1"),)
+    calls = oracles.case_maker(que, ctx.variant, metrics)
+    enq = oracles.ENQUEUED
 
     def old_differs(r) -> None:
         r.hset("ai:jobs:job-1", "status", "running")  # the two schemas disagree: who is read?

@@ -12,13 +12,13 @@ pre-fix and the seed's variants (their defects are test_que4_validation's).
 
 from __future__ import annotations
 
-import functools
+from typing import Any
 
-from harness.checkers import Check
 from harness.crash import explore_named
 from harness.scenario import scenario
 from reference_impl.que import DualWriteMetrics
 from scenarios.que import expect_checks, oracles
+from scenarios.que.oracles import Case
 
 FIX = "QUE-4"
 assert expect_checks  # registers que.steps_gave / que.keys_are
@@ -30,85 +30,68 @@ def test_validation_both_sides(ctx, que) -> None:
     written; a valid workspace keyed into the new schema; no workspace accepted for a
     status update only while the migration flag is off."""
     metrics = DualWriteMetrics()
+    calls = oracles.case_maker(que, ctx.variant, metrics)
+    enq = oracles.ENQUEUED
 
-    def calls(*todo, new_schema=True, enqueued=False):
-        def run(steps) -> None:
-            que.reset()
-            queue = que.queue(ctx.variant, new_schema=new_schema, metrics=metrics)
-            if enqueued:
-                oracles.run_calls(queue, [("enqueue", "job-1", "req-1")])
-            steps.run("client", functools.partial(oracles.run_calls, queue, list(todo)))
+    def enqueue(ws: Any) -> Case:
+        return calls(("enqueue", "job-1", "req-1", ws))
 
-        return run
+    def update(ws: Any, *, status: str = "completed", job: str = "job-1", flag: bool = True):
+        return calls(("update", job, status, ws), setup=enq, setup_flag=flag, new_schema=flag)
 
-    refused = [["error", "InvalidInput"]]
-    nothing = {"queue": [], "old": {}, "new": {}, "idempotency": {}}
-    one_job = {
-        "queue": ["job-1"],
-        "old": {"job-1": {"status": "pending"}},
-        "new": {"ws-1:job-1": {"status": "pending"}},
+    cases = {
+        "enqueue/workspace_empty": enqueue(""),
+        "update/workspace_empty": update(""),
+        "enqueue/workspace_none": enqueue(None),
+        "update/workspace_none": update(None),
+        "enqueue/workspace_int": enqueue(42),
+        "update/workspace_int": update(42),
+        "enqueue/workspace_list": enqueue(["ws-1"]),
+        "update/workspace_list": update(["ws-1"]),
+        "enqueue/empty_job_id": calls(("enqueue", "", "req-1")),
+        "update/unknown_status": update("ws-1", status="done"),
+        "update/empty_job_id": update("ws-1", job=""),
+        "update/valid_workspace": update("ws-1"),
+        "enqueue/valid_workspace": enqueue("ws-2"),
+        "update/no_workspace_flag_off": update(None, flag=False),
     }
-    cases, checks = {}, {}
-    for label, bad in (("empty", ""), ("none", None), ("int", 42), ("list", ["ws-1"])):
-        cases[f"enqueue/workspace_{label}"] = calls(("enqueue", "job-1", "req-1", bad))
-        checks[f"enqueue/workspace_{label}"] = [
-            Check("que.steps_gave", value=refused),
-            Check("que.keys_are", want=nothing),
-        ]
-        cases[f"update/workspace_{label}"] = calls(
-            ("update", "job-1", "completed", bad), enqueued=True
-        )
-        checks[f"update/workspace_{label}"] = [
-            Check("que.steps_gave", value=refused),
-            Check("que.keys_are", want=one_job),
-        ]
-    cases["enqueue/empty_job_id"] = calls(("enqueue", "", "req-1"))
-    checks["enqueue/empty_job_id"] = [
-        Check("que.steps_gave", value=refused),
-        Check("que.keys_are", want=nothing),
-    ]
-    cases["update/unknown_status"] = calls(("update", "job-1", "done"), enqueued=True)
-    checks["update/unknown_status"] = [
-        Check("que.steps_gave", value=refused),
-        Check("que.keys_are", want=one_job),
-    ]
-    cases["update/empty_job_id"] = calls(("update", "", "completed"), enqueued=True)
-    checks["update/empty_job_id"] = [
-        Check("que.steps_gave", value=refused),
-        Check("que.keys_are", want=one_job),
-    ]
-    cases["update/valid_workspace"] = calls(("update", "job-1", "completed"), enqueued=True)
-    checks["update/valid_workspace"] = [
-        Check("que.steps_gave", value=[["updated", "job-1"]]),
-        Check(
-            "que.keys_are",
-            want={
-                "old": {"job-1": {"status": "completed"}},
-                "new": {"ws-1:job-1": {"status": "completed"}},
-            },
-        ),
-    ]
-    cases["enqueue/valid_workspace"] = calls(("enqueue", "job-1", "req-1", "ws-2"))
-    checks["enqueue/valid_workspace"] = [
-        Check("que.steps_gave", value=[["enqueued", "job-1", True]]),
-        Check(
-            "que.keys_are",
-            want={
-                "queue": ["job-1"],
-                "old": {"job-1": {"workspace_id": "ws-2"}},
-                "new": {"ws-2:job-1": {"workspace_id": "ws-2"}},
-                "idempotency": {"ws-2:req-1": "job-1"},
-            },
-        ),
-    ]
-    cases["update/no_workspace_flag_off"] = calls(
-        ("update", "job-1", "completed", None), new_schema=False, enqueued=True
+    refused = [["error", "InvalidInput"]]
+    nothing = oracles.expect(refused, queue=[], old={}, new={}, idempotency={})
+    one_job = oracles.expect(
+        refused,
+        queue=["job-1"],
+        old={"job-1": {"status": "pending"}},
+        new={"ws-1:job-1": {"status": "pending"}},
     )
-    checks["update/no_workspace_flag_off"] = [
-        Check("que.steps_gave", value=[["updated", "job-1"]]),
-        Check(
-            "que.keys_are",
-            want={"queue": ["job-1"], "old": {"job-1": {"status": "completed"}}, "new": {}},
+    checks = {
+        "enqueue/workspace_empty": nothing,
+        "update/workspace_empty": one_job,
+        "enqueue/workspace_none": nothing,
+        "update/workspace_none": one_job,
+        "enqueue/workspace_int": nothing,
+        "update/workspace_int": one_job,
+        "enqueue/workspace_list": nothing,
+        "update/workspace_list": one_job,
+        "enqueue/empty_job_id": nothing,
+        "update/unknown_status": one_job,
+        "update/empty_job_id": one_job,
+        "update/valid_workspace": oracles.expect(
+            [["updated", "job-1"]],
+            old={"job-1": {"status": "completed"}},
+            new={"ws-1:job-1": {"status": "completed"}},
         ),
-    ]
+        "enqueue/valid_workspace": oracles.expect(
+            [["enqueued", "job-1", True]],
+            queue=["job-1"],
+            old={"job-1": {"workspace_id": "ws-2"}},
+            new={"ws-2:job-1": {"workspace_id": "ws-2"}},
+            idempotency={"ws-2:req-1": "job-1"},
+        ),
+        "update/no_workspace_flag_off": oracles.expect(
+            [["updated", "job-1"]],
+            queue=["job-1"],
+            old={"job-1": {"status": "completed"}},
+            new={},
+        ),
+    }
     explore_named(ctx, cases, checks=checks, snapshot=lambda: oracles.snapshot(que, metrics))
