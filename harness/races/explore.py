@@ -3,7 +3,8 @@
 steps = discover_steps(workers, setup=reset)            # {"a": 3, "b": 3}
 cases = explore_schedules(workers, check=no_double_claim, setup=reset,
                           steps=steps, max_preemptions=2, ctx=ctx)
-found = find_failing_schedule(workers, check=..., setup=reset, steps=steps, seed=ctx.seed)
+found = find_failing_schedule(workers, checks=[Check("no_lost_update")], snapshot=read_rows,
+                              setup=reset, steps=steps, seed=ctx.seed, ctx=ctx)
 print(found.run.program())                               # the minimal failing schedule
 """
 
@@ -207,8 +208,10 @@ def explore_schedules(
 def find_failing_schedule(
     workers: Workers,
     *,
-    check: Check,
     seed: int,
+    check: Check | None = None,
+    checks: Sequence[JudgeCheck] | None = None,
+    snapshot: Callable[[], Any] | None = None,
     setup: Callable[[], object] | None = None,
     steps: Mapping[str, int] | None = None,
     max_examples: int = 50,
@@ -218,8 +221,9 @@ def find_failing_schedule(
     step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
     **run_kwargs: Any,
 ) -> SearchResult:
-    """Hypothesis draws schedules (from ``seed``) until ``check`` finds one INVALID, then
-    shrinks it to a minimal failing schedule, which is re-run and returned."""
+    """Hypothesis draws schedules (from ``seed``) until one is INVALID, then shrinks it to a
+    minimal failing schedule, which is re-run, recorded and returned. Each run is judged as
+    ``explore_schedules`` judges it: ``checks`` on its record (recheckable), or ``check(run)``."""
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample
 
@@ -227,6 +231,7 @@ def find_failing_schedule(
 
     require_ctx(ctx, "find_failing_schedule")
     check_kwargs(run_schedule, run_kwargs, "find_failing_schedule")
+    judged = _judged(check, checks, snapshot)
     if not isinstance(max_examples, int) or max_examples < 1:
         raise ConfigError(f"max_examples must be an integer >= 1, got {max_examples!r}")
     kwargs = {
@@ -237,8 +242,8 @@ def find_failing_schedule(
     }
     replay = replayed(ctx)
     if replay is not None:  # a replay re-runs the recorded minimal schedule, no search
-        case = _run_one(workers, replay, check, setup, kwargs)
-        _record(ctx, case)
+        case = _run_one(workers, replay, check, setup, kwargs, judged)
+        _record(ctx, case, judged)
         failed = case.verdict.validity is Validity.INVALID
         return SearchResult(1, case if failed else None)
     if steps is None:
@@ -250,7 +255,7 @@ def find_failing_schedule(
 
     def fails(schedule: Schedule) -> bool:
         result.tried += 1
-        case = _run_one(workers, schedule, check, setup, kwargs)
+        case = _run_one(workers, schedule, check, setup, kwargs, judged)
         failed = case.verdict.validity is Validity.INVALID
         if failed:
             if result.seconds_to_first_failure is None:
@@ -269,8 +274,8 @@ def find_failing_schedule(
     except NoSuchExample:
         minimal = None
     if minimal is not None:
-        result.failing = _run_one(workers, minimal, check, setup, kwargs)
-        _record(ctx, result.failing)
+        result.failing = _run_one(workers, minimal, check, setup, kwargs, judged)
+        _record(ctx, result.failing, judged)
     elif ctx is not None:
         ctx.record(
             "hypothesis",
