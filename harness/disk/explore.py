@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from harness import procs
 from harness.checkers.judge import Check, checks_of, judged
@@ -52,6 +52,7 @@ from harness.disk.states import (
 )
 from harness.errors import ConfigError, HarnessError
 from harness.history import History
+from harness.scenario import Recorder
 from harness.verdict import Verdict
 
 Recover = Callable[[Path], Any]
@@ -62,16 +63,6 @@ AFTER_POWER = summary.AFTER_POWER
 KEEP_ENV = "HARNESS_KEEP_SERVERS"
 #: failing states recorded as cases per model (all are counted in ``explored``)
 MAX_CASES = 20
-
-
-class _Recorder(Protocol):  # ScenarioContext, structurally
-    def selected(self, case_id: str) -> bool: ...
-
-    def record(
-        self, case_id: str, verdict: Verdict, *, history: Any = ..., detail: Any = ...
-    ) -> Any: ...
-
-    def explored(self, **counts: Any) -> None: ...
 
 
 @dataclass
@@ -232,7 +223,7 @@ def explore(
     models: Sequence[str] = ("weakest",),
     bounds: Bounds | None = None,
     seed: int = 0,
-    ctx: _Recorder | None = None,
+    ctx: Recorder | None = None,
     dedupe: bool = True,
 ) -> Exploration:
     """Every crash state of ``trace`` under each model (within ``bounds``), recovered and
@@ -270,7 +261,7 @@ def rebuild(trace: Trace, model: str, state_id: str, target: Path) -> CrashState
 
 
 def _replay_one(
-    trace: Trace, case_id: str, recover: Recover, judge: _Judge, ctx: _Recorder | None
+    trace: Trace, case_id: str, recover: Recover, judge: _Judge, ctx: Recorder | None
 ) -> Exploration:
     rest = case_id[len(CASE_PREFIX) :]
     model, _, sid = rest.partition(":")
@@ -325,7 +316,7 @@ def _detail(r: StateResult, judge: _Judge) -> dict[str, Any]:
     return detail
 
 
-def _record(ctx: _Recorder, result: Exploration, judge: _Judge) -> None:
+def _record(ctx: Recorder, result: Exploration, judge: _Judge) -> None:
     ctx.explored(**result.counts(), power_trace_ops=len(result.trace.ops))
     for model in result.models:
         failing = result.failing_under(model)

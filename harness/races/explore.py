@@ -19,14 +19,13 @@ from typing import Any
 from harness.checkers.judge import Check as JudgeCheck
 from harness.checkers.judge import checks_of, judged
 from harness.checkers.safe import check_safe
-from harness.crash.explore import _Recorder
 from harness.crash.runner import run_case
 from harness.crash.spawn import Spawner
 from harness.errors import ConfigError, check_kwargs
 from harness.races.blocking import BlockingDetector
 from harness.races.schedule import Schedule, enumerate_schedules
 from harness.races.scheduler import DEFAULT_STEP_TIMEOUT_S, ScheduleRun, run_schedule
-from harness.scenario import require_ctx
+from harness.scenario import Recorder, require_ctx
 from harness.verdict import Validity, Verdict
 
 Check = Callable[[ScheduleRun], Verdict]
@@ -134,7 +133,7 @@ def _judged(
     return None
 
 
-def replayed(ctx: _Recorder | None) -> Schedule | None:
+def replayed(ctx: Recorder | None) -> Schedule | None:
     """The schedule a replay asks for (``--harness-case schedule:a,b,a``), if any."""
     only = getattr(ctx, "only_case", None)
     if isinstance(only, str) and only.startswith("schedule:"):
@@ -142,7 +141,7 @@ def replayed(ctx: _Recorder | None) -> Schedule | None:
     return None
 
 
-def _record(ctx: _Recorder | None, case: ScheduleCase, judged: Judged | None = None) -> None:
+def _record(ctx: Recorder | None, case: ScheduleCase, judged: Judged | None = None) -> None:
     if ctx is not None:
         detail = {"schedule": str(case.schedule), **case.run.to_json()}
         if judged is not None:
@@ -162,7 +161,7 @@ def explore_schedules(
     max_preemptions: int | None = None,
     limit: int | None = None,
     stop_at_first_failure: bool = False,
-    ctx: _Recorder | None = None,
+    ctx: Recorder | None = None,
     blocking: BlockingDetector | None = None,
     spawner: Spawner | None = None,
     step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
@@ -215,7 +214,7 @@ def find_failing_schedule(
     setup: Callable[[], object] | None = None,
     steps: Mapping[str, int] | None = None,
     max_examples: int = 50,
-    ctx: _Recorder | None = None,
+    ctx: Recorder | None = None,
     blocking: BlockingDetector | None = None,
     spawner: Spawner | None = None,
     step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
