@@ -31,7 +31,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from harness.errors import ConfigError
 from harness.history import History
@@ -205,6 +205,18 @@ _running: list[ScenarioContext] = []
 
 def running() -> ScenarioContext | None:
     return _running[-1] if _running else None
+
+
+class Recorder(Protocol):
+    """What an explorer records its cases into: a ``ScenarioContext``, structurally."""
+
+    def selected(self, case_id: str) -> bool: ...
+
+    def record(
+        self, case_id: str, verdict: Verdict, *, history: Any = ..., detail: Any = ...
+    ) -> Any: ...
+
+    def explored(self, **counts: Any) -> None: ...
 
 
 def require_ctx(ctx: object, explorer: str) -> None:

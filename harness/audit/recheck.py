@@ -3,7 +3,9 @@
 Every case the engine recorded keeps its history (ops, snapshots, facts) and the
 checks that judged it; the same registered checkers run on the same record and
 must give the same verdict. Cases recorded without checks (a scenario not yet on
-the engine) keep their recorded verdict and are counted apart.
+the engine) keep their recorded verdict and are counted apart. A power-loss model with
+no failing state is one case holding every state's record packed
+(``harness.disk.summary``): each is judged again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.checkers.judge import Check, judged
+from harness.disk.summary import PACKED, rejudge
 from harness.history import History
 from harness.scenario import Case, ScenarioResult
 from harness.verdict import Verdict
@@ -44,6 +47,8 @@ def _normal(data: Any) -> Any:
 def recheck_case(case: Case) -> Verdict | None:
     """The case judged again from its record, or None when it has no recorded checks."""
     checks = case.detail.get("checks")
+    if checks and PACKED in case.detail:  # a power-loss model's states, all VALID
+        return rejudge(case.case_id, case.detail)
     if not checks or case.history is None or case.detail.get("timed_out"):
         return None
     parts = case.detail.get("run_parts") or case.history.meta.get("run_parts") or []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Each import registers its checker (one kind per file).
 from harness.checkers import (
+    acked_recovered,
     at_most_once,
     idempotent,
     no_orphans,
@@ -23,6 +24,7 @@ from harness.checkers.snapshot import snapshot_tables
 __all__ = [
     "Check",
     "Checker",
+    "acked_recovered",
     "at_most_once",
     "check",
     "check_safe",

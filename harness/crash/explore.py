@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from harness.checkers.judge import Check, checks_of, judged
 from harness.checkers.safe import check_safe
@@ -35,7 +35,7 @@ from harness.crash.spawn import Spawner
 from harness.crash.steps import Steps
 from harness.errors import ConfigError, check_kwargs
 from harness.history import History, Op
-from harness.scenario import require_ctx
+from harness.scenario import Recorder, require_ctx
 from harness.verdict import Verdict, compose
 
 AFTER_FAULT = "after_fault"
@@ -43,16 +43,6 @@ AFTER_RECOVERY = "after_recovery"
 
 RunCheck = Callable[[CaseRun], Verdict]
 NO_CRASH = "no-crash"
-
-
-class _Recorder(Protocol):  # ScenarioContext, structurally
-    def selected(self, case_id: str) -> bool: ...
-
-    def record(
-        self, case_id: str, verdict: Verdict, *, history: Any = ..., detail: Any = ...
-    ) -> Any: ...
-
-    def explored(self, **counts: Any) -> None: ...
 
 
 @dataclass
@@ -113,7 +103,7 @@ def _explore(
     recover: Callable[[], object] | None,
     restore: Callable[[], object] | None,
     points: Sequence[str] | None,
-    ctx: _Recorder | None,
+    ctx: Recorder | None,
     timeout_s: float,
     spawner: Spawner | None,
     run_kwargs: dict[str, Any],
@@ -185,7 +175,7 @@ def explore_crashes(
     setup: Callable[[], object] | None = None,
     recover: Callable[[], object] | None = None,
     points: Sequence[str] | None = None,
-    ctx: _Recorder | None = None,
+    ctx: Recorder | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     spawner: Spawner | None = None,
     **run_kwargs: Any,
@@ -216,7 +206,7 @@ def explore_faults(
     restore: Callable[[], object] | None = None,
     recover: Callable[[], object] | None = None,
     points: Sequence[str] | None = None,
-    ctx: _Recorder | None = None,
+    ctx: Recorder | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     spawner: Spawner | None = None,
     **run_kwargs: Any,
@@ -403,7 +393,7 @@ def _case_detail(case: FaultCase, checks: Sequence[Check]) -> dict[str, Any]:
 
 
 def explore_points(
-    ctx: _Recorder | None,
+    ctx: Recorder | None,
     *,
     op: OpFactory,
     checks: Sequence[Check],
@@ -515,7 +505,7 @@ class NamedCase:
 
 
 def explore_named(
-    ctx: _Recorder | None,
+    ctx: Recorder | None,
     cases: Mapping[str, Callable[[Steps], object]],
     *,
     checks: Sequence[Check] | Mapping[str, Sequence[Check]],

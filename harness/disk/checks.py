@@ -1,4 +1,6 @@
-"""Ready-made state checks: ALICE's contract, "everything acknowledged is recoverable".
+"""The short form of ALICE's contract, "everything acknowledged is recoverable", as a
+``check(state, view)`` callable. A scenario passes the registered checker instead
+(``checks=[Check("acked_recovered")]``), whose cases a stored run can judge again.
 
 check = acked_recovered(lambda view: view)   # the view is the set of labels recovered
 explore(trace, recover=read_queue, check=check)
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from harness.checkers.acked_recovered import verdict_of
 from harness.disk.states import CrashState
 from harness.verdict import Verdict
 
@@ -22,21 +25,7 @@ def acked_recovered(
     pick = labels or (lambda view: view)
 
     def check(state: CrashState, view: Any) -> Verdict:
-        found = set(pick(view))
-        lost = [label for label in state.acked if label not in found]
-        if lost:
-            return Verdict.violated(
-                name,
-                f"{len(lost)} acknowledged entr{'y' if len(lost) == 1 else 'ies'} lost: "
-                f"{', '.join(lost[:5])}",
-                state=state.id,
-                model=state.model,
-                lost=lost,
-                recovered=sorted(found)[:50],
-            )
-        return Verdict.ok(
-            name, f"all {len(state.acked)} acknowledged entries recovered", state=state.id
-        )
+        return verdict_of(name, state.acked, list(pick(view)), state=state.id, model=state.model)
 
     check.__name__ = name
     return check

@@ -3,7 +3,8 @@
 steps = discover_steps(workers, setup=reset)            # {"a": 3, "b": 3}
 cases = explore_schedules(workers, check=no_double_claim, setup=reset,
                           steps=steps, max_preemptions=2, ctx=ctx)
-found = find_failing_schedule(workers, check=..., setup=reset, steps=steps, seed=ctx.seed)
+found = find_failing_schedule(workers, checks=[Check("no_lost_update")], snapshot=read_rows,
+                              setup=reset, steps=steps, seed=ctx.seed, ctx=ctx)
 print(found.run.program())                               # the minimal failing schedule
 """
 
@@ -18,14 +19,13 @@ from typing import Any
 from harness.checkers.judge import Check as JudgeCheck
 from harness.checkers.judge import checks_of, judged
 from harness.checkers.safe import check_safe
-from harness.crash.explore import _Recorder
 from harness.crash.runner import run_case
 from harness.crash.spawn import Spawner
 from harness.errors import ConfigError, check_kwargs
 from harness.races.blocking import BlockingDetector
 from harness.races.schedule import Schedule, enumerate_schedules
 from harness.races.scheduler import DEFAULT_STEP_TIMEOUT_S, ScheduleRun, run_schedule
-from harness.scenario import require_ctx
+from harness.scenario import Recorder, require_ctx
 from harness.verdict import Validity, Verdict
 
 Check = Callable[[ScheduleRun], Verdict]
@@ -133,7 +133,7 @@ def _judged(
     return None
 
 
-def replayed(ctx: _Recorder | None) -> Schedule | None:
+def replayed(ctx: Recorder | None) -> Schedule | None:
     """The schedule a replay asks for (``--harness-case schedule:a,b,a``), if any."""
     only = getattr(ctx, "only_case", None)
     if isinstance(only, str) and only.startswith("schedule:"):
@@ -141,7 +141,7 @@ def replayed(ctx: _Recorder | None) -> Schedule | None:
     return None
 
 
-def _record(ctx: _Recorder | None, case: ScheduleCase, judged: Judged | None = None) -> None:
+def _record(ctx: Recorder | None, case: ScheduleCase, judged: Judged | None = None) -> None:
     if ctx is not None:
         detail = {"schedule": str(case.schedule), **case.run.to_json()}
         if judged is not None:
@@ -161,7 +161,7 @@ def explore_schedules(
     max_preemptions: int | None = None,
     limit: int | None = None,
     stop_at_first_failure: bool = False,
-    ctx: _Recorder | None = None,
+    ctx: Recorder | None = None,
     blocking: BlockingDetector | None = None,
     spawner: Spawner | None = None,
     step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
@@ -207,19 +207,22 @@ def explore_schedules(
 def find_failing_schedule(
     workers: Workers,
     *,
-    check: Check,
     seed: int,
+    check: Check | None = None,
+    checks: Sequence[JudgeCheck] | None = None,
+    snapshot: Callable[[], Any] | None = None,
     setup: Callable[[], object] | None = None,
     steps: Mapping[str, int] | None = None,
     max_examples: int = 50,
-    ctx: _Recorder | None = None,
+    ctx: Recorder | None = None,
     blocking: BlockingDetector | None = None,
     spawner: Spawner | None = None,
     step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
     **run_kwargs: Any,
 ) -> SearchResult:
-    """Hypothesis draws schedules (from ``seed``) until ``check`` finds one INVALID, then
-    shrinks it to a minimal failing schedule, which is re-run and returned."""
+    """Hypothesis draws schedules (from ``seed``) until one is INVALID, then shrinks it to a
+    minimal failing schedule, which is re-run, recorded and returned. Each run is judged as
+    ``explore_schedules`` judges it: ``checks`` on its record (recheckable), or ``check(run)``."""
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample
 
@@ -227,6 +230,7 @@ def find_failing_schedule(
 
     require_ctx(ctx, "find_failing_schedule")
     check_kwargs(run_schedule, run_kwargs, "find_failing_schedule")
+    judged = _judged(check, checks, snapshot)
     if not isinstance(max_examples, int) or max_examples < 1:
         raise ConfigError(f"max_examples must be an integer >= 1, got {max_examples!r}")
     kwargs = {
@@ -237,8 +241,8 @@ def find_failing_schedule(
     }
     replay = replayed(ctx)
     if replay is not None:  # a replay re-runs the recorded minimal schedule, no search
-        case = _run_one(workers, replay, check, setup, kwargs)
-        _record(ctx, case)
+        case = _run_one(workers, replay, check, setup, kwargs, judged)
+        _record(ctx, case, judged)
         failed = case.verdict.validity is Validity.INVALID
         return SearchResult(1, case if failed else None)
     if steps is None:
@@ -250,7 +254,7 @@ def find_failing_schedule(
 
     def fails(schedule: Schedule) -> bool:
         result.tried += 1
-        case = _run_one(workers, schedule, check, setup, kwargs)
+        case = _run_one(workers, schedule, check, setup, kwargs, judged)
         failed = case.verdict.validity is Validity.INVALID
         if failed:
             if result.seconds_to_first_failure is None:
@@ -269,8 +273,8 @@ def find_failing_schedule(
     except NoSuchExample:
         minimal = None
     if minimal is not None:
-        result.failing = _run_one(workers, minimal, check, setup, kwargs)
-        _record(ctx, result.failing)
+        result.failing = _run_one(workers, minimal, check, setup, kwargs, judged)
+        _record(ctx, result.failing, judged)
     elif ctx is not None:
         ctx.record(
             "hypothesis",

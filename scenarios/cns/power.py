@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.checkers import Check
-from harness.disk import Bounds, explore
+from harness.disk import AFTER_POWER, Bounds, explore
 from harness.disk.sqlite import record_sqlite
-from harness.history import History
-from harness.verdict import Verdict, compose
 from reference_impl.cns import StoreConfig
 from scenarios.cns import files
 
-AFTER_POWER = "after_power"
+__all__ = ["AFTER_POWER", "BOUNDS", "explore_power", "recording_config"]
+
 #: Every subset of up to 4 pending writes, 8 seeded samples beyond: SQLite's commit makes
 #: at most 2-3 writes between fsyncs that matter (journal/WAL frames, header), so the
 #: exhaustive 8 of the default only multiplied the states (13,000 for CNS-8) without
@@ -35,13 +33,6 @@ def _recover(path: Path) -> dict[str, Any]:
     return files.snapshot(path / "store.db")
 
 
-def _judge(checks: Sequence[Check], state: Any, snap: dict[str, Any]) -> Verdict:
-    history = History()
-    history.snapshot(AFTER_POWER, snap)
-    history.meta["facts"] = {"acked": list(state.acked)}
-    return compose("cns.power", [c(history) for c in checks])
-
-
 def explore_power(
     ctx: Any,
     workload: Callable[[Any], None],
@@ -54,7 +45,7 @@ def explore_power(
     return explore(
         trace,
         recover=_recover,
-        check=functools.partial(_judge, checks),
+        checks=checks,
         models=models,
         bounds=bounds,
         seed=getattr(ctx, "seed", 0) or 0,

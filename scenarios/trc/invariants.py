@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from harness.checkers import check
-from harness.history import History
 from harness.verdict import Verdict
 from reference_impl.trc import Batch
 
@@ -44,13 +42,6 @@ def _stored_part(state: dict[str, Any], batch: Batch) -> tuple[int, int]:
     want = batch_keys(batch)
     have = sum(len(want[t] & present[t]) for t in KEYS)
     return have, sum(len(v) for v in want.values())
-
-
-def no_orphans(state: dict[str, Any]) -> Verdict:
-    """No span without its trace, no log without its span (of the same tenant)."""
-    history = History()
-    history.snapshot("after", state)
-    return check("no_orphans", history, relations=RELATIONS)
 
 
 def batch_all_or_nothing(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:

@@ -2,49 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from harness.backends.conformance import check_backend_conformance
 from harness.errors import NotOwned
 
 from .conftest import Flavour
 
 
-def test_postgres_contract(flavour: Flavour) -> None:
-    server = flavour.backend.postgres(flavour.settings)
-    server.start()
-    try:
-        assert server.kind == "postgres" and server.is_running()
-        assert server.host and 0 < server.port < 65536
-        assert re.match(r"^\d+(\.\d+)*$", server.version), server.version
-        with server.connect() as conn:
-            assert conn.execute("SHOW server_version").fetchone()[0].startswith(server.version)
-        server.create_database("conformance_db")
-        with server.connect("conformance_db") as conn:
-            conn.execute("CREATE TABLE t (x int)")
-        server.create_database("conformance_copy", template="conformance_db")
-        with server.connect("conformance_copy") as conn:
-            assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
-        server.drop_database("conformance_copy")
-        server.drop_database("conformance_db")
-        server.drop_database("conformance_db")  # dropping what is gone is fine
-    finally:
-        server.close()
-
-
-def test_redis_contract(flavour: Flavour) -> None:
-    server = flavour.backend.redis(flavour.settings)
-    server.start()
-    try:
-        assert server.kind == "redis" and server.is_running()
-        assert re.match(r"^\d+(\.\d+)*$", server.version), server.version
-        assert server.url(3).endswith("/3")
-        client = server.client(3)
-        assert client.ping()
-        assert client.info("server")["redis_version"] == server.version
-    finally:
-        server.close()
+def test_backend_conformance(flavour: Flavour) -> None:
+    """The public conformance test (what a third party runs on its own backend): both
+    servers start, answer, reset, and leave nothing on close."""
+    check_backend_conformance(flavour.backend.name, flavour.settings)
 
 
 @pytest.mark.parametrize("how", ["kill", "stop"])

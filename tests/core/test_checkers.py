@@ -28,10 +28,9 @@ def ops(history: History, process: str, f: str, value, outcome: str = "ok", resu
 # --- the registry ---------------------------------------------------------
 
 
-def test_registry_lists_the_five_checkers():
-    assert {"at_most_once", "total_queue", "no_orphans", "idempotent", "stores_equal"} <= set(
-        checkers()
-    )
+def test_registry_lists_the_builtin_checkers():
+    builtin = {"at_most_once", "total_queue", "no_orphans", "idempotent", "stores_equal"}
+    assert builtin | {"acked_recovered"} <= set(checkers())
 
 
 def test_unknown_checker_names_the_known_ones():

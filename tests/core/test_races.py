@@ -261,3 +261,58 @@ def test_steps_bounded_by_chosen_points_only(tmp_path):
     assert "  1  a        start -> w.step#2" in run.program()
     with pytest.raises(ConfigError, match="collection of crash point names"):
         run_schedule(ws, "a", points="w.step")
+
+
+@pytest.fixture
+def not_interleaved():
+    """A registered checker of the record: INVALID when b ran between a's two steps (the
+    ``final`` snapshot is the file's lines, in the order the steps ran)."""
+    from harness.checkers.registry import CHECKERS, register
+    from harness.verdict import Verdict
+
+    @register("test.not_interleaved", example={})
+    def check(history):
+        """b never runs between a's steps."""
+        got = history.snapshots["final"]
+        if got.index("a0") < got.index("b0") < got.index("aend"):
+            return Verdict.violated("test.not_interleaved", f"b ran inside a: {got}")
+        return Verdict.ok("test.not_interleaved", f"{got}")
+
+    yield "test.not_interleaved"
+    CHECKERS.remove("test.not_interleaved")
+
+
+def test_find_failing_schedule_judges_registered_checks_on_the_record(tmp_path, not_interleaved):
+    """As explore_schedules: the minimal failure is a case with its record and checks, which
+    a recheck judges again to the same verdict; a replay re-runs just that schedule."""
+    import json
+
+    from harness.audit.recheck import recheck
+    from harness.checkers import Check
+    from harness.races import find_failing_schedule
+    from harness.scenario import ScenarioContext, ScenarioResult, ScenarioSpec
+
+    path = str(tmp_path / "log")
+    spec = ScenarioSpec("TOY-2", "interleave", ("prefix", "fixed"))
+    kwargs = {
+        "checks": [Check(not_interleaved)],
+        "snapshot": lambda: lines(path),
+        "setup": lambda: open(path, "w").close(),
+        "seed": 11,
+    }
+    ctx = ScenarioContext(spec, "prefix", seed=11)
+    found = find_failing_schedule(workers(path), ctx=ctx, **kwargs)
+    assert found.failing is not None and str(found.failing.schedule) == "a,b,a,b"
+    (case,) = ctx.result.cases
+    assert case.detail["checks"] == [{"name": not_interleaved, "params": {}}]
+    assert case.history is not None and case.history.snapshots["final"][:2] == ["a0", "b0"]
+    stored = ScenarioResult.from_json(json.loads(json.dumps(ctx.finish().to_json())))
+    outcome, _ = recheck([stored])
+    assert outcome.rechecked == 1 and outcome.changed == [], outcome.summary()
+
+    replay = ScenarioContext(spec, "prefix", seed=11, only_case="schedule:a,b,a,b")
+    again = find_failing_schedule(workers(path), ctx=replay, **kwargs)
+    assert again.tried == 1 and again.failing is not None
+    assert replay.result.cases[0].detail["checks"] == case.detail["checks"]
+    with pytest.raises(ConfigError, match="not both"):
+        find_failing_schedule(workers(path), check=interleaved(path), **kwargs)

@@ -8,6 +8,7 @@ from harness.disk.recorders import get_recorder, recorder_names
 
 def test_disk_exports() -> None:
     assert sorted(harness.disk.__all__) == [
+        "AFTER_POWER",
         "Bounds",
         "CASE_PREFIX",
         "CrashState",

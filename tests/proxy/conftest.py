@@ -3,46 +3,22 @@
 from __future__ import annotations
 
 import socket
-import socketserver
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from harness.proxy.echo import echo_server
 from harness.proxy.link_control import Link
 
 WAIT_S = 5.0  # bound of every wait in these tests
 
 
-class _Echo(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        sock: socket.socket = self.request
-        try:
-            while data := sock.recv(65536):
-                sock.sendall(data)
-        except OSError:
-            pass
-
-
-class EchoServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = True
-
-
 @pytest.fixture
 def echo() -> Iterator[tuple[str, int]]:
     """A loopback echo server: every byte sent comes back, byte for byte."""
-    server = EchoServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield server.server_address[0], server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(WAIT_S)
+    with echo_server() as address:
+        yield address
 
 
 @pytest.fixture

@@ -66,6 +66,18 @@ def write_tears(op: Op, old_size: int, *, zeros: bool) -> tuple[str, ...]:
     return tuple(tears)
 
 
+def data_op_tears(
+    i: int, op: Op, sizes: dict[int, int], tears: dict[int, tuple[str, ...]], *, zeros: bool
+) -> None:
+    """A write or truncate at op ``i``: how a write may tear (``tears[i]``), and the file's
+    size after it (``sizes``, by inode), which the next write's tears depend on."""
+    if op.kind == "write":
+        tears[i] = write_tears(op, sizes.get(op.ino, 0), zeros=zeros)
+        sizes[op.ino] = max(sizes.get(op.ino, 0), op.offset + len(op.data))
+    else:
+        sizes[op.ino] = op.size
+
+
 def _spread(n: int, limit: int = 4) -> list[int]:
     """1..n, or ``limit`` values spread over it (first, last and between)."""
     if n <= limit:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.disk.models.base import Model, Pending, register, write_tears
+from harness.disk.models.base import Model, Pending, data_op_tears, register
 from harness.disk.ops import DATA_KINDS, DIR_KINDS, Trace
 
 
@@ -34,11 +34,7 @@ class Ext4Ordered(Model):
         for i, op in enumerate(trace.ops):
             if op.kind in DATA_KINDS:
                 pending.append(i)
-                if op.kind == "write":
-                    tears[i] = write_tears(op, sizes.get(op.ino, 0), zeros=False)
-                    sizes[op.ino] = max(sizes.get(op.ino, 0), op.offset + len(op.data))
-                else:
-                    sizes[op.ino] = op.size
+                data_op_tears(i, op, sizes, tears, zeros=False)
             elif op.kind in DIR_KINDS:
                 pending.append(i)
                 needs = {last_dir_op} if last_dir_op is not None else set()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.disk.models.base import Model, Pending, register, write_tears
+from harness.disk.models.base import Model, Pending, data_op_tears, register
 from harness.disk.ops import DATA_KINDS, DIR_KINDS, Op, Trace
 
 
@@ -35,11 +35,7 @@ class Weakest(Model):
         for i, op in enumerate(trace.ops):
             if op.kind in DATA_KINDS:
                 pending.append(i)
-                if op.kind == "write":
-                    tears[i] = write_tears(op, sizes.get(op.ino, 0), zeros=True)
-                    sizes[op.ino] = max(sizes.get(op.ino, 0), op.offset + len(op.data))
-                else:
-                    sizes[op.ino] = op.size
+                data_op_tears(i, op, sizes, tears, zeros=True)
             elif op.kind in DIR_KINDS:
                 pending.append(i)
                 keys = set(op.names()) | set(op.parents())

@@ -11,12 +11,16 @@ the first usable one in order of preference (``strace``, then ``ptrace``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from harness import procs
 from harness.disk.syscalls import Syscall
 from harness.errors import BackendUnavailable, ConfigError, UnknownName
 
@@ -129,3 +133,53 @@ def choose(name: str | None = None) -> Choice:
         + "; ".join(problems)
         + f"; install strace or pip install python-ptrace (or set {ENV_RECORDER})"
     )
+
+
+@dataclass
+class TracerRun:
+    """A tracer process run to its end: its exit code, output and whether it timed out."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool
+
+
+def run_tracer_process(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    pass_fds: Sequence[int],
+    timeout_s: float,
+    label: str,
+    cwd: Path | None = None,
+    stdout: bool = True,
+) -> TracerRun:
+    """Run a tracer in its own session, tracked (a killed harness's tracer is reaped by the
+    next run); past ``timeout_s`` its whole group is SIGKILLed."""
+    proc = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        pass_fds=tuple(pass_fds),
+        stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    procs.track(proc, label)
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        out, err = proc.communicate()
+        timed_out = True
+    finally:
+        procs.untrack(proc.pid)
+    return TracerRun(proc.returncode, out or b"", err or b"", timed_out)
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a process group a recorder started (its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

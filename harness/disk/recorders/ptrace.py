@@ -15,20 +15,19 @@ import pickle
 import platform
 import shlex
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import procs
 from harness.disk.recorders.base import (
     ProcessRecorder,
     RecorderUnavailable,
     Traced,
     ptrace_disabled,
     register,
+    run_tracer_process,
 )
 from harness.disk.syscalls import Syscall
 
@@ -111,27 +110,18 @@ class Ptrace(ProcessRecorder):
         out, err, result = workdir / "stdout", workdir / "stderr", workdir / "calls.pickle"
         command = [sys.executable, "-m", "harness.disk.recorders.ptrace_main"]
         command += [str(result), str(cwd), str(out), str(err), str(timeout_s), "--", *argv]
-        proc = subprocess.Popen(
+        run = run_tracer_process(
             command,
-            env=dict(env),
-            pass_fds=tuple(pass_fds),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+            env=env,
+            pass_fds=pass_fds,
+            timeout_s=timeout_s + 30,  # the tracer times the command out itself first
+            label="disk-ptrace",
+            stdout=False,
         )
-        procs.track(proc, "disk-ptrace")
-        try:
-            _, tracer_err = proc.communicate(timeout=timeout_s + 30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            _, tracer_err = proc.communicate()
-        finally:
-            procs.untrack(proc.pid)
-        if proc.returncode != 0 or not result.exists():
-            last = tracer_err.decode(errors="replace").strip().splitlines()[-1:] or ["(no stderr)"]
+        if run.returncode != 0 or not result.exists():
+            last = run.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["(no stderr)"]
             raise RecorderUnavailable(
-                f"the ptrace tracer failed (exit {proc.returncode}): {last[0]}"
+                f"the ptrace tracer failed (exit {run.returncode}): {last[0]}"
             )
         calls, code, timed_out = pickle.loads(result.read_bytes())
         stderr = err.read_text(errors="replace") if err.exists() else ""

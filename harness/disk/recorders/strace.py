@@ -6,18 +6,20 @@ It follows every child (``-f``), prints every string whole and in hex (``-xx``,
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
 import re
 import shutil
-import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness import procs
-from harness.disk.recorders.base import ProcessRecorder, Traced, ptrace_disabled, register
+from harness.disk.recorders.base import (
+    ProcessRecorder,
+    Traced,
+    ptrace_disabled,
+    register,
+    run_tracer_process,
+)
 from harness.disk.recorders.strace_output import parse
 from harness.disk.syscalls import TRACED_CALLS
 
@@ -64,29 +66,17 @@ class Strace(ProcessRecorder):
             "--",
             *argv,
         ]
-        proc = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=dict(env),
-            pass_fds=tuple(pass_fds),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+        run = run_tracer_process(
+            command, env=env, pass_fds=pass_fds, timeout_s=timeout_s, label="disk-strace", cwd=cwd
         )
-        procs.track(proc, "disk-strace")
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            kill_group(proc.pid)
-            stdout, stderr = proc.communicate()
-            stderr += f"\ntimed out after {timeout_s} s".encode()
-        finally:
-            procs.untrack(proc.pid)
+        stderr = run.stderr + (
+            f"\ntimed out after {timeout_s} s".encode() if run.timed_out else b""
+        )
         text = out.read_text(errors="surrogateescape") if out.exists() else ""
         return Traced(
             parse(text),
-            proc.returncode,
-            stdout.decode(errors="replace"),
+            run.returncode,
+            run.stdout.decode(errors="replace"),
             stderr.decode(errors="replace"),
         )
 
@@ -100,9 +90,3 @@ def _seccomp(binary: str) -> bool:
         return False
     match = re.search(r"version (\d+)\.(\d+)", out)
     return match is not None and (int(match.group(1)), int(match.group(2))) >= (5, 3)
-
-
-def kill_group(pid: int) -> None:
-    """SIGKILL a process group this recorder started (its own session)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)

@@ -14,6 +14,7 @@ class Bandwidth(Toxic):
     # Toxiproxy treats rate 0 as "no limit": a bandwidth toxic that does
     # nothing is a mistake, so it needs a positive rate here.
     attrs = (Attr("rate", None, 1, 10**9, "KB/s"),)
+    example = {"rate": 1}  # 400 bytes at 1 KB/s: 0.4 s
 
     async def pipe(self, stub: Stub) -> None:
         bytes_per_s = self["rate"] * 1000

@@ -88,6 +88,9 @@ class Toxic:
 
     type_name: ClassVar[str] = ""
     attrs: ClassVar[tuple[Attr, ...]] = ()
+    #: attributes under which it visibly alters a short exchange (its conformance test:
+    #: ``harness.proxy.toxics.conformance``): data changed, the end changed, or later
+    example: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self, values: Mapping[str, int]) -> None:
         self.values = dict(values)

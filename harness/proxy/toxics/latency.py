@@ -11,6 +11,7 @@ from harness.proxy.toxics.base import DAY_MS, Attr, Stub, Toxic, register
 class Latency(Toxic):
     type_name = "latency"
     attrs = (Attr("latency", 0, 0, DAY_MS, "ms"), Attr("jitter", 0, 0, DAY_MS, "ms"))
+    example = {"latency": 400}
 
     def delay_s(self, rng: random.Random) -> float:
         delay = self["latency"]

@@ -16,6 +16,7 @@ class _Sent:
 class LimitData(Toxic):
     type_name = "limit_data"
     attrs = (Attr("bytes", 0, 0, unit="bytes"),)
+    example = {"bytes": 100}
 
     def new_state(self) -> _Sent:
         return _Sent()

@@ -9,6 +9,7 @@ from harness.proxy.toxics.base import DAY_MS, Attr, Stub, Toxic, register
 class ResetPeer(Toxic):
     type_name = "reset_peer"
     attrs = (Attr("timeout", 0, 0, DAY_MS, "ms"),)
+    example = {"timeout": 0}
 
     async def pipe(self, stub: Stub) -> None:
         await stub.wait_input(None)

@@ -17,6 +17,7 @@ class Slicer(Toxic):
         Attr("size_variation", 0, 0, 2**31 - 1, "bytes"),
         Attr("delay", 0, 0, DAY_MS * 1000, "us"),
     )
+    example = {"average_size": 10, "delay": 10_000}  # 400 bytes in 40 slices 10 ms apart
 
     @classmethod
     def check(cls, values: Mapping[str, int]) -> None:

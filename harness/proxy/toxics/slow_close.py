@@ -9,6 +9,7 @@ from harness.proxy.toxics.base import DAY_MS, Attr, Stub, Toxic, register
 class SlowClose(Toxic):
     type_name = "slow_close"
     attrs = (Attr("delay", 0, 0, DAY_MS, "ms"),)
+    example = {"delay": 400}
 
     async def pipe(self, stub: Stub) -> None:
         while await stub.recv() is not None:

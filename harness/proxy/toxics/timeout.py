@@ -14,6 +14,7 @@ from harness.proxy.toxics.base import DAY_MS, Attr, Stub, Toxic, register
 class Timeout(Toxic):
     type_name = "timeout"
     attrs = (Attr("timeout", 0, 0, DAY_MS, "ms"),)
+    example = {"timeout": 0}  # swallows the data until removed
 
     async def pipe(self, stub: Stub) -> None:
         timeout_s = self["timeout"] / 1000.0

@@ -4,7 +4,8 @@ import functools
 import os
 from pathlib import Path
 
-from harness.disk import ack, acked_recovered, explore, record_call
+from harness.checkers import Check
+from harness.disk import ack, explore, record_call
 from harness.scenario import ScenarioContext, scenario
 
 
@@ -39,4 +40,10 @@ def test_queue_power_loss(ctx: ScenarioContext, tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "q").mkdir(parents=True)
     rec = record_call(functools.partial(write_queue, str(root), ctx.variant == "fixed"), root)
-    explore(rec.trace, recover=read_queue, check=acked_recovered(), models=("weakest",), ctx=ctx)
+    explore(
+        rec.trace,
+        recover=read_queue,
+        checks=[Check("acked_recovered")],
+        models=("weakest",),
+        ctx=ctx,
+    )
