@@ -23,6 +23,7 @@ from typing import ClassVar
 from harness import procs
 from harness.disk.syscalls import Syscall
 from harness.errors import BackendUnavailable, ConfigError, UnknownName
+from harness.procs.parentdeath import die_with_parent
 
 ENV_RECORDER = "HARNESS_DISK_RECORDER"
 
@@ -165,6 +166,9 @@ def run_tracer_process(
         stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        # A harness killed mid-recording (a mutation run's timeout SIGKILLs its worker)
+        # must not leave the tracer, and through it the tracee, running unreaped.
+        preexec_fn=die_with_parent(os.getpid()),
     )
     procs.track(proc, label)
     timed_out = False
