@@ -13,9 +13,10 @@ can be judged again (``harness report --recheck``) without importing the tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from harness.checkers import register
+from harness.checkers import Check, register
 from harness.history import History
 from harness.verdict import Verdict
 from reference_impl.trc.batch import Batch
@@ -67,79 +68,41 @@ def _batches(history: History, stage: str) -> list[Batch]:
     return [Batch.from_dict(b) for b in fed]
 
 
-@register(
-    "trc.batch_all_or_nothing",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def batch_all_or_nothing(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-1: each fed batch is stored whole or not at all."""
-    return invariants.batch_all_or_nothing(_state(history, stage), _batches(history, stage))
+def at(stage: str, *names: str) -> list[Check]:
+    """The checks ``names`` on one snapshot (``after_fault``, ``after_recovery``, ``final``)."""
+    return [Check(name, stage=stage) for name in names]
 
 
-@register(
-    "trc.acked_batch_kept",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def acked_batch_kept(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-1: every acknowledged batch is stored whole or whole in a DLQ file."""
-    return invariants.acked_batch_kept(_state(history, stage), _batches(history, stage))
+Example = tuple[dict[str, Any], str]  # (the after_fault state of a conformance case, verdict)
 
 
-@register(
-    "trc.every_batch_stored",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def every_batch_stored(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-1: nothing lost: every fed batch is stored whole."""
-    return invariants.every_batch_stored(_state(history, stage), _batches(history, stage))
+def _staged(
+    name: str,
+    invariant: Callable[..., Verdict],
+    *,
+    stage: str,
+    examples: list[Example],
+    fed: bool = False,
+) -> None:
+    """Register ``invariant`` as ``name``: judged on the snapshot ``stage`` names (and, with
+    ``fed``, the batches fed); each example a state judged at ``after_fault``."""
+
+    def checker(history: History, *, stage: str = stage) -> Verdict:
+        state = _state(history, stage)
+        return invariant(state, _batches(history, stage)) if fed else invariant(state)
+
+    checker.__doc__ = invariant.__doc__
+    checker.__qualname__ = checker.__name__ = name.replace(".", "_")
+    register(
+        name,
+        example={"stage": stage},
+        examples=[(_example(state), {"stage": "after_fault"}, want) for state, want in examples],
+    )(checker)
 
 
-@register(
-    "trc.dlq_drained",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (
-            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.a3.json"]}}),
-            {"stage": "after_fault"},
-            "invalid",
-        ),
-    ],
-)
-def dlq_drained(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-1/TRC-3: against a healthy database the replayer empties the DLQ, evicting nothing."""
-    return invariants.dlq_drained(_state(history, stage))
-
-
-@register(
-    "trc.one_copy",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (
-            _example({**_WHOLE, "spans": _WHOLE["spans"] * 2}),
-            {"stage": "after_fault"},
-            "invalid",
-        ),
-    ],
-)
-def one_copy(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-3: exactly one copy of each trace, span and log, by key."""
-    return invariants.one_copy(_state(history, stage))
-
-
+_WHOLE_OR_PART: list[Example] = [(_WHOLE, "valid"), (_PART, "invalid")]
+_EVICTED = {**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.a3.json"]}}
+_TWICE = {**_WHOLE, "spans": _WHOLE["spans"] * 2}
 _V1 = {"migrations": [1], "unique_keys": {"traces": [["trace_id"]], "spans": [], "logs": []}}
 _V3 = {
     "migrations": [1, 2, 3],
@@ -153,72 +116,28 @@ _HALF = {
     "migrations": [1],
     "unique_keys": {"traces": [["tenant_id", "trace_id"]], "spans": [], "logs": []},
 }
-
-
-@register(
-    "trc.schema_whole",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_V1), {"stage": "after_fault"}, "valid"),
-        (_example(_HALF), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def schema_whole(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-3: the schema is wholly one migration's, and recorded as that one."""
-    return invariants.schema_whole(_state(history, stage))
-
-
-@register(
-    "trc.unique_keys_present",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_V3), {"stage": "after_fault"}, "valid"),
-        (_example(_V1), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def unique_keys_present(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-3: spans (tenant, trace, span) and logs (tenant, trace, span, seq) have unique keys."""
-    return invariants.schema_new(_state(history, stage))
-
-
-@register(
-    "trc.rows_kept",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def rows_kept(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-3: exactly the fed batches' rows are there by key (the dedup removed only copies)."""
-    return invariants.rows_kept(_state(history, stage), _batches(history, stage))
-
-
 _READS_OK = {
     **_WHOLE,
     "reads": {
         "acme": {"traces": _WHOLE["traces"], "spans": _WHOLE["spans"], "logs": _WHOLE["logs"]}
     },
 }
-_READS_LEAK = {
-    **_READS_OK,
-    "reads": {
-        "acme": {
-            **_READS_OK["reads"]["acme"],
-            "spans": [{**_BATCH["spans"][0], "tenant_id": "umbra"}],
-        }
-    },
-}
+_LEAKED = [{**_BATCH["spans"][0], "tenant_id": "umbra"}]
+_READS_LEAK = {**_READS_OK, "reads": {"acme": {**_READS_OK["reads"]["acme"], "spans": _LEAKED}}}
 
-
-@register(
-    "trc.tenant_reads_isolated",
-    example={"stage": "final"},
-    examples=[
-        (_example(_READS_OK), {"stage": "after_fault"}, "valid"),
-        (_example(_READS_LEAK), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def tenant_reads_isolated(history: History, *, stage: str = "final") -> Verdict:
-    """TRC-4: the read API shows each tenant exactly its own stored rows, nobody else's."""
-    return invariants.tenant_reads_isolated(_state(history, stage))
+FED, STATE_ONLY = True, False
+#: name, invariant (scenarios.trc.invariants), default stage, judged with the batches fed,
+#: conformance examples (each state judged at after_fault)
+STAGED: list[tuple[str, Callable[..., Verdict], str, bool, list[Example]]] = [
+    ("trc.batch_all_or_nothing", invariants.batch_all_or_nothing, "after_fault", FED, _WHOLE_OR_PART),
+    ("trc.acked_batch_kept", invariants.acked_batch_kept, "after_fault", FED, _WHOLE_OR_PART),
+    ("trc.every_batch_stored", invariants.every_batch_stored, "after_recovery", FED, _WHOLE_OR_PART),
+    ("trc.rows_kept", invariants.rows_kept, "after_fault", FED, _WHOLE_OR_PART),
+    ("trc.dlq_drained", invariants.dlq_drained, "after_recovery", STATE_ONLY, [(_WHOLE, "valid"), (_EVICTED, "invalid")]),
+    ("trc.one_copy", invariants.one_copy, "after_recovery", STATE_ONLY, [(_WHOLE, "valid"), (_TWICE, "invalid")]),
+    ("trc.schema_whole", invariants.schema_whole, "after_fault", STATE_ONLY, [(_V1, "valid"), (_HALF, "invalid")]),
+    ("trc.unique_keys_present", invariants.schema_new, "after_recovery", STATE_ONLY, [(_V3, "valid"), (_V1, "invalid")]),
+    ("trc.tenant_reads_isolated", invariants.tenant_reads_isolated, "final", STATE_ONLY, [(_READS_OK, "valid"), (_READS_LEAK, "invalid")]),
+]  # fmt: skip
+for _name, _invariant, _stage, _fed, _examples in STAGED:
+    _staged(_name, _invariant, stage=_stage, fed=_fed, examples=_examples)

@@ -8,7 +8,7 @@ recognised by its key, a dead-lettered batch by reading its file as plain JSON.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from harness.checkers import check
@@ -46,6 +46,25 @@ def _stored_part(state: dict[str, Any], batch: Batch) -> tuple[int, int]:
     return have, sum(len(v) for v in want.values())
 
 
+def _judge(name: str, failed: str, passed: str, **evidence: Any) -> Verdict:
+    """Violated (``failed``) when the first item of ``evidence`` holds anything, else ``passed``."""
+    if next(iter(evidence.values())):
+        return Verdict.violated(name, failed, **evidence)
+    return Verdict.ok(name, passed)
+
+
+def _stored_where(
+    state: dict[str, Any], batches: Sequence[Batch], which: Callable[[int, int], bool]
+) -> dict[str, str]:
+    """``batch id: "N of M rows"`` for each batch whose stored part (N of its M rows) is ``which``."""
+    out = {}
+    for b in batches:
+        have, total = _stored_part(state, b)
+        if which(have, total):
+            out[b.batch_id] = f"{have} of {total} rows"
+    return out
+
+
 def no_orphans(state: dict[str, Any]) -> Verdict:
     """No span without its trace, no log without its span (of the same tenant)."""
     history = History()
@@ -55,11 +74,7 @@ def no_orphans(state: dict[str, Any]) -> Verdict:
 
 def batch_all_or_nothing(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
     """Each batch is stored whole or not at all (no trace left without its spans)."""
-    partial = {}
-    for b in batches:
-        have, total = _stored_part(state, b)
-        if 0 < have < total:
-            partial[b.batch_id] = f"{have} of {total} rows"
+    partial = _stored_where(state, batches, lambda have, total: 0 < have < total)
     if partial:
         return Verdict.violated(
             "batch_all_or_nothing", f"{len(partial)} batch(es) stored in part", partial=partial
@@ -81,34 +96,25 @@ def acked_batch_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict
         have, total = _stored_part(state, b)
         if have < total and not _in_dlq(state, b):
             lost.append({"batch": batch_id, "stored_rows": f"{have}/{total}", "in_dlq": False})
-    if lost:
-        return Verdict.violated(
-            "acked_batch_kept",
-            f"{len(lost)} acknowledged batch(es) neither stored nor in the DLQ",
-            lost=lost,
-            dlq=state["dlq"],
-        )
-    return Verdict.ok(
+    return _judge(
         "acked_batch_kept",
+        f"{len(lost)} acknowledged batch(es) neither stored nor in the DLQ",
         f"{len(state['acked'])} acknowledged batch(es), each stored or in the DLQ",
+        lost=lost,
+        dlq=state["dlq"],
     )
 
 
 def every_batch_stored(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
     """After recovery nothing is lost: every batch is stored whole."""
-    missing = {}
-    for b in batches:
-        have, total = _stored_part(state, b)
-        if have < total:
-            missing[b.batch_id] = f"{have} of {total} rows"
-    if missing:
-        return Verdict.violated(
-            "every_batch_stored",
-            f"{len(missing)} batch(es) not stored whole",
-            missing=missing,
-            dlq=state["dlq"],
-        )
-    return Verdict.ok("every_batch_stored", f"all {len(batches)} batch(es) stored whole")
+    missing = _stored_where(state, batches, lambda have, total: have < total)
+    return _judge(
+        "every_batch_stored",
+        f"{len(missing)} batch(es) not stored whole",
+        f"all {len(batches)} batch(es) stored whole",
+        missing=missing,
+        dlq=state["dlq"],
+    )
 
 
 def dlq_drained(state: dict[str, Any]) -> Verdict:

@@ -10,7 +10,7 @@ replayed) every batch is stored.
 from __future__ import annotations
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, InProcess, Kill, explore_points
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, InProcess, Kill
 from harness.scenario import scenario
 from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
 from scenarios.trc.invariants import RELATIONS
@@ -30,15 +30,7 @@ CHECKS = [
 
 
 def _explore(ctx, world, faults) -> None:
-    explore_points(
-        ctx,
-        op=lambda facts, link: world.ingest_op(link),
-        faults=faults,
-        reset=world.reset,
-        snapshot=world.state,
-        recover=world.recover,
-        checks=CHECKS,
-    )
+    world.explore(ctx, world.ingest_op, faults, CHECKS)
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))

@@ -13,12 +13,12 @@ import functools
 from typing import Any
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill, explore_points
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill
 from harness.scenario import scenario
 from reference_impl.trc import Batch
-from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
 from scenarios.trc import child_ops, trcdb
 from scenarios.trc.batches import make_batch
+from scenarios.trc.checks import at  # (importing it registers the trc.* checkers)
 from scenarios.trc.invariants import RELATIONS
 
 FIX = "TRC-3"
@@ -26,12 +26,8 @@ VARIANTS = ("prefix", "seed", "fixed")
 
 REPLAY_CHECKS = [
     Check("no_orphans", relations=RELATIONS, snapshot=AFTER_FAULT),
-    Check("trc.batch_all_or_nothing", stage=AFTER_FAULT),
-    Check("trc.acked_batch_kept", stage=AFTER_FAULT),
-    Check("trc.one_copy", stage=AFTER_FAULT),
-    Check("trc.every_batch_stored", stage=AFTER_RECOVERY),
-    Check("trc.one_copy", stage=AFTER_RECOVERY),
-    Check("trc.dlq_drained", stage=AFTER_RECOVERY),
+    *at(AFTER_FAULT, "trc.batch_all_or_nothing", "trc.acked_batch_kept", "trc.one_copy"),
+    *at(AFTER_RECOVERY, "trc.every_batch_stored", "trc.one_copy", "trc.dlq_drained"),
 ]
 
 
@@ -41,22 +37,15 @@ def test_replay_same_batch_twice(ctx, trc_world) -> None:
     delivered it twice): exactly one copy of each span and log."""
     batch = make_batch(ctx.rng, "acme")
     world = trc_world(ctx, batches=0, dead_lettered=[batch])
-    explore_points(
-        ctx,
-        op=lambda facts, link: functools.partial(
-            child_ops.replay_twice,
-            world.dsn,
-            str(world.dlq_dir),
-            world.variant.name,
-            world.max_retries,
-            batch,
-        ),
-        faults=[],
-        reset=world.reset,
-        snapshot=world.state,
-        recover=world.recover,
-        checks=REPLAY_CHECKS,
+    op = functools.partial(
+        child_ops.replay_twice,
+        world.dsn,
+        str(world.dlq_dir),
+        world.variant.name,
+        world.max_retries,
+        batch,
     )
+    world.explore(ctx, lambda link: op, [], REPLAY_CHECKS)
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
@@ -64,24 +53,18 @@ def test_replay_killed_at_every_step(ctx, trc_world) -> None:
     """The replayer SIGKILLed at every step of replaying a DLQ file, among them after the
     COMMIT and before the file's removal; then replayed to the end: one copy of each row."""
     world = trc_world(ctx, batches=0, dead_lettered=[make_batch(ctx.rng, "acme")])
-    explore_points(
-        ctx,
-        op=lambda facts, link: world.replay_op(link),
-        faults=[Kill()],
-        reset=world.reset,
-        snapshot=world.state,
-        recover=world.recover,
-        checks=REPLAY_CHECKS,
-    )
+    world.explore(ctx, world.replay_op, [Kill()], REPLAY_CHECKS)
 
 
 MIGRATION_CHECKS = [
-    Check("trc.schema_whole", stage=AFTER_FAULT),
-    Check("trc.rows_kept", stage=AFTER_FAULT),
-    Check("trc.schema_whole", stage=AFTER_RECOVERY),
-    Check("trc.unique_keys_present", stage=AFTER_RECOVERY),
-    Check("trc.rows_kept", stage=AFTER_RECOVERY),
-    Check("trc.one_copy", stage=AFTER_RECOVERY),
+    *at(AFTER_FAULT, "trc.schema_whole", "trc.rows_kept"),
+    *at(
+        AFTER_RECOVERY,
+        "trc.schema_whole",
+        "trc.unique_keys_present",
+        "trc.rows_kept",
+        "trc.one_copy",
+    ),
 ]
 
 
@@ -106,12 +89,11 @@ def test_dedup_migration_killed_at_every_step(ctx, trc_world) -> None:
         world.reset()
         return {"batches": [b.to_dict() for b in stored]}
 
-    explore_points(
+    world.explore(
         ctx,
-        op=lambda facts, link: world.migrate_op(),
-        faults=[Kill()],
+        lambda link: world.migrate_op(),
+        [Kill()],
+        MIGRATION_CHECKS,
         reset=reset,
-        snapshot=world.state,
         recover=lambda steps: steps.run("operator", world.migrate_here, f="migrate"),
-        checks=MIGRATION_CHECKS,
     )

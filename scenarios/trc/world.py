@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from harness.crash import through
+from harness.crash import explore_points, through
 from reference_impl.trc import Batch, Dlq, Variant, Worker, migrate, read_tenant, replay
 from reference_impl.trc.envelope import encode
 from scenarios.trc import child_ops, trcdb
@@ -108,6 +108,27 @@ class World:
 
     def migrate_op(self) -> Callable[[], Any]:
         return functools.partial(child_ops.migrate_up, self.dsn, self.variant.name)
+
+    def explore(
+        self,
+        ctx: Any,
+        op: Callable[[Any], Callable[[], Any]],
+        faults: Sequence[Any],
+        checks: Sequence[Any],
+        **options: Any,
+    ) -> None:
+        """Each fault at each point of ``op(link)`` on this world (``explore_points``): reset
+        per case, the state as evidence after the fault and after ``recover``."""
+        explore_points(
+            ctx,
+            op=lambda facts, link: op(link),
+            faults=faults,
+            reset=options.pop("reset", self.reset),
+            snapshot=self.state,
+            recover=options.pop("recover", self.recover),
+            checks=checks,
+            **options,
+        )
 
     # -- recovery and evidence -------------------------------------------------------------
 
