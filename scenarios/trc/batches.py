@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import replace
 
 from reference_impl.trc import Batch, Log, Span, Trace
 
@@ -39,3 +40,10 @@ def make_batch(
                 log_rows.append(Log(tenant, trace_id, span_id, seq, f"{tenant} log {seq}"))
     batch_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     return Batch(batch_id, tenant, tuple(trace_rows), tuple(span_rows), tuple(log_rows))
+
+
+def foreign_row_batch(rng: random.Random, tenant: str, other: str) -> Batch:
+    """A batch that can never be stored: one of its spans names another tenant."""
+    batch = make_batch(rng, tenant)
+    spans = (replace(batch.spans[0], tenant_id=other), *batch.spans[1:])
+    return replace(batch, spans=spans)

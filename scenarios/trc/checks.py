@@ -41,6 +41,7 @@ _WHOLE = {
     "dlq": {"pending": [], "set_aside": [], "evicted": [], "temp": []},
 }
 _PART = {**_WHOLE, "spans": [], "logs": []}
+_CUT = [{"index": 0, "process": "nemesis", "type": "info", "f": "Link.cut", "value": None}]
 
 
 def _example(state: dict[str, Any]) -> dict[str, Any]:
@@ -141,3 +142,22 @@ STAGED: list[tuple[str, Callable[..., Verdict], str, bool, list[Example]]] = [
 ]  # fmt: skip
 for _name, _invariant, _stage, _fed, _examples in STAGED:
     _staged(_name, _invariant, stage=_stage, fed=_fed, examples=_examples)
+
+
+@register(
+    "trc.worker_settled",
+    example={"stage": "after_fault"},
+    examples=[
+        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
+        (_example(_PART), {"stage": "after_fault"}, "invalid"),
+        (_example({**_WHOLE, "acked": []}) | {"ops": _CUT}, {"stage": "after_fault"}, "invalid"),
+    ],
+)
+def worker_settled(history: History, *, stage: str = "after_fault") -> Verdict:
+    """TRC-1: with no fault the worker stores every batch; with only a cut link it still
+    settles every one; on redelivery it stores each batch not yet acknowledged; an invalid
+    batch is rejected, never written (``scenarios.trc.invariants.worker_settled``)."""
+    invalid = [Batch.from_dict(b) for b in (history.meta.get("facts") or {}).get("invalid", [])]
+    return invariants.worker_settled(
+        history.ops, _state(history, stage), _batches(history, stage), invalid
+    )

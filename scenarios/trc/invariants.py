@@ -240,3 +240,55 @@ def tenant_reads_isolated(state: dict[str, Any]) -> Verdict:
     return Verdict.ok(
         "tenant_reads_isolated", f"{len(state['reads'])} tenant(s) read exactly their own rows"
     )
+
+
+def worker_settled(
+    ops: Sequence[Any], state: dict[str, Any], batches: Sequence[Batch], invalid: Sequence[Batch]
+) -> Verdict:
+    """What the worker did with each batch, from the case's ops (faults are ``nemesis`` ops)
+    and the state after the fault (FIXES.md TRC-1: a failed batch goes to the DLQ; a batch
+    that can never be stored is rejected to its source, and nothing of it written):
+
+    - the worker's op never runs past its time limit (it settles every batch and returns);
+    - no fault: the worker reports every batch stored (the invalid ones rejected) and the
+      DLQ is empty; every dead-lettered batch is named in a warning;
+    - only database links cut: every batch still settled by the worker, no redelivery;
+    - recovery (the source's redelivery, no fault then): each batch not acknowledged is
+      stored, each invalid batch not yet rejected is rejected;
+    - nothing of an invalid batch is ever stored or dead-lettered.
+    """
+    problems: dict[str, Any] = {}
+    faults = [op for op in ops if op.process == "nemesis"]
+    names = [op.f for op in faults]
+    if any(isinstance(op.value, dict) and op.value.get("reason") == "timeout" for op in faults):
+        problems["worker_never_returned"] = names
+    unacked = [b.batch_id for b in batches if b.batch_id not in state["acked"]]
+    unrejected = [b.batch_id for b in invalid if b.batch_id not in state.get("rejected", [])]
+    worked = [op.value for op in ops if op.f == "ingest" and op.type.value == "ok"]
+    if not faults:
+        missing = _stored_where(state, batches, lambda have, total: have < total)
+        if missing or state["dlq"]["pending"]:
+            problems["no_fault_not_stored"] = {"missing": missing, "dlq": state["dlq"]["pending"]}
+        want = ["stored"] * len(batches) + ["rejected"] * len(invalid)
+        if worked and worked[0]["outcomes"] != want:
+            problems["no_fault_outcomes"] = {"want": want, "got": worked[0]["outcomes"]}
+    for value in worked:
+        named = [w for w in value["warnings"] if any(b.batch_id in w for b in batches)]
+        if len(named) < value["outcomes"].count("dead_lettered"):
+            problems["dead_lettered_unlogged"] = value
+    if names and all(f == "Link.cut" for f in names) and (unacked or unrejected):
+        problems["link_cut_left_unsettled"] = unacked + unrejected
+    redelivered = [op.value for op in ops if op.f == "redeliver" and op.type.value == "ok"]
+    want_again = sorted(["stored"] * len(unacked) + ["rejected"] * len(unrejected))
+    if redelivered and sorted(redelivered[0]) != want_again:
+        problems["redelivery"] = {"want": want_again, "got": redelivered[0]}
+    written = {k for t in KEYS for k in keys(state, t)}
+    leaked = [b.batch_id for b in invalid if any(written & v for v in batch_keys(b).values())]
+    if leaked or any(_in_dlq(state, b) for b in invalid):
+        problems["invalid_batch_written"] = leaked
+    return _judge(
+        "worker_settled",
+        f"the worker mishandled: {', '.join(problems)}",
+        f"{len(batches)} batch(es) settled as the faults ({', '.join(names) or 'none'}) allow",
+        problems=problems,
+    )

@@ -27,6 +27,7 @@ VARIANTS = ("prefix", "seed", "fixed")
 REPLAY_CHECKS = [
     Check("no_orphans", relations=RELATIONS, snapshot=AFTER_FAULT),
     *at(AFTER_FAULT, "trc.batch_all_or_nothing", "trc.acked_batch_kept", "trc.one_copy"),
+    *at(AFTER_FAULT, "trc.worker_settled"),
     *at(AFTER_RECOVERY, "trc.every_batch_stored", "trc.one_copy", "trc.dlq_drained"),
 ]
 

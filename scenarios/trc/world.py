@@ -31,6 +31,7 @@ class World:
     root: Path
     batches: Sequence[Batch] = ()  # what the source delivers
     dead_lettered: Sequence[Batch] = ()  # what the DLQ holds at the start (acknowledged)
+    invalid: Sequence[Batch] = ()  # batches the source delivers after ``batches``: never storable
     max_retries: int = 3
     #: the database every case starts from: ``fresh(factory, variant)`` by default
     fresh: Callable[[Any, Variant], Any] = trcdb.fresh
@@ -76,10 +77,14 @@ class World:
         for d in (self.dlq_dir, self.source_dir):
             shutil.rmtree(d, ignore_errors=True)
         self.dlq_dir.mkdir(parents=True)
-        child_ops.write_source(self.source_dir, self.batches)
+        child_ops.write_source(self.source_dir, [*self.batches, *self.invalid])
         for batch in self.dead_lettered:  # written whole and durable, whatever the variant
             (self.dlq_dir / f"{batch.batch_id}.json").write_bytes(encode(batch))
-        return {"batches": [b.to_dict() for b in self.all_batches], "variant": self.variant.name}
+        return {
+            "batches": [b.to_dict() for b in self.all_batches],
+            "invalid": [b.to_dict() for b in self.invalid],
+            "variant": self.variant.name,
+        }
 
     @property
     def all_batches(self) -> list[Batch]:
@@ -144,9 +149,13 @@ class World:
             steps.run("replayer", self.replay_all, f="replay")
 
     def redeliver(self) -> list[str]:
+        """The source delivers again what was never settled: one take per batch it holds (a
+        worker that never settles a batch must not hang the recovery)."""
         conn = self.conn
         worker = Worker(lambda: conn, Dlq(self.dlq_dir, self.variant, self.max_retries))
-        return [str(o) for o in worker.run(child_ops.FileSource(str(self.source_dir)))]
+        source = child_ops.FileSource(str(self.source_dir))
+        outcomes = [worker.process_one(source) for _ in [*self.batches, *self.invalid]]
+        return [str(o) for o in outcomes if o is not None]
 
     def replay_all(self) -> list[str]:
         dlq = Dlq(self.dlq_dir, self.variant, self.max_retries)
@@ -174,6 +183,7 @@ class World:
             **tables,
             "dlq": dlq_state(self.dlq_dir),
             "acked": [*child_ops.acked(self.source_dir), *(b.batch_id for b in self.dead_lettered)],
+            "rejected": child_ops.rejected(self.source_dir),
         }
 
 
