@@ -161,3 +161,35 @@ def worker_settled(history: History, *, stage: str = "after_fault") -> Verdict:
     return invariants.worker_settled(
         history.ops, _state(history, stage), _batches(history, stage), invalid
     )
+
+
+_DLQ_FACTS = {"unreadable": {}, "exhausted": {}, "readable": [], "max_retries": 3}
+
+
+@register(
+    "trc.replay_settled",
+    example={"stage": "after_recovery"},
+    examples=[
+        (
+            _example(_WHOLE) | {"meta": {"facts": {"dlq": _DLQ_FACTS}}},
+            {"stage": "after_fault"},
+            "valid",
+        ),
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.json"]}})
+            | {"meta": {"facts": {"dlq": {**_DLQ_FACTS, "unreadable": {"x.json": "torn"}}}}},
+            {"stage": "after_fault"},
+            "invalid",
+        ),
+    ],
+)
+def replay_settled(history: History, *, stage: str = "after_recovery") -> Verdict:
+    """TRC-2: unreadable DLQ files never spend a slot and are set aside, exhausted ones are
+    evicted and never attempted again, and the replayer's report says so
+    (``scenarios.trc.invariants.replay_settled``; the files named in the facts' ``dlq``)."""
+    facts = history.meta.get("facts") or {}
+    if "dlq" not in facts:
+        raise LookupError("the record's facts name no DLQ files ('dlq')")
+    return invariants.replay_settled(
+        history.ops, _state(history, stage), facts["dlq"], final=stage == "after_recovery"
+    )

@@ -292,3 +292,65 @@ def worker_settled(
         f"{len(batches)} batch(es) settled as the faults ({', '.join(names) or 'none'}) allow",
         problems=problems,
     )
+
+
+def replay_settled(
+    ops: Sequence[Any], state: dict[str, Any], expect: dict[str, Any], *, final: bool
+) -> Verdict:
+    """Every DLQ file the replayer met went where FIXES.md TRC-2 says, by name and place
+    (``expect``: the scenario's files, written in the documented format):
+
+    - an unreadable file (``unreadable``: name -> why) never spends a retry slot: it waits
+      under its own name or is set aside, never renamed ``.aN`` nor evicted;
+    - a file that used its ``max_retries`` attempts (``exhausted``: name -> batch) is never
+      attempted again: nothing of its batch stored, never renamed past ``.a<max>``;
+    - ``final`` (after recovery): the unreadable ones set aside, the exhausted ones evicted,
+      nothing pending;
+    - no fault: the replayer's report says exactly that: ``stored`` the readable batches,
+      ``set_aside`` each unreadable file with its kind, ``evicted`` the exhausted ones.
+    """
+    problems: dict[str, Any] = {}
+    dlq = state["dlq"]
+    pending = {f["name"] for f in dlq["pending"]}
+    unreadable, exhausted = expect["unreadable"], expect["exhausted"]
+    limit = expect["max_retries"]
+    stems = {name.split(".")[0]: name for name in [*unreadable, *exhausted]}
+    for name in [*pending, *dlq["set_aside"], *dlq["evicted"]]:
+        stem = name.split(".")[0]
+        if stem in stems and name != stems[stem]:
+            problems.setdefault("renamed", []).append(name)
+    spent = [n for n in unreadable if n in dlq["evicted"]]
+    if spent:
+        problems["unreadable_evicted"] = spent
+    written = {k for t in KEYS for k in keys(state, t)}
+    for name, body in exhausted.items():
+        if any(written & v for v in batch_keys(Batch.from_dict(body)).values()):
+            problems.setdefault(f"attempt_past_{limit}", []).append(name)
+    if final:
+        want = {"set_aside": sorted(unreadable), "evicted": sorted(exhausted), "pending": []}
+        got = {"set_aside": dlq["set_aside"], "evicted": dlq["evicted"], "pending": sorted(pending)}
+        if want != got:
+            problems["after_recovery"] = {"want": want, "got": got}
+    reports = [op.value for op in ops if op.f == "replay_pass" and op.type.value == "ok"]
+    if not any(op.process == "nemesis" for op in ops) and reports and reports[0]:
+        report = reports[0]
+        want_report = {
+            "stored": sorted(b["batch_id"] for b in expect["readable"]),
+            "set_aside": sorted([n, k] for n, k in unreadable.items()),
+            "evicted": sorted(exhausted),
+            "failed": [],
+        }
+        got_report = {
+            "stored": sorted(report["stored"]),
+            "set_aside": sorted([s[0], s[1]] for s in report["set_aside"]),
+            "evicted": sorted(report["evicted"]),
+            "failed": report["failed"],
+        }
+        if want_report != got_report:
+            problems["report"] = {"want": want_report, "got": got_report}
+    return _judge(
+        "replay_settled",
+        f"DLQ files not where TRC-2 puts them: {', '.join(problems)}",
+        f"{len(unreadable)} unreadable and {len(exhausted)} exhausted file(s) where they belong",
+        problems=problems,
+    )

@@ -32,6 +32,8 @@ class World:
     batches: Sequence[Batch] = ()  # what the source delivers
     dead_lettered: Sequence[Batch] = ()  # what the DLQ holds at the start (acknowledged)
     invalid: Sequence[Batch] = ()  # batches the source delivers after ``batches``: never storable
+    #: DLQ files by name, written as given at every reset (torn, foreign, exhausted...)
+    dlq_files: dict[str, bytes] = field(default_factory=dict)
     max_retries: int = 3
     #: the database every case starts from: ``fresh(factory, variant)`` by default
     fresh: Callable[[Any, Variant], Any] = trcdb.fresh
@@ -80,6 +82,8 @@ class World:
         child_ops.write_source(self.source_dir, [*self.batches, *self.invalid])
         for batch in self.dead_lettered:  # written whole and durable, whatever the variant
             (self.dlq_dir / f"{batch.batch_id}.json").write_bytes(encode(batch))
+        for name, data in self.dlq_files.items():
+            (self.dlq_dir / name).write_bytes(data)
         return {
             "batches": [b.to_dict() for b in self.all_batches],
             "invalid": [b.to_dict() for b in self.invalid],
