@@ -31,7 +31,10 @@ _BATCH = {
     "spans": [
         {"tenant_id": "acme", "trace_id": _T, "span_id": _S, "name": "s", "parent_span_id": None}
     ],
-    "logs": [{"tenant_id": "acme", "trace_id": _T, "span_id": _S, "seq": 0, "body": "b"}],
+    "logs": [
+        {"tenant_id": "acme", "trace_id": _T, "span_id": _S, "seq": 0, "body": "b"},
+        {"tenant_id": "acme", "trace_id": _T, "span_id": _S, "seq": 1, "body": "c"},
+    ],
 }
 _WHOLE = {
     "traces": _BATCH["traces"],
@@ -126,6 +129,8 @@ _READS_OK = {
 _LEAKED = [{**_BATCH["spans"][0], "tenant_id": "umbra"}]
 _READS_LEAK = {**_READS_OK, "reads": {"acme": {**_READS_OK["reads"]["acme"], "spans": _LEAKED}}}
 
+_UNORDERED = {**_WHOLE, "logs": _BATCH["logs"][::-1]}
+
 FED, STATE_ONLY = True, False
 #: name, invariant (scenarios.trc.invariants), default stage, judged with the batches fed,
 #: conformance examples (each state judged at after_fault)
@@ -139,6 +144,7 @@ STAGED: list[tuple[str, Callable[..., Verdict], str, bool, list[Example]]] = [
     ("trc.schema_whole", invariants.schema_whole, "after_fault", STATE_ONLY, [(_V1, "valid"), (_HALF, "invalid")]),
     ("trc.unique_keys_present", invariants.schema_new, "after_recovery", STATE_ONLY, [(_V3, "valid"), (_V1, "invalid")]),
     ("trc.tenant_reads_isolated", invariants.tenant_reads_isolated, "final", STATE_ONLY, [(_READS_OK, "valid"), (_READS_LEAK, "invalid")]),
+    ("trc.rows_in_key_order", invariants.rows_in_key_order, "final", FED, [(_WHOLE, "valid"), (_UNORDERED, "invalid")]),
 ]  # fmt: skip
 for _name, _invariant, _stage, _fed, _examples in STAGED:
     _staged(_name, _invariant, stage=_stage, fed=_fed, examples=_examples)
@@ -193,3 +199,72 @@ def replay_settled(history: History, *, stage: str = "after_recovery") -> Verdic
     return invariants.replay_settled(
         history.ops, _state(history, stage), facts["dlq"], final=stage == "after_recovery"
     )
+
+
+def _migrated(history: History) -> dict[str, list[Any]]:
+    """The runners must return the versions they applied: the child's, those between the
+    facts' ``migrated_from`` and the schema after the fault; the recovery's, the rest."""
+    facts = history.meta.get("facts") or {}
+    start = facts.get("migrated_from")
+    if start is None:
+        raise LookupError("the record's facts name no starting schema ('migrated_from')")
+    mid = _state(history, "after_fault")["migrations"]
+    end = _state(history, "after_recovery")["migrations"]
+    return {
+        "migrate_up": [v for v in mid if v not in start],
+        "migrate": [v for v in end if v not in mid],
+    }
+
+
+def _replayed_twice(history: History) -> dict[str, list[Any]]:
+    """The first pass stores every batch the DLQ held; the second, the one enqueued again."""
+    facts = history.meta.get("facts") or {}
+    first = sorted(b["batch_id"] for b in facts.get("batches", []))
+    return {"replay_twice": {"first": first, "second": [facts.get("again")]}}  # type: ignore[dict-item]
+
+
+_EXPECTED_REPORTS = {"migrations": _migrated, "replay_twice": _replayed_twice}
+
+
+@register(
+    "trc.ops_reported",
+    example={"of": "replay_twice"},
+    examples=[
+        (_example(_WHOLE), {"of": "replay_twice"}, "valid"),
+        (
+            _example(_WHOLE)
+            | {
+                "ops": [
+                    {"index": 0, "process": "child", "type": "ok", "f": "replay_twice", "value": {}}
+                ]
+            },
+            {"of": "replay_twice"},
+            "invalid",
+        ),
+    ],
+)
+def ops_reported(history: History, *, of: str) -> Verdict:
+    """TRC-3: the migration runners return the versions they applied (``of="migrations"``);
+    two replay passes return the batches each stored (``of="replay_twice"``)."""
+    if of not in _EXPECTED_REPORTS:
+        raise LookupError(f"trc.ops_reported: of must be one of {sorted(_EXPECTED_REPORTS)}")
+    return invariants.ops_reported(history.ops, _EXPECTED_REPORTS[of](history))
+
+
+_RAN = [
+    {"index": 0, "process": "a", "type": "ok", "f": "migrate_a", "value": [1, 2]},
+    {"index": 1, "process": "b", "type": "ok", "f": "migrate_b", "value": [3]},
+]
+
+
+@register(
+    "trc.applied_once",
+    example={"stage": "final", "want": [1, 2, 3]},
+    examples=[
+        (_example({"migrations": [1, 2, 3]}) | {"ops": _RAN}, {"stage": "after_fault", "want": [1, 2, 3]}, "valid"),
+        (_example({"migrations": [1, 2, 3]}) | {"ops": _RAN[:1]}, {"stage": "after_fault", "want": [1, 2, 3]}, "invalid"),
+    ],
+)  # fmt: skip
+def applied_once(history: History, *, stage: str = "final", want: list[int]) -> Verdict:
+    """TRC-3: two migration runners at once both return, and apply each migration once."""
+    return invariants.applied_once(history.ops, _state(history, stage), want)

@@ -129,7 +129,7 @@ def replay_pass(dsn: str, dlq_dir: str, variant_name: str, max_retries: int) -> 
 def migrate_up(dsn: str, variant_name: str) -> list[int]:
     from reference_impl.trc import migrate
 
-    with trcdb.connect(dsn) as conn:
+    with _connect(dsn) as conn:
         return migrate.upgrade(conn, variant(variant_name))
 
 

@@ -354,3 +354,56 @@ def replay_settled(
         f"{len(unreadable)} unreadable and {len(exhausted)} exhausted file(s) where they belong",
         problems=problems,
     )
+
+
+def ops_reported(ops: Sequence[Any], expect: dict[str, list[Any]]) -> Verdict:
+    """Each op that returned reported what it did (``expect``: op name -> the value it must
+    have returned, computed by the check from the fed batches and the snapshots)."""
+    wrong = {
+        op.f: {"want": expect[op.f], "got": op.value}
+        for op in ops
+        if op.f in expect and op.type.value == "ok" and op.value != expect[op.f]
+    }
+    return _judge(
+        "ops_reported",
+        f"{len(wrong)} op(s) misreported what they did",
+        f"{len(expect)} kind(s) of op reported what they did",
+        wrong=wrong,
+    )
+
+
+def applied_once(ops: Sequence[Any], state: dict[str, Any], want: Sequence[int]) -> Verdict:
+    """Runners started together (ops ``migrate_*``) each returned, and between them applied
+    every migration of ``want`` exactly once, as the database records."""
+    runs = [op for op in ops if op.f.startswith("migrate_") and op.type.value != "invoke"]
+    failed = [{"runner": op.f, "error": op.error} for op in runs if op.type.value != "ok"]
+    applied = sorted(v for op in runs if op.type.value == "ok" for v in op.value)
+    problems = {}
+    if failed:
+        problems["runner_failed"] = failed
+    if applied != list(want) or state["migrations"] != list(want):
+        problems["applied"] = {"want": list(want), "runners": applied, "db": state["migrations"]}
+    return _judge(
+        "applied_once",
+        f"the runners did not apply {list(want)} once between them",
+        f"{len(runs)} runner(s) applied {list(want)} once between them",
+        problems=problems,
+    )
+
+
+def rows_in_key_order(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Each batch's rows were inserted in key order, table by table (the rows as the table
+    holds them, by serial id): the fixed write's lock order, one order for every batch, so
+    that two batches sharing keys never wait on each other in a cycle (docs/trc.md)."""
+    unordered = {}
+    for b in batches:
+        for table, want in batch_keys(b).items():
+            seen = [k for k in keys(state, table) if k in want]
+            if seen != sorted(seen):
+                unordered.setdefault(b.batch_id, []).append(table)
+    return _judge(
+        "rows_in_key_order",
+        f"{len(unordered)} batch(es) written out of key order",
+        f"{len(batches)} batch(es) written in key order",
+        unordered=unordered,
+    )
