@@ -69,8 +69,10 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
         # The machine comes back: the replayer runs over what the disk kept.
         world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
         dlq = Dlq(path / "dlq", world.variant, MAX_RETRIES)
+        dlq.sweep_temp()  # at start, before anything else: enqueues that never returned
         report = replay(world.conn, dlq)
         return {
+            "temp_left": sorted(p.name for p in (path / "dlq").glob(".*.tmp")),
             "db": trcdb.snapshot(world.conn),
             "report": {
                 "stored": report.stored,
@@ -90,6 +92,12 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
             _no_slot_spent_on_unreadable(view["left"], {b.batch_id for b in world.batches}),
             invariants.one_copy(db),
         ]
+        if view["temp_left"]:
+            parts.append(
+                Verdict.violated(
+                    "temp_swept", "temp files of unreturned enqueues left", files=view["temp_left"]
+                )
+            )
         return compose(state.id, parts)
 
     result = explore(rec.trace, recover=recover, check=check, models=MODELS, seed=ctx.seed, ctx=ctx)
@@ -153,6 +161,14 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
                     Verdict.violated(
                         "evicted_after_max_retries",
                         f"evicted after {evicted[0]['attempts']} attempt(s), not {MAX_RETRIES}",
+                        files=files,
+                    )
+                )
+            if evicted and done < MAX_RETRIES - 1:
+                parts.append(
+                    Verdict.violated(
+                        "evicted_after_max_retries",
+                        f"evicted while pass {done + 1} of {MAX_RETRIES} ran: before its last",
                         files=files,
                     )
                 )
