@@ -9,6 +9,7 @@ so the scenario knows what was acknowledged even when the worker was killed.
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import random
 from collections.abc import Sequence
@@ -83,17 +84,6 @@ def _connect(dsn: str) -> psycopg.Connection:
     return conn
 
 
-class _Warnings(logging.Handler):
-    """The pipeline's warnings during one op (the worker's word on each dead-lettered batch)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def ingest(
     dsn: str, dlq_dir: str, source_dir: str, variant_name: str, max_retries: int
 ) -> dict[str, list[str]]:
@@ -101,7 +91,9 @@ def ingest(
     outcomes, and the warnings the pipeline logged on the way."""
     dlq = Dlq(dlq_dir, variant(variant_name), max_retries)
     worker = Worker(lambda: _connect(dsn), dlq)
-    warnings = _Warnings()
+    # kept, never flushed: a buffer far larger than one op's warnings
+    warnings = logging.handlers.BufferingHandler(capacity=1 << 16)
+    warnings.setLevel(logging.WARNING)
     logger = logging.getLogger("reference_impl.trc")
     logger.addHandler(warnings)
     try:
@@ -109,7 +101,7 @@ def ingest(
     finally:
         logger.removeHandler(warnings)
         worker.close()
-    return {"outcomes": outcomes, "warnings": warnings.messages}
+    return {"outcomes": outcomes, "warnings": [r.getMessage() for r in warnings.buffer]}
 
 
 def replay_pass(dsn: str, dlq_dir: str, variant_name: str, max_retries: int) -> dict[str, object]:
