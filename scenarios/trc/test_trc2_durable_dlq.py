@@ -69,8 +69,10 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
         # The machine comes back: the replayer runs over what the disk kept.
         world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
         dlq = Dlq(path / "dlq", world.variant, MAX_RETRIES)
-        dlq.sweep_temp()  # at start, before anything else: enqueues that never returned
+        # the replayer meets the temp files of enqueues that never returned (as it would one
+        # still writing), then the operator sweeps them
         report = replay(world.conn, dlq)
+        dlq.sweep_temp()
         return {
             "temp_left": sorted(p.name for p in (path / "dlq").glob(".*.tmp")),
             "db": trcdb.snapshot(world.conn),
