@@ -77,7 +77,7 @@ class Dlq:
         """Write ``batch`` as a new DLQ file; in ``fixed``, durable once this returns."""
         data = envelope.encode(batch)
         final = self.dir / f"{batch.batch_id}.json"
-        if not self.variant.dlq_atomic_rename:
+        if self.variant.lacks("dlq_atomic_rename"):
             self._write_in_place(final, data)
             return final
         existing = self.find(batch.batch_id)

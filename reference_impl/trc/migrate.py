@@ -9,48 +9,39 @@ seed deferred the unique keys, ``fixed`` at the newest.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import psycopg
 
 from harness.crashpoints import crashpoint
+from reference_impl.trc import schema
 from reference_impl.trc.errors import MigrationError
 from reference_impl.trc.variants import FIXED, Variant
 
 _LOCK_KEY = 0x54524333  # "TRC3": one runner at a time per database
-_NAME = re.compile(r"^(\d{3})_(\w+?)\.(up|down)\.sql$")
 
 
 @dataclass(frozen=True)
 class Migration:
     version: int
     name: str
-    up: str
-    down: str
+    up: Sequence[str]
+    down: Sequence[str]
 
 
 def load() -> list[Migration]:
-    """Every migration shipped in ``reference_impl/trc/migrations``, by version."""
-    files: dict[tuple[int, str], dict[str, str]] = {}
-    for entry in resources.files("reference_impl.trc.migrations").iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            version, name, direction = match.groups()
-            files.setdefault((int(version), name), {})[direction] = entry.read_text()
-    out = []
-    for (version, name), texts in sorted(files.items()):
-        if "up" not in texts or "down" not in texts:
-            raise MigrationError(f"migration {version:03d}_{name} needs both .up.sql and .down.sql")
-        out.append(Migration(version, name, texts["up"], texts["down"]))
-    return out
-
-
-def statements(sql: str) -> list[str]:
-    """Split on ``;`` at line end; our migrations hold no function bodies."""
-    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in re.split(r";\s*$", body, flags=re.M) if s.strip()]
+    """Every migration, by version; the SQL read from ``schema`` at each call."""
+    return [
+        Migration(1, "base", schema.V001_UP, schema.V001_DOWN),
+        Migration(2, "trace_tenant_key", schema.V002_UP, schema.V002_DOWN),
+        Migration(
+            3,
+            "span_log_keys",
+            (schema.V003_DEDUP_SPANS, schema.V003_DEDUP_LOGS, *schema.V003_KEYS),
+            schema.V003_DOWN,
+        ),
+    ]
 
 
 def applied(conn: psycopg.Connection) -> list[int]:
@@ -77,7 +68,7 @@ def _up(conn: psycopg.Connection, mig: Migration) -> bool:
         ).fetchone()
         if seen:
             return False
-        for i, stmt in enumerate(statements(mig.up)):
+        for i, stmt in enumerate(mig.up):
             conn.execute(stmt)
             crashpoint(f"{where}.after_stmt{i + 1}")
         conn.execute(
@@ -99,7 +90,7 @@ def downgrade(conn: psycopg.Connection, target: int) -> list[int]:
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-                for stmt in statements(mig.down):
+                for stmt in mig.down:
                     conn.execute(stmt)
                 conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
         except psycopg.errors.UniqueViolation as exc:
@@ -115,27 +106,23 @@ def run_up_sql(conn: psycopg.Connection, version: int) -> None:
     """Execute one migration's up SQL again, outside the bookkeeping (the "run twice" check)."""
     mig = _find(version)
     with conn.transaction():
-        for stmt in statements(mig.up):
+        for stmt in mig.up:
             conn.execute(stmt)
 
 
 def head() -> int:
-    return load()[-1].version
+    return max(m.version for m in load())
 
 
 def _find(version: int) -> Migration:
-    for mig in load():
-        if mig.version == version:
-            return mig
-    raise MigrationError(f"no migration {version:03d}; known: {[m.version for m in load()]}")
+    by_version = {m.version: m for m in load()}
+    if version not in by_version:
+        raise MigrationError(f"no migration {version:03d}; known: {sorted(by_version)}")
+    return by_version[version]
 
 
 def _ensure_table(conn: psycopg.Connection) -> None:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version integer PRIMARY KEY, name text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now())"
-    )
+    conn.execute(schema.MIGRATIONS_TABLE)
 
 
 def _require_autocommit(conn: psycopg.Connection) -> None:

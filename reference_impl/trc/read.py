@@ -43,10 +43,10 @@ def get_trace(
     if row is None:
         return None
     args: tuple[str, ...]
-    if variant.tenant_keys:
-        where, args = "tenant_id = %s AND trace_id = %s", (tenant_id, trace_id)
-    else:
+    if variant.lacks("tenant_keys"):
         where, args = "trace_id = %s", (trace_id,)  # the trace row was the tenant check
+    else:
+        where, args = "tenant_id = %s AND trace_id = %s", (tenant_id, trace_id)
     spans = conn.execute(
         "SELECT tenant_id, trace_id, span_id, name, parent_span_id FROM spans"
         f" WHERE {where} ORDER BY span_id, id",

@@ -60,12 +60,13 @@ def _replay_one(conn: psycopg.Connection, dlq: Dlq, entry: Entry, report: Replay
     try:
         batch = envelope.decode(str(entry.path), data[: envelope.MAX_BYTES + 1])
     except UnreadableDlqFile as exc:
-        if dlq.variant.set_aside_unreadable:
+        if dlq.variant.lacks("set_aside_unreadable"):
+            batch = None  # pre-fix: an unreadable file is one more failed attempt
+        else:
             if dlq.set_aside(entry) is not None:
                 report.set_aside.append((entry.path.name, exc.kind, exc.detail))
                 crashpoint("trc.replay.set_aside")
             return True
-        batch = None  # pre-fix: an unreadable file is one more failed attempt
     counted = dlq.count_attempt(entry)
     if counted is None:
         return True

@@ -34,23 +34,23 @@ def write_batch(conn: psycopg.Connection, batch: Batch, variant: Variant) -> Non
     """Store ``batch`` (already validated); raise whatever the database raised."""
     if not conn.autocommit:
         raise TrcError("open the connection with autocommit=True; the store owns its transactions")
-    if variant.atomic_batch:
-        _write_atomic(conn, batch, variant)
-    else:
+    if variant.lacks("atomic_batch"):
         _write_prefix(conn, batch)
+    else:
+        _write_atomic(conn, batch, variant)
 
 
 def _write_prefix(conn: psycopg.Connection, batch: Batch) -> None:
     crashpoint("trc.write.begin")
     try:
-        _insert_traces(conn, batch.traces, "(trace_id)")
+        _insert(conn, "traces", batch.traces, "(trace_id)")
     except psycopg.Error as exc:
         # The behaviour the seed removed: "trace insert errors tolerated".
         LOG.warning("batch %s: trace insert failed, continuing: %s", batch.batch_id, exc)
     crashpoint("trc.write.after_traces")
-    _insert_spans(conn, batch.spans, None)
+    _insert(conn, "spans", batch.spans, None)
     crashpoint("trc.write.after_spans")
-    _insert_logs(conn, batch.logs, None)
+    _insert(conn, "logs", batch.logs, None)
     crashpoint("trc.write.after_logs")
 
 
@@ -60,14 +60,14 @@ def _write_atomic(conn: psycopg.Connection, batch: Batch, variant: Variant) -> N
         traces = tuple(sorted(traces, key=lambda t: t.key))
         spans = tuple(sorted(spans, key=lambda s: s.key))
         logs = tuple(sorted(logs, key=lambda lg: lg.key))
-    tenant_keys = variant.tenant_keys
+    seed_keys = variant.lacks("tenant_keys")
     with conn.transaction():
         crashpoint("trc.write.begin")
-        _insert_traces(conn, traces, "(tenant_id, trace_id)" if tenant_keys else "(trace_id)")
+        _insert(conn, "traces", traces, "(trace_id)" if seed_keys else "(tenant_id, trace_id)")
         crashpoint("trc.write.after_traces")
-        _insert_spans(conn, spans, "(tenant_id, trace_id, span_id)" if tenant_keys else None)
+        _insert(conn, "spans", spans, None if seed_keys else "(tenant_id, trace_id, span_id)")
         crashpoint("trc.write.after_spans")
-        _insert_logs(conn, logs, "(tenant_id, trace_id, span_id, seq)" if tenant_keys else None)
+        _insert(conn, "logs", logs, None if seed_keys else "(tenant_id, trace_id, span_id, seq)")
         crashpoint("trc.write.after_logs")
     crashpoint("trc.write.after_commit")
 
@@ -76,42 +76,35 @@ def _on_conflict(target: str | None) -> str:
     return f" ON CONFLICT {target} DO NOTHING" if target else ""
 
 
-def _insert_traces(conn: psycopg.Connection, rows: Sequence[Trace], target: str) -> None:
+#: each table's columns in insert order, with the type of the array each is sent as
+_COLUMNS = {
+    "traces": (("tenant_id", "text"), ("trace_id", "text"), ("name", "text")),
+    "spans": (
+        ("tenant_id", "text"),
+        ("trace_id", "text"),
+        ("span_id", "text"),
+        ("parent_span_id", "text"),
+        ("name", "text"),
+    ),
+    "logs": (
+        ("tenant_id", "text"),
+        ("trace_id", "text"),
+        ("span_id", "text"),
+        ("seq", "int"),
+        ("body", "text"),
+    ),
+}
+
+
+def _insert(
+    conn: psycopg.Connection, table: str, rows: Sequence[Trace | Span | Log], target: str | None
+) -> None:
+    """All ``rows`` of ``table`` in one statement: one array per column, unnested."""
     if rows:
+        columns = _COLUMNS[table]
+        names = ", ".join(c for c, _ in columns)
+        arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
         conn.execute(
-            "INSERT INTO traces (tenant_id, trace_id, name)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])" + _on_conflict(target),
-            ([r.tenant_id for r in rows], [r.trace_id for r in rows], [r.name for r in rows]),
-        )
-
-
-def _insert_spans(conn: psycopg.Connection, rows: Sequence[Span], target: str | None) -> None:
-    if rows:
-        conn.execute(
-            "INSERT INTO spans (tenant_id, trace_id, span_id, parent_span_id, name)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
-            + _on_conflict(target),
-            (
-                [r.tenant_id for r in rows],
-                [r.trace_id for r in rows],
-                [r.span_id for r in rows],
-                [r.parent_span_id for r in rows],
-                [r.name for r in rows],
-            ),
-        )
-
-
-def _insert_logs(conn: psycopg.Connection, rows: Sequence[Log], target: str | None) -> None:
-    if rows:
-        conn.execute(
-            "INSERT INTO logs (tenant_id, trace_id, span_id, seq, body)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::text[])"
-            + _on_conflict(target),
-            (
-                [r.tenant_id for r in rows],
-                [r.trace_id for r in rows],
-                [r.span_id for r in rows],
-                [r.seq for r in rows],
-                [r.body for r in rows],
-            ),
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){_on_conflict(target)}",
+            [[getattr(r, c) for r in rows] for c, _ in columns],
         )

@@ -9,11 +9,21 @@ name selects the whole pipeline, as ``TRC_VARIANT`` does for child processes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from reference_impl.trc.errors import UnknownVariant
 
 ENV = "TRC_VARIANT"  # read by processes that are told their variant by the environment
+
+Switch = Literal[
+    "atomic_batch",
+    "dlq_fsync_file",
+    "dlq_atomic_rename",
+    "set_aside_unreadable",
+    "tenant_keys",
+    "ordered_writes",
+]
 
 
 @dataclass(frozen=True)
@@ -32,10 +42,19 @@ class Variant:
     #: TRC-1 / TRC-4: rows written in key order, so concurrent batches lock in one order
     ordered_writes: bool
 
+    def lacks(self, switch: Switch) -> bool:
+        """True where this variant keeps the pre-fix behaviour of ``switch``.
+
+        Code branches on it (``if variant.lacks(...): <pre-fix> else: <fixed>``) so that the
+        pre-fix side is plain to read, and to ``harness mutate``, whose map names ``lacks``
+        as the guard: only the fixed side of such a branch is mutated.
+        """
+        return not getattr(self, switch)
+
     @property
     def schema_head(self) -> int:
         """The newest migration this variant's code is written for."""
-        return 3 if self.tenant_keys else 1
+        return 1 if self.lacks("tenant_keys") else 3
 
 
 PREFIX = Variant(
@@ -47,19 +66,12 @@ PREFIX = Variant(
     tenant_keys=False,
     ordered_writes=False,
 )
-SEED = Variant(
-    "seed",
-    atomic_batch=True,
-    dlq_fsync_file=True,
-    dlq_atomic_rename=False,
-    set_aside_unreadable=False,
-    tenant_keys=False,  # "Out of scope for P0": the unique keys are deferred
-    ordered_writes=False,
-)
-FIXED = Variant(
-    "fixed",
-    atomic_batch=True,
-    dlq_fsync_file=True,
+#: the pull request: one transaction, and an fsync before close; the unique keys
+#: deferred ("Out of scope for P0")
+SEED = replace(PREFIX, name="seed", atomic_batch=True, dlq_fsync_file=True)
+FIXED = replace(
+    SEED,
+    name="fixed",
     dlq_atomic_rename=True,
     set_aside_unreadable=True,
     tenant_keys=True,

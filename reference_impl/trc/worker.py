@@ -63,7 +63,6 @@ class Worker:
             write_batch(self._connection(), batch, self.variant)
         except Exception as exc:  # the seed's recover(): whatever failed, the batch is kept
             LOG.warning("batch %s not stored, dead-lettering it: %s", batch.batch_id, exc)
-            self._drop_broken()
             crashpoint("trc.worker.write_failed")
             self.dlq.enqueue(batch)
             crashpoint("trc.worker.dead_lettered")
@@ -81,11 +80,7 @@ class Worker:
             self._conn = None
 
     def _connection(self) -> psycopg.Connection:
+        # A connection the server ended is closed (psycopg: broken implies closed): replaced.
         if self._conn is None or self._conn.closed:
             self._conn = self._connect()
         return self._conn
-
-    def _drop_broken(self) -> None:
-        if self._conn is not None and (self._conn.broken or self._conn.closed):
-            self._conn.close()
-            self._conn = None

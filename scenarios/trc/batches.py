@@ -7,8 +7,11 @@ the same trace id, as W3C trace context does when a request crosses tenants.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import uuid
+from dataclasses import replace
 
 from reference_impl.trc import Batch, Log, Span, Trace
 
@@ -39,3 +42,25 @@ def make_batch(
                 log_rows.append(Log(tenant, trace_id, span_id, seq, f"{tenant} log {seq}"))
     batch_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     return Batch(batch_id, tenant, tuple(trace_rows), tuple(span_rows), tuple(log_rows))
+
+
+def foreign_row_batch(rng: random.Random, tenant: str, other: str) -> Batch:
+    """A batch that can never be stored: one of its spans names another tenant."""
+    batch = make_batch(rng, tenant)
+    spans = (replace(batch.spans[0], tenant_id=other), *batch.spans[1:])
+    return replace(batch, spans=spans)
+
+
+def dlq_file(batch: Batch) -> bytes:
+    """A DLQ file as docs/trc.md states the format, written here and not by the code under
+    test: a ``trc-dlq`` envelope of version 1 with the sha256 of the batch's canonical JSON
+    (keys sorted, no spaces)."""
+    body = batch.to_dict()
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    envelope = {
+        "format": "trc-dlq",
+        "version": 1,
+        "sha256": hashlib.sha256(canonical).hexdigest(),
+        "batch": body,
+    }
+    return json.dumps(envelope).encode() + b"\n"

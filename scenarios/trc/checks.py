@@ -13,9 +13,10 @@ can be judged again (``harness report --recheck``) without importing the tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from harness.checkers import register
+from harness.checkers import Check, register
 from harness.history import History
 from harness.verdict import Verdict
 from reference_impl.trc.batch import Batch
@@ -30,7 +31,10 @@ _BATCH = {
     "spans": [
         {"tenant_id": "acme", "trace_id": _T, "span_id": _S, "name": "s", "parent_span_id": None}
     ],
-    "logs": [{"tenant_id": "acme", "trace_id": _T, "span_id": _S, "seq": 0, "body": "b"}],
+    "logs": [
+        {"tenant_id": "acme", "trace_id": _T, "span_id": _S, "seq": 0, "body": "b"},
+        {"tenant_id": "acme", "trace_id": _T, "span_id": _S, "seq": 1, "body": "c"},
+    ],
 }
 _WHOLE = {
     "traces": _BATCH["traces"],
@@ -40,6 +44,7 @@ _WHOLE = {
     "dlq": {"pending": [], "set_aside": [], "evicted": [], "temp": []},
 }
 _PART = {**_WHOLE, "spans": [], "logs": []}
+_CUT = [{"index": 0, "process": "nemesis", "type": "info", "f": "Link.cut", "value": None}]
 
 
 def _example(state: dict[str, Any]) -> dict[str, Any]:
@@ -67,79 +72,41 @@ def _batches(history: History, stage: str) -> list[Batch]:
     return [Batch.from_dict(b) for b in fed]
 
 
-@register(
-    "trc.batch_all_or_nothing",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def batch_all_or_nothing(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-1: each fed batch is stored whole or not at all."""
-    return invariants.batch_all_or_nothing(_state(history, stage), _batches(history, stage))
+def at(stage: str, *names: str) -> list[Check]:
+    """The checks ``names`` on one snapshot (``after_fault``, ``after_recovery``, ``final``)."""
+    return [Check(name, stage=stage) for name in names]
 
 
-@register(
-    "trc.acked_batch_kept",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def acked_batch_kept(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-1: every acknowledged batch is stored whole or whole in a DLQ file."""
-    return invariants.acked_batch_kept(_state(history, stage), _batches(history, stage))
+Example = tuple[dict[str, Any], str]  # (the after_fault state of a conformance case, verdict)
 
 
-@register(
-    "trc.every_batch_stored",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def every_batch_stored(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-1: nothing lost: every fed batch is stored whole."""
-    return invariants.every_batch_stored(_state(history, stage), _batches(history, stage))
+def _staged(
+    name: str,
+    invariant: Callable[..., Verdict],
+    *,
+    stage: str,
+    examples: list[Example],
+    fed: bool = False,
+) -> None:
+    """Register ``invariant`` as ``name``: judged on the snapshot ``stage`` names (and, with
+    ``fed``, the batches fed); each example a state judged at ``after_fault``."""
+
+    def checker(history: History, *, stage: str = stage) -> Verdict:
+        state = _state(history, stage)
+        return invariant(state, _batches(history, stage)) if fed else invariant(state)
+
+    checker.__doc__ = invariant.__doc__
+    checker.__qualname__ = checker.__name__ = name.replace(".", "_")
+    register(
+        name,
+        example={"stage": stage},
+        examples=[(_example(state), {"stage": "after_fault"}, want) for state, want in examples],
+    )(checker)
 
 
-@register(
-    "trc.dlq_drained",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (
-            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.a3.json"]}}),
-            {"stage": "after_fault"},
-            "invalid",
-        ),
-    ],
-)
-def dlq_drained(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-1/TRC-3: against a healthy database the replayer empties the DLQ, evicting nothing."""
-    return invariants.dlq_drained(_state(history, stage))
-
-
-@register(
-    "trc.one_copy",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (
-            _example({**_WHOLE, "spans": _WHOLE["spans"] * 2}),
-            {"stage": "after_fault"},
-            "invalid",
-        ),
-    ],
-)
-def one_copy(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-3: exactly one copy of each trace, span and log, by key."""
-    return invariants.one_copy(_state(history, stage))
-
-
+_WHOLE_OR_PART: list[Example] = [(_WHOLE, "valid"), (_PART, "invalid")]
+_EVICTED = {**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.a3.json"]}}
+_TWICE = {**_WHOLE, "spans": _WHOLE["spans"] * 2}
 _V1 = {"migrations": [1], "unique_keys": {"traces": [["trace_id"]], "spans": [], "logs": []}}
 _V3 = {
     "migrations": [1, 2, 3],
@@ -153,72 +120,151 @@ _HALF = {
     "migrations": [1],
     "unique_keys": {"traces": [["tenant_id", "trace_id"]], "spans": [], "logs": []},
 }
-
-
-@register(
-    "trc.schema_whole",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_V1), {"stage": "after_fault"}, "valid"),
-        (_example(_HALF), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def schema_whole(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-3: the schema is wholly one migration's, and recorded as that one."""
-    return invariants.schema_whole(_state(history, stage))
-
-
-@register(
-    "trc.unique_keys_present",
-    example={"stage": "after_recovery"},
-    examples=[
-        (_example(_V3), {"stage": "after_fault"}, "valid"),
-        (_example(_V1), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def unique_keys_present(history: History, *, stage: str = "after_recovery") -> Verdict:
-    """TRC-3: spans (tenant, trace, span) and logs (tenant, trace, span, seq) have unique keys."""
-    return invariants.schema_new(_state(history, stage))
-
-
-@register(
-    "trc.rows_kept",
-    example={"stage": "after_fault"},
-    examples=[
-        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
-        (_example(_PART), {"stage": "after_fault"}, "invalid"),
-    ],
-)
-def rows_kept(history: History, *, stage: str = "after_fault") -> Verdict:
-    """TRC-3: exactly the fed batches' rows are there by key (the dedup removed only copies)."""
-    return invariants.rows_kept(_state(history, stage), _batches(history, stage))
-
-
 _READS_OK = {
     **_WHOLE,
     "reads": {
         "acme": {"traces": _WHOLE["traces"], "spans": _WHOLE["spans"], "logs": _WHOLE["logs"]}
     },
 }
-_READS_LEAK = {
-    **_READS_OK,
-    "reads": {
-        "acme": {
-            **_READS_OK["reads"]["acme"],
-            "spans": [{**_BATCH["spans"][0], "tenant_id": "umbra"}],
-        }
-    },
-}
+_LEAKED = [{**_BATCH["spans"][0], "tenant_id": "umbra"}]
+_READS_LEAK = {**_READS_OK, "reads": {"acme": {**_READS_OK["reads"]["acme"], "spans": _LEAKED}}}
+
+_UNORDERED = {**_WHOLE, "logs": _BATCH["logs"][::-1]}
+
+FED, STATE_ONLY = True, False
+#: name, invariant (scenarios.trc.invariants), default stage, judged with the batches fed,
+#: conformance examples (each state judged at after_fault)
+STAGED: list[tuple[str, Callable[..., Verdict], str, bool, list[Example]]] = [
+    ("trc.batch_all_or_nothing", invariants.batch_all_or_nothing, "after_fault", FED, _WHOLE_OR_PART),
+    ("trc.acked_batch_kept", invariants.acked_batch_kept, "after_fault", FED, _WHOLE_OR_PART),
+    ("trc.every_batch_stored", invariants.every_batch_stored, "after_recovery", FED, _WHOLE_OR_PART),
+    ("trc.rows_kept", invariants.rows_kept, "after_fault", FED, _WHOLE_OR_PART),
+    ("trc.dlq_drained", invariants.dlq_drained, "after_recovery", STATE_ONLY, [(_WHOLE, "valid"), (_EVICTED, "invalid")]),
+    ("trc.one_copy", invariants.one_copy, "after_recovery", STATE_ONLY, [(_WHOLE, "valid"), (_TWICE, "invalid")]),
+    ("trc.schema_whole", invariants.schema_whole, "after_fault", STATE_ONLY, [(_V1, "valid"), (_HALF, "invalid")]),
+    ("trc.unique_keys_present", invariants.schema_new, "after_recovery", STATE_ONLY, [(_V3, "valid"), (_V1, "invalid")]),
+    ("trc.tenant_reads_isolated", invariants.tenant_reads_isolated, "final", STATE_ONLY, [(_READS_OK, "valid"), (_READS_LEAK, "invalid")]),
+    ("trc.rows_in_key_order", invariants.rows_in_key_order, "final", FED, [(_WHOLE, "valid"), (_UNORDERED, "invalid")]),
+]  # fmt: skip
+for _name, _invariant, _stage, _fed, _examples in STAGED:
+    _staged(_name, _invariant, stage=_stage, fed=_fed, examples=_examples)
 
 
 @register(
-    "trc.tenant_reads_isolated",
-    example={"stage": "final"},
+    "trc.worker_settled",
+    example={"stage": "after_fault"},
     examples=[
-        (_example(_READS_OK), {"stage": "after_fault"}, "valid"),
-        (_example(_READS_LEAK), {"stage": "after_fault"}, "invalid"),
+        (_example(_WHOLE), {"stage": "after_fault"}, "valid"),
+        (_example(_PART), {"stage": "after_fault"}, "invalid"),
+        (_example({**_WHOLE, "acked": []}) | {"ops": _CUT}, {"stage": "after_fault"}, "invalid"),
     ],
 )
-def tenant_reads_isolated(history: History, *, stage: str = "final") -> Verdict:
-    """TRC-4: the read API shows each tenant exactly its own stored rows, nobody else's."""
-    return invariants.tenant_reads_isolated(_state(history, stage))
+def worker_settled(history: History, *, stage: str = "after_fault") -> Verdict:
+    """TRC-1: with no fault the worker stores every batch; with only a cut link it still
+    settles every one; on redelivery it stores each batch not yet acknowledged; an invalid
+    batch is rejected, never written (``scenarios.trc.invariants.worker_settled``)."""
+    invalid = [Batch.from_dict(b) for b in (history.meta.get("facts") or {}).get("invalid", [])]
+    return invariants.worker_settled(
+        history.ops, _state(history, stage), _batches(history, stage), invalid
+    )
+
+
+_DLQ_FACTS = {"unreadable": {}, "exhausted": {}, "readable": [], "max_retries": 3}
+
+
+@register(
+    "trc.replay_settled",
+    example={"stage": "after_recovery"},
+    examples=[
+        (
+            _example(_WHOLE) | {"meta": {"facts": {"dlq": _DLQ_FACTS}}},
+            {"stage": "after_fault"},
+            "valid",
+        ),
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.json"]}})
+            | {"meta": {"facts": {"dlq": {**_DLQ_FACTS, "unreadable": {"x.json": "torn"}}}}},
+            {"stage": "after_fault"},
+            "invalid",
+        ),
+    ],
+)
+def replay_settled(history: History, *, stage: str = "after_recovery") -> Verdict:
+    """TRC-2: unreadable DLQ files never spend a slot and are set aside, exhausted ones are
+    evicted and never attempted again, and the replayer's report says so
+    (``scenarios.trc.invariants.replay_settled``; the files named in the facts' ``dlq``)."""
+    facts = history.meta.get("facts") or {}
+    if "dlq" not in facts:
+        raise LookupError("the record's facts name no DLQ files ('dlq')")
+    return invariants.replay_settled(
+        history.ops, _state(history, stage), facts["dlq"], final=stage == "after_recovery"
+    )
+
+
+def _migrated(history: History) -> dict[str, list[Any]]:
+    """The runners must return the versions they applied: the child's, those between the
+    facts' ``migrated_from`` and the schema after the fault; the recovery's, the rest."""
+    facts = history.meta.get("facts") or {}
+    start = facts.get("migrated_from")
+    if start is None:
+        raise LookupError("the record's facts name no starting schema ('migrated_from')")
+    mid = _state(history, "after_fault")["migrations"]
+    end = _state(history, "after_recovery")["migrations"]
+    return {
+        "migrate_up": [v for v in mid if v not in start],
+        "migrate": [v for v in end if v not in mid],
+    }
+
+
+def _replayed_twice(history: History) -> dict[str, list[Any]]:
+    """The first pass stores every batch the DLQ held; the second, the one enqueued again."""
+    facts = history.meta.get("facts") or {}
+    first = sorted(b["batch_id"] for b in facts.get("batches", []))
+    return {"replay_twice": {"first": first, "second": [facts.get("again")]}}  # type: ignore[dict-item]
+
+
+_EXPECTED_REPORTS = {"migrations": _migrated, "replay_twice": _replayed_twice}
+
+
+@register(
+    "trc.ops_reported",
+    example={"of": "replay_twice"},
+    examples=[
+        (_example(_WHOLE), {"of": "replay_twice"}, "valid"),
+        (
+            _example(_WHOLE)
+            | {
+                "ops": [
+                    {"index": 0, "process": "child", "type": "ok", "f": "replay_twice", "value": {}}
+                ]
+            },
+            {"of": "replay_twice"},
+            "invalid",
+        ),
+    ],
+)
+def ops_reported(history: History, *, of: str) -> Verdict:
+    """TRC-3: the migration runners return the versions they applied (``of="migrations"``);
+    two replay passes return the batches each stored (``of="replay_twice"``)."""
+    if of not in _EXPECTED_REPORTS:
+        raise LookupError(f"trc.ops_reported: of must be one of {sorted(_EXPECTED_REPORTS)}")
+    return invariants.ops_reported(history.ops, _EXPECTED_REPORTS[of](history))
+
+
+_RAN = [
+    {"index": 0, "process": "a", "type": "ok", "f": "migrate_a", "value": [1, 2]},
+    {"index": 1, "process": "b", "type": "ok", "f": "migrate_b", "value": [3]},
+]
+
+
+@register(
+    "trc.applied_once",
+    example={"stage": "final", "want": [1, 2, 3]},
+    examples=[
+        (_example({"migrations": [1, 2, 3]}) | {"ops": _RAN}, {"stage": "after_fault", "want": [1, 2, 3]}, "valid"),
+        (_example({"migrations": [1, 2, 3]}) | {"ops": _RAN[:1]}, {"stage": "after_fault", "want": [1, 2, 3]}, "invalid"),
+    ],
+)  # fmt: skip
+def applied_once(history: History, *, stage: str = "final", want: list[int]) -> Verdict:
+    """TRC-3: two migration runners at once both return, and apply each migration once."""
+    return invariants.applied_once(history.ops, _state(history, stage), want)

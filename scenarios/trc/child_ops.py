@@ -8,6 +8,8 @@ so the scenario knows what was acknowledged even when the worker was killed.
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
 import random
 from collections.abc import Sequence
@@ -38,6 +40,10 @@ def acked(directory: Path) -> list[str]:
     return (directory / ACKED).read_text().split()
 
 
+def rejected(directory: Path) -> list[str]:
+    return [line.split("\t", 1)[0] for line in (directory / REJECTED).read_text().splitlines()]
+
+
 class FileSource:
     """A durable source in ``directory``: batches, and the ids acknowledged or rejected."""
 
@@ -48,11 +54,7 @@ class FileSource:
         self.batches = [_Batch.from_dict(d) for d in json.loads((self.dir / BATCHES).read_text())]
 
     def _settled(self) -> set[str]:
-        done = set(acked(self.dir))
-        done.update(
-            line.split("\t", 1)[0] for line in (self.dir / REJECTED).read_text().splitlines()
-        )
-        return done
+        return {*acked(self.dir), *rejected(self.dir)}
 
     def take(self) -> Batch | None:
         settled = self._settled()
@@ -84,14 +86,22 @@ def _connect(dsn: str) -> psycopg.Connection:
 
 def ingest(
     dsn: str, dlq_dir: str, source_dir: str, variant_name: str, max_retries: int
-) -> list[str]:
-    """A worker draining the source: every batch stored, dead-lettered or rejected."""
+) -> dict[str, list[str]]:
+    """A worker draining the source: every batch stored, dead-lettered or rejected; the
+    outcomes, and the warnings the pipeline logged on the way."""
     dlq = Dlq(dlq_dir, variant(variant_name), max_retries)
     worker = Worker(lambda: _connect(dsn), dlq)
+    # kept, never flushed: a buffer far larger than one op's warnings
+    warnings = logging.handlers.BufferingHandler(capacity=1 << 16)
+    warnings.setLevel(logging.WARNING)
+    logger = logging.getLogger("reference_impl.trc")
+    logger.addHandler(warnings)
     try:
-        return [str(o) for o in worker.run(FileSource(source_dir))]
+        outcomes = [str(o) for o in worker.run(FileSource(source_dir))]
     finally:
+        logger.removeHandler(warnings)
         worker.close()
+    return {"outcomes": outcomes, "warnings": [r.getMessage() for r in warnings.buffer]}
 
 
 def replay_pass(dsn: str, dlq_dir: str, variant_name: str, max_retries: int) -> dict[str, object]:
@@ -111,7 +121,7 @@ def replay_pass(dsn: str, dlq_dir: str, variant_name: str, max_retries: int) -> 
 def migrate_up(dsn: str, variant_name: str) -> list[int]:
     from reference_impl.trc import migrate
 
-    with trcdb.connect(dsn) as conn:
+    with _connect(dsn) as conn:
         return migrate.upgrade(conn, variant(variant_name))
 
 

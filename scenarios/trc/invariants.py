@@ -8,7 +8,7 @@ recognised by its key, a dead-lettered batch by reading its file as plain JSON.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from harness.verdict import Verdict
@@ -44,13 +44,28 @@ def _stored_part(state: dict[str, Any], batch: Batch) -> tuple[int, int]:
     return have, sum(len(v) for v in want.values())
 
 
-def batch_all_or_nothing(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
-    """Each batch is stored whole or not at all (no trace left without its spans)."""
-    partial = {}
+def _judge(name: str, failed: str, passed: str, **evidence: Any) -> Verdict:
+    """Violated (``failed``) when the first item of ``evidence`` holds anything, else ``passed``."""
+    if next(iter(evidence.values())):
+        return Verdict.violated(name, failed, **evidence)
+    return Verdict.ok(name, passed)
+
+
+def _stored_where(
+    state: dict[str, Any], batches: Sequence[Batch], which: Callable[[int, int], bool]
+) -> dict[str, str]:
+    """``batch id: "N of M rows"`` for each batch whose stored part (N of its M rows) is ``which``."""
+    out = {}
     for b in batches:
         have, total = _stored_part(state, b)
-        if 0 < have < total:
-            partial[b.batch_id] = f"{have} of {total} rows"
+        if which(have, total):
+            out[b.batch_id] = f"{have} of {total} rows"
+    return out
+
+
+def batch_all_or_nothing(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Each batch is stored whole or not at all (no trace left without its spans)."""
+    partial = _stored_where(state, batches, lambda have, total: 0 < have < total)
     if partial:
         return Verdict.violated(
             "batch_all_or_nothing", f"{len(partial)} batch(es) stored in part", partial=partial
@@ -72,34 +87,25 @@ def acked_batch_kept(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict
         have, total = _stored_part(state, b)
         if have < total and not _in_dlq(state, b):
             lost.append({"batch": batch_id, "stored_rows": f"{have}/{total}", "in_dlq": False})
-    if lost:
-        return Verdict.violated(
-            "acked_batch_kept",
-            f"{len(lost)} acknowledged batch(es) neither stored nor in the DLQ",
-            lost=lost,
-            dlq=state["dlq"],
-        )
-    return Verdict.ok(
+    return _judge(
         "acked_batch_kept",
+        f"{len(lost)} acknowledged batch(es) neither stored nor in the DLQ",
         f"{len(state['acked'])} acknowledged batch(es), each stored or in the DLQ",
+        lost=lost,
+        dlq=state["dlq"],
     )
 
 
 def every_batch_stored(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
     """After recovery nothing is lost: every batch is stored whole."""
-    missing = {}
-    for b in batches:
-        have, total = _stored_part(state, b)
-        if have < total:
-            missing[b.batch_id] = f"{have} of {total} rows"
-    if missing:
-        return Verdict.violated(
-            "every_batch_stored",
-            f"{len(missing)} batch(es) not stored whole",
-            missing=missing,
-            dlq=state["dlq"],
-        )
-    return Verdict.ok("every_batch_stored", f"all {len(batches)} batch(es) stored whole")
+    missing = _stored_where(state, batches, lambda have, total: have < total)
+    return _judge(
+        "every_batch_stored",
+        f"{len(missing)} batch(es) not stored whole",
+        f"all {len(batches)} batch(es) stored whole",
+        missing=missing,
+        dlq=state["dlq"],
+    )
 
 
 def dlq_drained(state: dict[str, Any]) -> Verdict:
@@ -224,4 +230,171 @@ def tenant_reads_isolated(state: dict[str, Any]) -> Verdict:
         )
     return Verdict.ok(
         "tenant_reads_isolated", f"{len(state['reads'])} tenant(s) read exactly their own rows"
+    )
+
+
+def worker_settled(
+    ops: Sequence[Any], state: dict[str, Any], batches: Sequence[Batch], invalid: Sequence[Batch]
+) -> Verdict:
+    """What the worker did with each batch, from the case's ops (faults are ``nemesis`` ops)
+    and the state after the fault (FIXES.md TRC-1: a failed batch goes to the DLQ; a batch
+    that can never be stored is rejected to its source, and nothing of it written):
+
+    - the worker's op never runs past its time limit (it settles every batch and returns);
+    - no fault: the worker reports every batch stored (the invalid ones rejected) and the
+      DLQ is empty; every dead-lettered batch is named in a warning;
+    - only database links cut: every batch still settled by the worker, no redelivery;
+    - recovery (the source's redelivery, no fault then): each batch not acknowledged is
+      stored, each invalid batch not yet rejected is rejected;
+    - nothing of an invalid batch is ever stored or dead-lettered.
+    """
+    problems: dict[str, Any] = {}
+    faults = [op for op in ops if op.process == "nemesis"]
+    names = [op.f for op in faults]
+    if any(isinstance(op.value, dict) and op.value.get("reason") == "timeout" for op in faults):
+        problems["worker_never_returned"] = names
+    unacked = [b.batch_id for b in batches if b.batch_id not in state["acked"]]
+    unrejected = [b.batch_id for b in invalid if b.batch_id not in state.get("rejected", [])]
+    worked = [op.value for op in ops if op.f == "ingest" and op.type.value == "ok"]
+    if not faults:
+        missing = _stored_where(state, batches, lambda have, total: have < total)
+        if missing or state["dlq"]["pending"]:
+            problems["no_fault_not_stored"] = {"missing": missing, "dlq": state["dlq"]["pending"]}
+        want = ["stored"] * len(batches) + ["rejected"] * len(invalid)
+        if worked and worked[0]["outcomes"] != want:
+            problems["no_fault_outcomes"] = {"want": want, "got": worked[0]["outcomes"]}
+    for value in worked:
+        named = [w for w in value["warnings"] if any(b.batch_id in w for b in batches)]
+        if len(named) < value["outcomes"].count("dead_lettered"):
+            problems["dead_lettered_unlogged"] = value
+    if names and all(f == "Link.cut" for f in names) and (unacked or unrejected):
+        problems["link_cut_left_unsettled"] = unacked + unrejected
+    redelivered = [op.value for op in ops if op.f == "redeliver" and op.type.value == "ok"]
+    want_again = sorted(["stored"] * len(unacked) + ["rejected"] * len(unrejected))
+    if redelivered and sorted(redelivered[0]) != want_again:
+        problems["redelivery"] = {"want": want_again, "got": redelivered[0]}
+    written = {k for t in KEYS for k in keys(state, t)}
+    leaked = [b.batch_id for b in invalid if any(written & v for v in batch_keys(b).values())]
+    if leaked or any(_in_dlq(state, b) for b in invalid):
+        problems["invalid_batch_written"] = leaked
+    return _judge(
+        "worker_settled",
+        f"the worker mishandled: {', '.join(problems)}",
+        f"{len(batches)} batch(es) settled as the faults ({', '.join(names) or 'none'}) allow",
+        problems=problems,
+    )
+
+
+def replay_settled(
+    ops: Sequence[Any], state: dict[str, Any], expect: dict[str, Any], *, final: bool
+) -> Verdict:
+    """Every DLQ file the replayer met went where FIXES.md TRC-2 says, by name and place
+    (``expect``: the scenario's files, written in the documented format):
+
+    - an unreadable file (``unreadable``: name -> why) never spends a retry slot: it waits
+      under its own name or is set aside, never renamed ``.aN`` nor evicted;
+    - a file that used its ``max_retries`` attempts (``exhausted``: name -> batch) is never
+      attempted again: nothing of its batch stored, never renamed past ``.a<max>``;
+    - ``final`` (after recovery): the unreadable ones set aside, the exhausted ones evicted,
+      nothing pending;
+    - no fault: the replayer's report says exactly that: ``stored`` the readable batches,
+      ``set_aside`` each unreadable file with its kind, ``evicted`` the exhausted ones.
+    """
+    problems: dict[str, Any] = {}
+    dlq = state["dlq"]
+    pending = {f["name"] for f in dlq["pending"]}
+    unreadable, exhausted = expect["unreadable"], expect["exhausted"]
+    limit = expect["max_retries"]
+    stems = {name.split(".")[0]: name for name in [*unreadable, *exhausted]}
+    for name in [*pending, *dlq["set_aside"], *dlq["evicted"]]:
+        stem = name.split(".")[0]
+        if stem in stems and name != stems[stem]:
+            problems.setdefault("renamed", []).append(name)
+    spent = [n for n in unreadable if n in dlq["evicted"]]
+    if spent:
+        problems["unreadable_evicted"] = spent
+    written = {k for t in KEYS for k in keys(state, t)}
+    for name, body in exhausted.items():
+        if any(written & v for v in batch_keys(Batch.from_dict(body)).values()):
+            problems.setdefault(f"attempt_past_{limit}", []).append(name)
+    if final:
+        want = {"set_aside": sorted(unreadable), "evicted": sorted(exhausted), "pending": []}
+        got = {"set_aside": dlq["set_aside"], "evicted": dlq["evicted"], "pending": sorted(pending)}
+        if want != got:
+            problems["after_recovery"] = {"want": want, "got": got}
+    reports = [op.value for op in ops if op.f == "replay_pass" and op.type.value == "ok"]
+    if not any(op.process == "nemesis" for op in ops) and reports and reports[0]:
+        report = reports[0]
+        want_report = {
+            "stored": sorted(b["batch_id"] for b in expect["readable"]),
+            "set_aside": sorted([n, k] for n, k in unreadable.items()),
+            "evicted": sorted(exhausted),
+            "failed": [],
+        }
+        got_report = {
+            "stored": sorted(report["stored"]),
+            "set_aside": sorted([s[0], s[1]] for s in report["set_aside"]),
+            "evicted": sorted(report["evicted"]),
+            "failed": report["failed"],
+        }
+        if want_report != got_report:
+            problems["report"] = {"want": want_report, "got": got_report}
+    return _judge(
+        "replay_settled",
+        f"DLQ files not where TRC-2 puts them: {', '.join(problems)}",
+        f"{len(unreadable)} unreadable and {len(exhausted)} exhausted file(s) where they belong",
+        problems=problems,
+    )
+
+
+def ops_reported(ops: Sequence[Any], expect: dict[str, list[Any]]) -> Verdict:
+    """Each op that returned reported what it did (``expect``: op name -> the value it must
+    have returned, computed by the check from the fed batches and the snapshots)."""
+    wrong = {
+        op.f: {"want": expect[op.f], "got": op.value}
+        for op in ops
+        if op.f in expect and op.type.value == "ok" and op.value != expect[op.f]
+    }
+    return _judge(
+        "ops_reported",
+        f"{len(wrong)} op(s) misreported what they did",
+        f"{len(expect)} kind(s) of op reported what they did",
+        wrong=wrong,
+    )
+
+
+def applied_once(ops: Sequence[Any], state: dict[str, Any], want: Sequence[int]) -> Verdict:
+    """Runners started together (ops ``migrate_*``) each returned, and between them applied
+    every migration of ``want`` exactly once, as the database records."""
+    runs = [op for op in ops if op.f.startswith("migrate_") and op.type.value != "invoke"]
+    failed = [{"runner": op.f, "error": op.error} for op in runs if op.type.value != "ok"]
+    applied = sorted(v for op in runs if op.type.value == "ok" for v in op.value)
+    problems = {}
+    if failed:
+        problems["runner_failed"] = failed
+    if applied != list(want) or state["migrations"] != list(want):
+        problems["applied"] = {"want": list(want), "runners": applied, "db": state["migrations"]}
+    return _judge(
+        "applied_once",
+        f"the runners did not apply {list(want)} once between them",
+        f"{len(runs)} runner(s) applied {list(want)} once between them",
+        problems=problems,
+    )
+
+
+def rows_in_key_order(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
+    """Each batch's rows were inserted in key order, table by table (the rows as the table
+    holds them, by serial id): the fixed write's lock order, one order for every batch, so
+    that two batches sharing keys never wait on each other in a cycle (docs/trc.md)."""
+    unordered = {}
+    for b in batches:
+        for table, want in batch_keys(b).items():
+            seen = [k for k in keys(state, table) if k in want]
+            if seen != sorted(seen):
+                unordered.setdefault(b.batch_id, []).append(table)
+    return _judge(
+        "rows_in_key_order",
+        f"{len(unordered)} batch(es) written out of key order",
+        f"{len(batches)} batch(es) written in key order",
+        unordered=unordered,
     )

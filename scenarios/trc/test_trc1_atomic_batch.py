@@ -10,9 +10,10 @@ replayed) every batch is stored.
 from __future__ import annotations
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, InProcess, Kill, explore_points
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, InProcess, Kill
 from harness.scenario import scenario
 from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
+from scenarios.trc.batches import foreign_row_batch
 from scenarios.trc.invariants import RELATIONS
 
 FIX = "TRC-1"
@@ -22,6 +23,7 @@ CHECKS = [
     Check("no_orphans", relations=RELATIONS, snapshot=AFTER_FAULT),
     Check("trc.batch_all_or_nothing", stage=AFTER_FAULT),
     Check("trc.acked_batch_kept", stage=AFTER_FAULT),
+    Check("trc.worker_settled", stage=AFTER_FAULT),
     Check("no_orphans", relations=RELATIONS, snapshot=AFTER_RECOVERY),
     Check("trc.batch_all_or_nothing", stage=AFTER_RECOVERY),
     Check("trc.every_batch_stored", stage=AFTER_RECOVERY),
@@ -29,30 +31,29 @@ CHECKS = [
 ]
 
 
-def _explore(ctx, world, faults) -> None:
-    explore_points(
-        ctx,
-        op=lambda facts, link: world.ingest_op(link),
-        faults=faults,
-        reset=world.reset,
-        snapshot=world.state,
-        recover=world.recover,
-        checks=CHECKS,
-    )
+#: a worker settles its batches in well under a second: one that runs this long never will
+WORKER_TIME_LIMIT_S = 10.0
+
+
+def _explore(ctx, trc_world, faults, **options) -> None:
+    """The source holds a batch and, after it, one that can never be stored (a span of
+    another tenant): the worker must store the first and reject the second."""
+    world = trc_world(ctx, batches=1, invalid=[foreign_row_batch(ctx.rng, "acme", "umbra")])
+    world.explore(ctx, world.ingest_op, faults, CHECKS, timeout_s=WORKER_TIME_LIMIT_S, **options)
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_batch_killed_at_every_step(ctx, trc_world) -> None:
     """A worker SIGKILLed at every step of storing a batch: never a part of it stored, never
     acknowledged and lost; after recovery (delivered again, replayed) it is stored."""
-    _explore(ctx, trc_world(ctx, batches=1), [Kill()])
+    _explore(ctx, trc_world, [Kill()])
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_batch_link_cut_at_every_step(ctx, trc_world, pg_link) -> None:
     """The worker's database link cut at every step of storing a batch (the worker carries
     on and dead-letters what failed): never a part of a batch; after recovery it is stored."""
-    _explore(ctx, trc_world(ctx, batches=1), [Cut(pg_link)])
+    _explore(ctx, trc_world, [Cut(pg_link)])
 
 
 class WorkerBug(Exception):
@@ -68,4 +69,11 @@ def test_worker_exception_at_every_step(ctx, trc_world) -> None:
     """The worker raises at every step of storing a batch, between the trace and the span
     writes among them (the seed's own case): the batch goes to the DLQ whole, nothing of it
     stays in the tables, and replay stores it."""
-    _explore(ctx, trc_world(ctx, batches=1), [InProcess("exception", action=_panic)])
+    # Not at the second batch's take: an in-process action does not fire at a repeated point
+    # (``name#2``) in this engine; a raise there is outside the write, like the first take's.
+    _explore(
+        ctx,
+        trc_world,
+        [InProcess("exception", action=_panic)],
+        skip_points=["trc.worker.took#2"],
+    )

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import functools
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill
 from harness.disk import CrashState, explore, record_call
 from harness.scenario import scenario
 from harness.verdict import Verdict, compose
 from reference_impl.trc import Dlq, replay, write_batch
 from reference_impl.trc.envelope import encode
 from scenarios.trc import invariants, power, trcdb
-from scenarios.trc.batches import make_batch
+from scenarios.trc.batches import dlq_file, foreign_row_batch, make_batch
+from scenarios.trc.checks import at  # (importing it registers the trc.* checkers)
 from scenarios.trc.world import World, dlq_state
 
 FIX = "TRC-2"
@@ -66,8 +69,12 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
         # The machine comes back: the replayer runs over what the disk kept.
         world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
         dlq = Dlq(path / "dlq", world.variant, MAX_RETRIES)
+        # the replayer meets the temp files of enqueues that never returned (as it would one
+        # still writing), then the operator sweeps them
         report = replay(world.conn, dlq)
+        dlq.sweep_temp()
         return {
+            "temp_left": sorted(p.name for p in (path / "dlq").glob(".*.tmp")),
             "db": trcdb.snapshot(world.conn),
             "report": {
                 "stored": report.stored,
@@ -87,6 +94,12 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
             _no_slot_spent_on_unreadable(view["left"], {b.batch_id for b in world.batches}),
             invariants.one_copy(db),
         ]
+        if view["temp_left"]:
+            parts.append(
+                Verdict.violated(
+                    "temp_swept", "temp files of unreturned enqueues left", files=view["temp_left"]
+                )
+            )
         return compose(state.id, parts)
 
     result = explore(rec.trace, recover=recover, check=check, models=MODELS, seed=ctx.seed, ctx=ctx)
@@ -144,12 +157,30 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
                 parts.append(
                     Verdict.ok("attempts_durable", f"{counted} attempt(s) counted, {done} made")
                 )
-            early = [f for f in mine if f["where"] == "evicted" and f["attempts"] != MAX_RETRIES]
-            if early:
+            evicted = [f for f in mine if f["where"] == "evicted"]
+            if any(f["attempts"] != MAX_RETRIES for f in evicted):
                 parts.append(
                     Verdict.violated(
                         "evicted_after_max_retries",
-                        f"evicted after {early[0]['attempts']} attempt(s), not {MAX_RETRIES}",
+                        f"evicted after {evicted[0]['attempts']} attempt(s), not {MAX_RETRIES}",
+                        files=files,
+                    )
+                )
+            if evicted and done < MAX_RETRIES - 1:
+                parts.append(
+                    Verdict.violated(
+                        "evicted_after_max_retries",
+                        f"evicted while pass {done + 1} of {MAX_RETRIES} ran: before its last",
+                        files=files,
+                    )
+                )
+            if done == MAX_RETRIES and [f["where"] for f in mine] != ["evicted"]:
+                # every pass returned: the batch used its attempts, and its eviction was made
+                # durable before the last pass returned
+                parts.append(
+                    Verdict.violated(
+                        "evicted_after_max_retries",
+                        f"{done} failed passes returned, the batch is not (only) in evicted/",
                         files=files,
                     )
                 )
@@ -223,3 +254,52 @@ def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
         trace_ops=len(rec.trace.ops),
         summary=result.summary(),
     )
+
+
+#: a replay pass must settle every kind of file: checked after each kill and after recovery
+REPLAY_CHECKS = [
+    *at(AFTER_FAULT, "trc.replay_settled", "trc.acked_batch_kept", "trc.one_copy"),
+    *at(AFTER_RECOVERY, "trc.replay_settled", "trc.every_batch_stored", "trc.one_copy"),
+]
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
+    """The replayer SIGKILLed at every step of one pass over a DLQ holding a batch in the
+    documented file format, one file of each unreadable kind (empty, torn, foreign JSON, a
+    batch that fails validation) and one that already used its DLQ_MAX_RETRIES attempts
+    (left by a replayer that died before evicting it); then replayed to the end. No
+    unreadable file spends a slot, the exhausted one is evicted without a further attempt,
+    the batch is stored once, and a pass the kill spared reports each file as it went."""
+    readable = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(2))
+    exhausted = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(1))
+    torn = dlq_file(make_batch(ctx.rng, "acme"))
+    files = {
+        # unreadable files sort first, so that a pass that stops at one misses the rest
+        "00-empty.json": b"",
+        "01-foreign.json": b"[]\n",
+        "02-invalid.json": dlq_file(foreign_row_batch(ctx.rng, "acme", "umbra")),
+        "03-torn.json": torn[: len(torn) // 2],
+        f"{exhausted.batch_id}.a{MAX_RETRIES}.json": dlq_file(exhausted),
+        f"{readable.batch_id}.json": dlq_file(readable),
+    }
+    unreadable = {"00-empty.json": "empty", "01-foreign.json": "foreign"}
+    unreadable |= {"02-invalid.json": "invalid", "03-torn.json": "torn"}
+    world = trc_world(ctx, batches=0, dead_lettered=(), max_retries=MAX_RETRIES, dlq_files=files)
+    expect = {
+        "unreadable": unreadable,
+        "exhausted": {f"{exhausted.batch_id}.a{MAX_RETRIES}.json": exhausted.to_dict()},
+        "readable": [readable.to_dict()],
+        "max_retries": MAX_RETRIES,
+    }
+
+    def reset() -> dict[str, Any]:
+        world.reset()
+        return {"batches": [readable.to_dict()], "dlq": expect}
+
+    world.explore(ctx, world.replay_op, [Kill()], REPLAY_CHECKS, reset=reset)
+
+
+def _ids(n: int) -> str:
+    """A batch id that sorts after the unreadable files' names, the nth in name order."""
+    return f"{n}0000000-0000-4000-8000-00000000000{n}"

@@ -10,15 +10,17 @@ it has run, exactly one copy of each row and nothing else lost.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill, explore_points
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill
+from harness.races import explore_schedules, make_detector
 from harness.scenario import scenario
 from reference_impl.trc import Batch
-from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
 from scenarios.trc import child_ops, trcdb
 from scenarios.trc.batches import make_batch
+from scenarios.trc.checks import at  # (importing it registers the trc.* checkers)
 from scenarios.trc.invariants import RELATIONS
 
 FIX = "TRC-3"
@@ -26,12 +28,9 @@ VARIANTS = ("prefix", "seed", "fixed")
 
 REPLAY_CHECKS = [
     Check("no_orphans", relations=RELATIONS, snapshot=AFTER_FAULT),
-    Check("trc.batch_all_or_nothing", stage=AFTER_FAULT),
-    Check("trc.acked_batch_kept", stage=AFTER_FAULT),
-    Check("trc.one_copy", stage=AFTER_FAULT),
-    Check("trc.every_batch_stored", stage=AFTER_RECOVERY),
-    Check("trc.one_copy", stage=AFTER_RECOVERY),
-    Check("trc.dlq_drained", stage=AFTER_RECOVERY),
+    *at(AFTER_FAULT, "trc.batch_all_or_nothing", "trc.acked_batch_kept", "trc.one_copy"),
+    *at(AFTER_FAULT, "trc.worker_settled"),
+    *at(AFTER_RECOVERY, "trc.every_batch_stored", "trc.one_copy", "trc.dlq_drained"),
 ]
 
 
@@ -39,24 +38,26 @@ REPLAY_CHECKS = [
 def test_replay_same_batch_twice(ctx, trc_world) -> None:
     """A batch replayed from the DLQ, then dead-lettered and replayed again (its source
     delivered it twice): exactly one copy of each span and log."""
-    batch = make_batch(ctx.rng, "acme")
-    world = trc_world(ctx, batches=0, dead_lettered=[batch])
-    explore_points(
-        ctx,
-        op=lambda facts, link: functools.partial(
-            child_ops.replay_twice,
-            world.dsn,
-            str(world.dlq_dir),
-            world.variant.name,
-            world.max_retries,
-            batch,
-        ),
-        faults=[],
-        reset=world.reset,
-        snapshot=world.state,
-        recover=world.recover,
-        checks=REPLAY_CHECKS,
+    batch = replace(make_batch(ctx.rng, "acme"), batch_id=_nth_id(1))
+    other = replace(make_batch(ctx.rng, "umbra"), batch_id=_nth_id(2))  # replayed after it
+    world = trc_world(ctx, batches=0, dead_lettered=[batch, other])
+    op = functools.partial(
+        child_ops.replay_twice,
+        world.dsn,
+        str(world.dlq_dir),
+        world.variant.name,
+        world.max_retries,
+        batch,
     )
+    checks = [*REPLAY_CHECKS, Check("trc.ops_reported", of="replay_twice")]
+    world.explore(
+        ctx, lambda link: op, [], checks, reset=lambda: world.reset() | {"again": batch.batch_id}
+    )
+
+
+def _nth_id(n: int) -> str:
+    """A batch id that sorts nth among the DLQ's files."""
+    return f"{n}0000000-0000-4000-8000-00000000000{n}"
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
@@ -64,24 +65,18 @@ def test_replay_killed_at_every_step(ctx, trc_world) -> None:
     """The replayer SIGKILLed at every step of replaying a DLQ file, among them after the
     COMMIT and before the file's removal; then replayed to the end: one copy of each row."""
     world = trc_world(ctx, batches=0, dead_lettered=[make_batch(ctx.rng, "acme")])
-    explore_points(
-        ctx,
-        op=lambda facts, link: world.replay_op(link),
-        faults=[Kill()],
-        reset=world.reset,
-        snapshot=world.state,
-        recover=world.recover,
-        checks=REPLAY_CHECKS,
-    )
+    world.explore(ctx, world.replay_op, [Kill()], REPLAY_CHECKS)
 
 
 MIGRATION_CHECKS = [
-    Check("trc.schema_whole", stage=AFTER_FAULT),
-    Check("trc.rows_kept", stage=AFTER_FAULT),
-    Check("trc.schema_whole", stage=AFTER_RECOVERY),
-    Check("trc.unique_keys_present", stage=AFTER_RECOVERY),
-    Check("trc.rows_kept", stage=AFTER_RECOVERY),
-    Check("trc.one_copy", stage=AFTER_RECOVERY),
+    *at(AFTER_FAULT, "trc.schema_whole", "trc.rows_kept"),
+    *at(
+        AFTER_RECOVERY,
+        "trc.schema_whole",
+        "trc.unique_keys_present",
+        "trc.rows_kept",
+        "trc.one_copy",
+    ),
 ]
 
 
@@ -104,14 +99,52 @@ def test_dedup_migration_killed_at_every_step(ctx, trc_world) -> None:
 
     def reset() -> dict[str, Any]:
         world.reset()
-        return {"batches": [b.to_dict() for b in stored]}
+        return {"batches": [b.to_dict() for b in stored], "migrated_from": [1]}
 
-    explore_points(
+    world.explore(
         ctx,
-        op=lambda facts, link: world.migrate_op(),
-        faults=[Kill()],
+        lambda link: world.migrate_op(),
+        [Kill()],
+        MIGRATION_CHECKS,
         reset=reset,
-        snapshot=world.state,
         recover=lambda steps: steps.run("operator", world.migrate_here, f="migrate"),
-        checks=MIGRATION_CHECKS,
     )
+
+
+#: the schema every runner must reach (FIXES.md: 002 keys traces by tenant, TRC-4; 003 the
+#: dedup and the unique keys, TRC-3)
+HEAD = [1, 2, 3]
+
+
+def _empty(factory: Any, _variant: Any) -> Any:
+    """A database without any table (the factory keeps the schema of a database whose setup
+    left no rows, so the tables the last schedule made are dropped here)."""
+    db = factory("trc-empty", lambda dsn: None)
+    with trcdb.connect(db.dsn) as conn:
+        conn.execute("DROP TABLE IF EXISTS schema_migrations, logs, spans, traces")
+    return db
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_two_migration_runners_on_an_empty_database(ctx, trc_world) -> None:
+    """Two instances start at once against a new database and both run the migrations, every
+    interleaving of their first statement: both return, every migration applied once between
+    them, the schema whole with its unique keys."""
+    world = trc_world(ctx, batches=0, fresh=_empty, reclone=True)
+    # on its own database: the world's is made anew for every schedule
+    detector = make_detector("postgres", dsn=world.factory("trc-detector", lambda dsn: None).dsn)
+    try:
+        explore_schedules(
+            {"migrate_a": world.migrate_op(), "migrate_b": world.migrate_op()},
+            checks=[
+                *at("final", "trc.schema_whole", "trc.unique_keys_present"),
+                Check("trc.applied_once", stage="final", want=HEAD),
+            ],
+            snapshot=world.state,
+            setup=world.reset,
+            points=["trc.migrate.v001.after_stmt1"],
+            ctx=ctx,
+            blocking=detector,
+        )
+    finally:
+        detector.close()

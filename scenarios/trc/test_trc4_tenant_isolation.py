@@ -29,7 +29,11 @@ CHECKS = [
     Check("trc.one_copy", stage="final"),
 ]
 #: the schedules also know what they fed: both batches stored, whatever the interleaving
-SCHEDULE_CHECKS = [*CHECKS, Check("trc.every_batch_stored", stage="final")]
+SCHEDULE_CHECKS = [
+    *CHECKS,
+    Check("trc.every_batch_stored", stage="final"),
+    Check("trc.rows_in_key_order", stage="final"),
+]
 #: the step boundary of a schedule: between a worker's trace write and its span write,
 #: where another tenant's write of the same trace id can come between
 POINTS = ["trc.write.after_traces"]
@@ -40,13 +44,13 @@ def test_ingest_and_replay_two_tenants_one_trace(ctx, trc_world) -> None:
     """Tenant acme ingests a batch while tenant umbra's batch on the same trace id is replayed
     from the DLQ: every interleaving of their write steps, each judged on the tables and on
     what the read API shows each tenant."""
-    trace_id = hex_id(ctx.rng, 32)
-    world = trc_world(
-        ctx,
-        batches=0,
-        dead_lettered=[make_batch(ctx.rng, "umbra", trace_ids=[trace_id])],
-    )
-    world.batches = [make_batch(ctx.rng, "acme", trace_ids=[trace_id])]
+    shared = hex_id(ctx.rng, 32)
+    # each tenant's batch also has a trace of its own, listed before or after the shared one
+    # so that one of them is out of key order (the write must put its rows in order)
+    umbra = sorted([shared, hex_id(ctx.rng, 32)], reverse=True)
+    acme = sorted([shared, hex_id(ctx.rng, 32)])[::-1]
+    world = trc_world(ctx, batches=0, dead_lettered=[make_batch(ctx.rng, "umbra", trace_ids=umbra)])
+    world.batches = [make_batch(ctx.rng, "acme", trace_ids=acme)]
     detector = make_detector("postgres", dsn=world.dsn)
     try:
         explore_schedules(

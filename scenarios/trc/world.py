@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from harness.crash import through
+from harness.crash import explore_points, through
 from reference_impl.trc import Batch, Dlq, Variant, Worker, migrate, read_tenant, replay
 from reference_impl.trc.envelope import encode
 from scenarios.trc import child_ops, trcdb
@@ -31,6 +31,9 @@ class World:
     root: Path
     batches: Sequence[Batch] = ()  # what the source delivers
     dead_lettered: Sequence[Batch] = ()  # what the DLQ holds at the start (acknowledged)
+    invalid: Sequence[Batch] = ()  # batches the source delivers after ``batches``: never storable
+    #: DLQ files by name, written as given at every reset (torn, foreign, exhausted...)
+    dlq_files: dict[str, bytes] = field(default_factory=dict)
     max_retries: int = 3
     #: the database every case starts from: ``fresh(factory, variant)`` by default
     fresh: Callable[[Any, Variant], Any] = trcdb.fresh
@@ -76,10 +79,16 @@ class World:
         for d in (self.dlq_dir, self.source_dir):
             shutil.rmtree(d, ignore_errors=True)
         self.dlq_dir.mkdir(parents=True)
-        child_ops.write_source(self.source_dir, self.batches)
+        child_ops.write_source(self.source_dir, [*self.batches, *self.invalid])
         for batch in self.dead_lettered:  # written whole and durable, whatever the variant
             (self.dlq_dir / f"{batch.batch_id}.json").write_bytes(encode(batch))
-        return {"batches": [b.to_dict() for b in self.all_batches], "variant": self.variant.name}
+        for name, data in self.dlq_files.items():
+            (self.dlq_dir / name).write_bytes(data)
+        return {
+            "batches": [b.to_dict() for b in self.all_batches],
+            "invalid": [b.to_dict() for b in self.invalid],
+            "variant": self.variant.name,
+        }
 
     @property
     def all_batches(self) -> list[Batch]:
@@ -109,6 +118,27 @@ class World:
     def migrate_op(self) -> Callable[[], Any]:
         return functools.partial(child_ops.migrate_up, self.dsn, self.variant.name)
 
+    def explore(
+        self,
+        ctx: Any,
+        op: Callable[[Any], Callable[[], Any]],
+        faults: Sequence[Any],
+        checks: Sequence[Any],
+        **options: Any,
+    ) -> None:
+        """Each fault at each point of ``op(link)`` on this world (``explore_points``): reset
+        per case, the state as evidence after the fault and after ``recover``."""
+        explore_points(
+            ctx,
+            op=lambda facts, link: op(link),
+            faults=faults,
+            reset=options.pop("reset", self.reset),
+            snapshot=self.state,
+            recover=options.pop("recover", self.recover),
+            checks=checks,
+            **options,
+        )
+
     # -- recovery and evidence -------------------------------------------------------------
 
     def recover(self, steps: Any = None) -> None:
@@ -123,9 +153,13 @@ class World:
             steps.run("replayer", self.replay_all, f="replay")
 
     def redeliver(self) -> list[str]:
+        """The source delivers again what was never settled: one take per batch it holds (a
+        worker that never settles a batch must not hang the recovery)."""
         conn = self.conn
         worker = Worker(lambda: conn, Dlq(self.dlq_dir, self.variant, self.max_retries))
-        return [str(o) for o in worker.run(child_ops.FileSource(str(self.source_dir)))]
+        source = child_ops.FileSource(str(self.source_dir))
+        outcomes = [worker.process_one(source) for _ in [*self.batches, *self.invalid]]
+        return [str(o) for o in outcomes if o is not None]
 
     def replay_all(self) -> list[str]:
         dlq = Dlq(self.dlq_dir, self.variant, self.max_retries)
@@ -153,6 +187,7 @@ class World:
             **tables,
             "dlq": dlq_state(self.dlq_dir),
             "acked": [*child_ops.acked(self.source_dir), *(b.batch_id for b in self.dead_lettered)],
+            "rejected": child_ops.rejected(self.source_dir),
         }
 
 

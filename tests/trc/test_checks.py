@@ -10,14 +10,19 @@ from harness.checkers.conformance import check_conformance
 
 TRC_CHECKERS = [
     "trc.acked_batch_kept",
+    "trc.applied_once",
     "trc.batch_all_or_nothing",
     "trc.dlq_drained",
     "trc.every_batch_stored",
     "trc.one_copy",
+    "trc.ops_reported",
+    "trc.replay_settled",
+    "trc.rows_in_key_order",
     "trc.rows_kept",
     "trc.schema_whole",
     "trc.tenant_reads_isolated",
     "trc.unique_keys_present",
+    "trc.worker_settled",
 ]
 
 
