@@ -1,7 +1,8 @@
 """Audit time before/after a change, from one run of this script: the two audits interleaved
 (before, after, before, after, ...: ``--rounds`` of each), the same --seed and workers, so
 a busy machine weighs on both sides alike. Prints every time, each side's median and the
-ratio of the medians.
+ratio of the medians, and compares the state-change tables of the first round (same seed:
+every scenario x variant verdict the same, no pre-fix variant with fewer failing cases).
 
     python bench/bench_audit_ratio.py --before 033b280 --fix AGT --fix QUE [--rounds 3]
 
@@ -22,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import compare_runs  # noqa: E402  (beside this script)
 
 from harness.audit.settings import load_settings  # noqa: E402
 from harness.catalog import load_catalog  # noqa: E402
@@ -84,6 +87,12 @@ def main() -> int:
                 took = _audit(tree, Path(tmp) / f"out-{side}-{i}", args)
                 times[side].append(took)
                 print(f"round {i + 1} {side}: {took:.1f} s", flush=True)
+        # The same --seed on both sides: the state-change table must not have moved.
+        print("state-change table, round 1 before vs after (bench/compare_runs.py):")
+        moved = compare_runs.main(
+            str(Path(tmp) / "out-before-0" / "results.json"),
+            str(Path(tmp) / "out-after-0" / "results.json"),
+        )
     before = statistics.median(times["before"])
     after = statistics.median(times["after"])
     print(
@@ -91,7 +100,7 @@ def main() -> int:
         f"after (this tree): median {after:.1f} s of {len(times['after'])}; "
         f"ratio after/before {after / before:.2f}"
     )
-    return 0
+    return moved
 
 
 if __name__ == "__main__":
