@@ -1,8 +1,10 @@
 """The TRC checkers, registered: pure functions of a case's record (its history).
 
 Each reads the snapshot named by ``stage`` (``after_fault``, ``after_recovery`` or
-``final``) and, where it needs what was fed, the batches in the record's facts
-(``history.meta["facts"]["batches"]``, put there by the scenario's reset). A
+``final``; ``after_power`` for a power-loss state: what recovery returned) and, where it
+needs what was fed, the batches in the record's facts
+(``history.meta["facts"]["batches"]``, put there by the scenario's reset) or, for a
+power-loss state, the facts themselves (what had returned, where the power was cut). A
 missing snapshot raises, which makes the verdict UNKNOWN, never a pass. The
 logic is ``scenarios.trc.invariants``; expected values come from FIXES.md (TRC)
 and the fed batches, never from the code under test.
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.checkers import Check, register
+from harness.disk import AFTER_POWER
 from harness.history import History
 from harness.verdict import Verdict
 from reference_impl.trc.batch import Batch
@@ -47,12 +50,12 @@ _PART = {**_WHOLE, "spans": [], "logs": []}
 _CUT = [{"index": 0, "process": "nemesis", "type": "info", "f": "Link.cut", "value": None}]
 
 
-def _example(state: dict[str, Any]) -> dict[str, Any]:
+def _example(state: Any, facts: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": 1,
         "ops": [],
         "snapshots": {"after_fault": state},
-        "meta": {"facts": {"batches": [_BATCH]}},
+        "meta": {"facts": {"batches": [_BATCH]} if facts is None else facts},
     }
 
 
@@ -77,7 +80,11 @@ def at(stage: str, *names: str) -> list[Check]:
     return [Check(name, stage=stage) for name in names]
 
 
-Example = tuple[dict[str, Any], str]  # (the after_fault state of a conformance case, verdict)
+#: a conformance case: the after_fault state, the verdict wanted and (for the checkers that
+#: read the facts) the record's facts
+Example = tuple[Any, str] | tuple[Any, str, dict[str, Any]]
+#: what an invariant is judged on besides the snapshot: nothing, the batches fed, the facts
+STATE_ONLY, FED, FACTS = "state", "fed", "facts"
 
 
 def _staged(
@@ -86,22 +93,27 @@ def _staged(
     *,
     stage: str,
     examples: list[Example],
-    fed: bool = False,
+    takes: str = STATE_ONLY,
 ) -> None:
-    """Register ``invariant`` as ``name``: judged on the snapshot ``stage`` names (and, with
-    ``fed``, the batches fed); each example a state judged at ``after_fault``."""
+    """Register ``invariant`` as ``name``: judged on the snapshot ``stage`` names (and, as
+    ``takes`` says, the batches fed or the record's facts); each example a state judged at
+    ``after_fault``."""
 
     def checker(history: History, *, stage: str = stage) -> Verdict:
         state = _state(history, stage)
-        return invariant(state, _batches(history, stage)) if fed else invariant(state)
+        if takes == FED:
+            return invariant(state, _batches(history, stage))
+        if takes == FACTS:
+            return invariant(state, history.meta.get("facts") or {})
+        return invariant(state)
 
     checker.__doc__ = invariant.__doc__
     checker.__qualname__ = checker.__name__ = name.replace(".", "_")
-    register(
-        name,
-        example={"stage": stage},
-        examples=[(_example(state), {"stage": "after_fault"}, want) for state, want in examples],
-    )(checker)
+    cases = [
+        (_example(state, *facts), {"stage": "after_fault"}, want)
+        for state, want, *facts in examples
+    ]
+    register(name, example={"stage": stage}, examples=cases)(checker)
 
 
 _WHOLE_OR_PART: list[Example] = [(_WHOLE, "valid"), (_PART, "invalid")]
@@ -131,10 +143,54 @@ _READS_LEAK = {**_READS_OK, "reads": {"acme": {**_READS_OK["reads"]["acme"], "sp
 
 _UNORDERED = {**_WHOLE, "logs": _BATCH["logs"][::-1]}
 
-FED, STATE_ONLY = True, False
-#: name, invariant (scenarios.trc.invariants), default stage, judged with the batches fed,
-#: conformance examples (each state judged at after_fault)
-STAGED: list[tuple[str, Callable[..., Verdict], str, bool, list[Example]]] = [
+# TRC-2 under power loss (a state's facts: what had returned, where the power was cut)
+_ID = _BATCH["batch_id"]
+_ROWS = {"traces": _BATCH["traces"], "spans": _BATCH["spans"], "logs": _BATCH["logs"]}
+_NO_ROWS = {"traces": [], "spans": [], "logs": []}
+
+
+def _listed(where: str = "pending", attempts: int = 0, batch: str = _ID) -> dict[str, Any]:
+    return {
+        "where": where,
+        "name": f"{batch}.json",
+        "batch": batch,
+        "attempts": attempts,
+        "whole": True,
+    }
+
+
+_ENQUEUED_FACTS = {"batches": [_BATCH], "acked": [f"enqueued:{_ID}"]}
+_RECOVERED = {"db": _ROWS, "left": [], "temp_left": []}
+_ENQUEUED: list[Example] = [
+    (_RECOVERED, "valid", _ENQUEUED_FACTS),
+    (_RECOVERED | {"db": _NO_ROWS}, "invalid", _ENQUEUED_FACTS),  # an acked enqueue lost
+    (_RECOVERED | {"left": [_listed("evicted", 1)]}, "invalid", _ENQUEUED_FACTS),  # slot spent
+    (_RECOVERED | {"temp_left": [f".{_ID}.json.tmp"]}, "invalid", _ENQUEUED_FACTS),
+]
+_TORN = "00000000-0000-4000-8000-0000000000ff"
+_PASSES = {"batch": _ID, "torn": _TORN, "max_retries": 3}
+_ATTEMPTS: list[Example] = [
+    ([_listed(attempts=1), _listed(batch=_TORN)], "valid", _PASSES | {"acked": ["pass:1"]}),
+    ([_listed(attempts=1)], "invalid", _PASSES | {"acked": ["pass:1", "pass:2"]}),  # forgotten
+    ([_listed("evicted", 2)], "invalid", _PASSES | {"acked": ["pass:1", "pass:2"]}),  # too soon
+    ([_listed("evicted", 3)], "valid", _PASSES | {"acked": ["pass:1", "pass:2", "pass:3"]}),
+    ([_listed(attempts=3)], "invalid", _PASSES | {"acked": ["pass:1", "pass:2", "pass:3"]}),
+    ([_listed(batch=_TORN, attempts=1)], "invalid", _PASSES | {"acked": []}),  # lost, torn spent
+]
+_WINDOW = {"batches": [_BATCH], "commit_sent": 5, "commit_done": 7}
+_REPLAYED = {"no_commit": _ROWS, "commit_kept": _ROWS}
+_TWICE_ROWS = {t: rows * 2 for t, rows in _ROWS.items()}
+_COMMITTED: list[Example] = [
+    (_REPLAYED, "valid", _WINDOW | {"op": 6}),
+    (_REPLAYED | {"commit_kept": _TWICE_ROWS}, "invalid", _WINDOW | {"op": 6}),  # in flight
+    (_REPLAYED | {"commit_kept": _TWICE_ROWS}, "valid", _WINDOW | {"op": 4}),  # not yet sent
+    (_REPLAYED | {"no_commit": _NO_ROWS}, "invalid", _WINDOW | {"op": 4}),  # the batch lost
+    (_REPLAYED | {"no_commit": _NO_ROWS}, "valid", _WINDOW | {"op": 7}),  # certainly committed
+]
+
+#: name, invariant (scenarios.trc.invariants), default stage, what it takes besides the
+#: snapshot, conformance examples (each state judged at after_fault)
+STAGED: list[tuple[str, Callable[..., Verdict], str, str, list[Example]]] = [
     ("trc.batch_all_or_nothing", invariants.batch_all_or_nothing, "after_fault", FED, _WHOLE_OR_PART),
     ("trc.acked_batch_kept", invariants.acked_batch_kept, "after_fault", FED, _WHOLE_OR_PART),
     ("trc.every_batch_stored", invariants.every_batch_stored, "after_recovery", FED, _WHOLE_OR_PART),
@@ -145,9 +201,13 @@ STAGED: list[tuple[str, Callable[..., Verdict], str, bool, list[Example]]] = [
     ("trc.unique_keys_present", invariants.schema_new, "after_recovery", STATE_ONLY, [(_V3, "valid"), (_V1, "invalid")]),
     ("trc.tenant_reads_isolated", invariants.tenant_reads_isolated, "final", STATE_ONLY, [(_READS_OK, "valid"), (_READS_LEAK, "invalid")]),
     ("trc.rows_in_key_order", invariants.rows_in_key_order, "final", FED, [(_WHOLE, "valid"), (_UNORDERED, "invalid")]),
+    # TRC-2 under power loss: the recovered view (snapshot after_power) and the state's facts
+    ("trc.enqueues_recovered", invariants.enqueues_recovered, AFTER_POWER, FACTS, _ENQUEUED),
+    ("trc.replay_attempts_durable", invariants.replay_attempts_durable, AFTER_POWER, FACTS, _ATTEMPTS),
+    ("trc.replayed_once_after_commit", invariants.replayed_once_after_commit, AFTER_POWER, FACTS, _COMMITTED),
 ]  # fmt: skip
-for _name, _invariant, _stage, _fed, _examples in STAGED:
-    _staged(_name, _invariant, stage=_stage, fed=_fed, examples=_examples)
+for _name, _invariant, _stage, _takes, _examples in STAGED:
+    _staged(_name, _invariant, stage=_stage, takes=_takes, examples=_examples)
 
 
 @register(

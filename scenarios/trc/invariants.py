@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from harness.verdict import Verdict
+from harness.verdict import Verdict, compose
 from reference_impl.trc import Batch
 
 KEYS = {
@@ -306,7 +306,8 @@ def replay_settled(
     unreadable, exhausted = expect["unreadable"], expect["exhausted"]
     limit = expect["max_retries"]
     stems = {name.split(".")[0]: name for name in [*unreadable, *exhausted]}
-    for name in [*pending, *dlq["set_aside"], *dlq["evicted"]]:
+    # in name order: a set's order varies from process to process, and a recheck compares
+    for name in [*sorted(pending), *dlq["set_aside"], *dlq["evicted"]]:
         stem = name.split(".")[0]
         if stem in stems and name != stems[stem]:
             problems.setdefault("renamed", []).append(name)
@@ -398,3 +399,127 @@ def rows_in_key_order(state: dict[str, Any], batches: Sequence[Batch]) -> Verdic
         f"{len(batches)} batch(es) written in key order",
         unordered=unordered,
     )
+
+
+# Power loss (TRC-2), judged on a crash state's record: the recovered view and its facts
+# (``acked``: the labels of the calls that had returned, ``op``: where the power was cut).
+
+
+def no_slot_on_torn_file(files: Sequence[dict[str, Any]], torn: Iterable[str]) -> Verdict:
+    """No DLQ file of a ``torn`` batch (one the replayer cannot read) spent a retry slot:
+    never renamed ``.aN``, never evicted (``files``: the plain-JSON listing of the DLQ)."""
+    ids = set(torn)
+    spent = [
+        f for f in files if f["batch"] in ids and (f["attempts"] > 0 or f["where"] == "evicted")
+    ]
+    return _judge(
+        "no_slot_on_torn_file",
+        f"{len(spent)} unreadable file(s) spent a retry slot",
+        "no unreadable file spent a retry slot",
+        files=spent,
+    )
+
+
+def enqueues_recovered(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
+    """Power lost during DLQ enqueues, then the replayer run over what the disk kept: every
+    enqueue that returned (``enqueued:<batch id>``) is stored whole, no file spent a retry
+    slot (a torn one is set aside), one copy of each row, the unreturned enqueues' temp files
+    swept. ``view``: ``db`` (the rows), ``left`` (the DLQ listing), ``temp_left``."""
+    batches = [Batch.from_dict(b) for b in facts["batches"]]
+    by_label = {f"enqueued:{b.batch_id}": b for b in batches}
+    acked = [by_label[a] for a in facts["acked"]]
+    db = view["db"]
+    parts = [
+        every_batch_stored(db | {"dlq": view["left"]}, acked),
+        no_slot_on_torn_file(view["left"], [b.batch_id for b in batches]),
+        one_copy(db),
+    ]
+    if view["temp_left"]:
+        parts.append(
+            Verdict.violated(
+                "temp_swept", "temp files of unreturned enqueues left", files=view["temp_left"]
+            )
+        )
+    return compose("enqueues_recovered", parts)
+
+
+def replay_attempts_durable(files: list[dict[str, Any]], facts: dict[str, Any]) -> Verdict:
+    """Power lost during failing replay passes over a DLQ holding ``batch`` and the torn file
+    of ``torn``: the batch's file is never lost, counts at least the passes that returned
+    (``pass:<n>``), is evicted only with ``max_retries`` attempts, after the last pass began,
+    and is (only) evicted once every pass returned; the torn file spends no slot."""
+    limit = facts["max_retries"]
+    mine = [f for f in files if f["batch"] == facts["batch"] and f["whole"]]
+    done = sum(1 for a in facts["acked"] if a.startswith("pass:"))
+    parts = [no_slot_on_torn_file(files, [facts["torn"]])]
+    if not mine:
+        parts.append(Verdict.violated("batch_kept", "the batch's DLQ file is gone", files=files))
+        return compose("replay_attempts_durable", parts)
+    counted = max(f["attempts"] for f in mine)
+    if counted < done:
+        parts.append(
+            Verdict.violated(
+                "attempts_durable",
+                f"{done} replay pass(es) returned, the file counts {counted} attempt(s)",
+                files=files,
+            )
+        )
+    else:
+        parts.append(Verdict.ok("attempts_durable", f"{counted} attempt(s) counted, {done} made"))
+    evicted = [f for f in mine if f["where"] == "evicted"]
+    if any(f["attempts"] != limit for f in evicted):
+        parts.append(
+            Verdict.violated(
+                "evicted_after_max_retries",
+                f"evicted after {evicted[0]['attempts']} attempt(s), not {limit}",
+                files=files,
+            )
+        )
+    if evicted and done < limit - 1:
+        parts.append(
+            Verdict.violated(
+                "evicted_after_max_retries",
+                f"evicted while pass {done + 1} of {limit} ran: before its last",
+                files=files,
+            )
+        )
+    if done == limit and [f["where"] for f in mine] != ["evicted"]:
+        # every pass returned: the batch used its attempts, and its eviction was made
+        # durable before the last pass returned
+        parts.append(
+            Verdict.violated(
+                "evicted_after_max_retries",
+                f"{done} failed passes returned, the batch is not (only) in evicted/",
+                files=files,
+            )
+        )
+    return compose("replay_attempts_durable", parts)
+
+
+#: the database as the COMMIT of the cut replay pass left it, by whether it took effect
+COMMIT_OUTCOMES = {False: "no_commit", True: "commit_kept"}
+
+
+def commit_window(facts: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether the batch's COMMIT had (possibly, certainly) taken effect when the power was
+    cut after op ``op``: possibly once its last write was sent (``commit_sent``: the COMMIT
+    may be in flight, the database is another machine and does not lose power), certainly
+    once the write returned (``commit_done``)."""
+    op, sent, done = facts["op"], facts["commit_sent"], facts["commit_done"]
+    return sent is not None and op >= sent, done is not None and op >= done
+
+
+def replayed_once_after_commit(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
+    """Power lost during a replay pass that stores its batch, the replayer run again over what
+    the disk kept, against the database as the COMMIT left it (each outcome the cut allows,
+    ``view``: the rows after each): the batch is stored whole, once, never twice."""
+    batches = [Batch.from_dict(b) for b in facts["batches"]]
+    parts = []
+    for committed in sorted(set(commit_window(facts))):
+        db = view[COMMIT_OUTCOMES[committed]]
+        when = "COMMIT kept" if committed else "no COMMIT"
+        for v in (one_copy(db), every_batch_stored(db | {"dlq": {}}, batches)):
+            parts.append(
+                Verdict(f"{v.checker} ({when})", v.validity, f"{when}: {v.summary}", v.evidence)
+            )
+    return compose("replayed_once_after_commit", parts)

@@ -71,14 +71,12 @@ def files_of(dlq_dir: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(dlq_dir.glob("*.json")) if p.is_file()}
 
 
-def commit_window(trace: Any, index: int) -> tuple[bool, bool]:
-    """Whether the batch's COMMIT had (possibly, certainly) taken effect when the power was
-    cut after op ``index``: possibly once the last write was sent (the COMMIT may be in
-    flight: the database is another machine and does not lose power), certainly once the
-    write returned. Read from the crash points the recording passed."""
+def commit_points(trace: Any) -> dict[str, int | None]:
+    """The ops after which the batch's COMMIT had possibly taken effect (``commit_sent``: its
+    last write sent, the COMMIT may be in flight) and certainly (``commit_done``: the write
+    returned), read from the crash points the recording passed: the facts
+    ``scenarios.trc.invariants.commit_window`` reads."""
     points = {label.split("#")[0]: i for i, label in trace.marks("point")}
     sent = points.get("trc.write.after_logs")
     done = points.get("trc.write.after_commit", sent)  # prefix: autocommit, done when sent
-    possibly = sent is not None and index >= sent
-    certainly = done is not None and index >= done
-    return possibly, certainly
+    return {"commit_sent": sent, "commit_done": done}

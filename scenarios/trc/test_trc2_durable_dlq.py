@@ -17,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.checkers import Check
 from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill
-from harness.disk import CrashState, explore, record_call
+from harness.disk import explore, record_call
 from harness.scenario import scenario
-from harness.verdict import Verdict, compose
 from reference_impl.trc import Dlq, replay, write_batch
 from reference_impl.trc.envelope import encode
 from scenarios.trc import invariants, power, trcdb
@@ -39,19 +39,6 @@ def _fresh_root(world: World, name: str) -> Path:
     root = world.root / name
     (root / "dlq").mkdir(parents=True)
     return root
-
-
-def _no_slot_spent_on_unreadable(files: list[dict[str, Any]], torn: set[str]) -> Verdict:
-    spent = [
-        f for f in files if f["batch"] in torn and (f["attempts"] > 0 or f["where"] == "evicted")
-    ]
-    if spent:
-        return Verdict.violated(
-            "no_slot_on_torn_file",
-            f"{len(spent)} unreadable file(s) spent a retry slot",
-            files=spent,
-        )
-    return Verdict.ok("no_slot_on_torn_file", "no unreadable file spent a retry slot")
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
@@ -84,25 +71,15 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
             "left": power.listing(path / "dlq", world.batches),
         }
 
-    by_label = {f"enqueued:{b.batch_id}": b for b in world.batches}
-
-    def check(state: CrashState, view: dict[str, Any]) -> Verdict:
-        db = view["db"]
-        acked = [by_label[a] for a in state.acked]
-        parts = [
-            invariants.every_batch_stored(db | {"dlq": view["left"]}, acked),
-            _no_slot_spent_on_unreadable(view["left"], {b.batch_id for b in world.batches}),
-            invariants.one_copy(db),
-        ]
-        if view["temp_left"]:
-            parts.append(
-                Verdict.violated(
-                    "temp_swept", "temp files of unreturned enqueues left", files=view["temp_left"]
-                )
-            )
-        return compose(state.id, parts)
-
-    result = explore(rec.trace, recover=recover, check=check, models=MODELS, seed=ctx.seed, ctx=ctx)
+    result = explore(
+        rec.trace,
+        recover=recover,
+        checks=[Check("trc.enqueues_recovered")],
+        facts={"batches": [b.to_dict() for b in world.batches]},
+        models=MODELS,
+        seed=ctx.seed,
+        ctx=ctx,
+    )
     ctx.explored(
         recording_s=round(rec.duration_s, 3), trace_ops=len(rec.trace.ops), summary=result.summary()
     )
@@ -135,58 +112,15 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
     def recover(path: Path) -> list[dict[str, Any]]:
         return power.listing(path / "dlq", [batch])
 
-    def check(state: CrashState, files: list[dict[str, Any]]) -> Verdict:
-        mine = [f for f in files if f["batch"] == batch.batch_id and f["whole"]]
-        done = sum(1 for a in state.acked if a.startswith("pass:"))
-        parts = [_no_slot_spent_on_unreadable(files, {torn.batch_id})]
-        if not mine:
-            parts.append(
-                Verdict.violated("batch_kept", "the batch's DLQ file is gone", files=files)
-            )
-        else:
-            counted = max(f["attempts"] for f in mine)
-            if counted < done:
-                parts.append(
-                    Verdict.violated(
-                        "attempts_durable",
-                        f"{done} replay pass(es) returned, the file counts {counted} attempt(s)",
-                        files=files,
-                    )
-                )
-            else:
-                parts.append(
-                    Verdict.ok("attempts_durable", f"{counted} attempt(s) counted, {done} made")
-                )
-            evicted = [f for f in mine if f["where"] == "evicted"]
-            if any(f["attempts"] != MAX_RETRIES for f in evicted):
-                parts.append(
-                    Verdict.violated(
-                        "evicted_after_max_retries",
-                        f"evicted after {evicted[0]['attempts']} attempt(s), not {MAX_RETRIES}",
-                        files=files,
-                    )
-                )
-            if evicted and done < MAX_RETRIES - 1:
-                parts.append(
-                    Verdict.violated(
-                        "evicted_after_max_retries",
-                        f"evicted while pass {done + 1} of {MAX_RETRIES} ran: before its last",
-                        files=files,
-                    )
-                )
-            if done == MAX_RETRIES and [f["where"] for f in mine] != ["evicted"]:
-                # every pass returned: the batch used its attempts, and its eviction was made
-                # durable before the last pass returned
-                parts.append(
-                    Verdict.violated(
-                        "evicted_after_max_retries",
-                        f"{done} failed passes returned, the batch is not (only) in evicted/",
-                        files=files,
-                    )
-                )
-        return compose(state.id, parts)
-
-    result = explore(rec.trace, recover=recover, check=check, models=MODELS, seed=ctx.seed, ctx=ctx)
+    result = explore(
+        rec.trace,
+        recover=recover,
+        checks=[Check("trc.replay_attempts_durable")],
+        facts={"batch": batch.batch_id, "torn": torn.batch_id, "max_retries": MAX_RETRIES},
+        models=MODELS,
+        seed=ctx.seed,
+        ctx=ctx,
+    )
     ctx.explored(
         recording_s=round(rec.duration_s, 3),
         trace_ops=len(rec.trace.ops),
@@ -212,9 +146,6 @@ def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
     )
     scratch = world.root / "scratch"
 
-    def recover(path: Path) -> dict[str, bytes]:
-        return power.files_of(path / "dlq")
-
     def replay_after(committed: bool, files: dict[str, bytes]) -> dict[str, Any]:
         # The database is another machine: it kept the COMMIT if it happened. Then the
         # replayer runs over the files the power cut left.
@@ -228,24 +159,21 @@ def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
         replay(world.conn, Dlq(scratch, world.variant, MAX_RETRIES))
         return trcdb.tables(world.conn)
 
-    def check(state: CrashState, files: dict[str, bytes]) -> Verdict:
-        possibly, certainly = power.commit_window(rec.trace, state.index)
-        parts = []
-        for committed in sorted({possibly, certainly}):
-            db = replay_after(committed, files)
-            when = "COMMIT kept" if committed else "no COMMIT"
-            for v in (
-                invariants.one_copy(db),
-                invariants.every_batch_stored(db | {"dlq": {}}, [batch]),
-            ):
-                parts.append(
-                    Verdict(f"{v.checker} ({when})", v.validity, f"{when}: {v.summary}", v.evidence)
-                )
-        return compose(state.id, parts)
+    def recover(path: Path) -> dict[str, Any]:
+        # The rows after the replayer ran again over what the disk kept, for each way the
+        # cut pass's COMMIT may have gone: the check takes the ones the cut's point allows.
+        files = power.files_of(path / "dlq")
+        return {out: replay_after(c, files) for c, out in invariants.COMMIT_OUTCOMES.items()}
 
     try:
         result = explore(
-            rec.trace, recover=recover, check=check, models=("weakest",), seed=ctx.seed, ctx=ctx
+            rec.trace,
+            recover=recover,
+            checks=[Check("trc.replayed_once_after_commit")],
+            facts={"batches": [batch.to_dict()], **power.commit_points(rec.trace)},
+            models=("weakest",),
+            seed=ctx.seed,
+            ctx=ctx,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

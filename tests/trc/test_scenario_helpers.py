@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.disk import Op, Trace
 from reference_impl.trc.envelope import encode
-from scenarios.trc import child_ops, power
+from scenarios.trc import child_ops, invariants, power
 from scenarios.trc.batches import make_batch
 
 
@@ -19,18 +19,23 @@ def _trace(*points: str) -> Trace:
     return Trace(ops=ops)
 
 
+def _window(trace: Trace, op: int) -> tuple[bool, bool]:
+    """The commit window of a state cut after ``op``, from the facts a scenario records."""
+    return invariants.commit_window({**power.commit_points(trace), "op": op})
+
+
 def test_commit_window_in_a_transaction() -> None:
     t = _trace("trc.write.after_spans", "trc.write.after_logs", "trc.write.after_commit")
     # ops: 0 w, 1 after_spans, 2 w, 3 after_logs, 4 w, 5 after_commit
-    assert power.commit_window(t, 2) == (False, False)
-    assert power.commit_window(t, 3) == (True, False)  # COMMIT in flight
-    assert power.commit_window(t, 5) == (True, True)
+    assert _window(t, 2) == (False, False)
+    assert _window(t, 3) == (True, False)  # COMMIT in flight
+    assert _window(t, 5) == (True, True)
 
 
 def test_commit_window_in_autocommit_is_done_when_sent() -> None:
     t = _trace("trc.write.after_logs")
-    assert power.commit_window(t, 0) == (False, False)
-    assert power.commit_window(t, 1) == (True, True)
+    assert _window(t, 0) == (False, False)
+    assert _window(t, 1) == (True, True)
 
 
 def test_listing_reads_names_and_bodies_without_the_code_under_test(tmp_path: Path) -> None:
