@@ -20,6 +20,7 @@ def _rows(path: Path) -> tuple[dict[tuple[str, str, str], dict], float]:
     for r in data["results"]:
         failing = [c for c in r["cases"] if c["verdict"]["validity"] != "valid"]
         rows[(r["fix_id"], r["scenario"], r["variant"])] = {
+            "seconds": float(r.get("duration_s") or 0.0),
             "outcome": r["outcome"],
             "failing": len(failing),
             "cases": len(r["cases"]),
@@ -54,6 +55,16 @@ def main(before_path: str, after_path: str) -> int:
     print(
         f"audit time: before {t_before:.1f} s, after {t_after:.1f} s, ratio {t_after / t_before:.2f}"
     )
+    # New scenarios (issue 13's oracles) add time of their own: the engine's cost is the
+    # time of the scenario x variant runs both trees have.
+    common = [k for k in before if k in after]
+    s_before = sum(before[k]["seconds"] for k in common)
+    s_after = sum(after[k]["seconds"] for k in common)
+    if s_before > 0:
+        print(
+            f"scenario time over the {len(common)} runs both have: before {s_before:.1f} s, "
+            f"after {s_after:.1f} s, ratio {s_after / s_before:.2f}"
+        )
     return 1 if bad else 0
 
 
