@@ -12,6 +12,7 @@ replayer made are not forgotten.
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -197,24 +198,28 @@ REPLAY_CHECKS = [
 def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
     """The replayer SIGKILLed at every step of one pass over a DLQ holding a batch in the
     documented file format, one file of each unreadable kind (empty, torn, foreign JSON, a
-    batch that fails validation) and one that already used its DLQ_MAX_RETRIES attempts
+    batch that fails validation, our envelope without its checksum) and one that already used its DLQ_MAX_RETRIES attempts
     (left by a replayer that died before evicting it); then replayed to the end. No
     unreadable file spends a slot, the exhausted one is evicted without a further attempt,
     the batch is stored once, and a pass the kill spared reports each file as it went."""
     readable = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(2))
     exhausted = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(1))
     torn = dlq_file(make_batch(ctx.rng, "acme"))
+    # our envelope, whole JSON, with its batch but no checksum: nothing vouches for the batch
+    unsummed = json.loads(dlq_file(make_batch(ctx.rng, "acme")))
+    del unsummed["sha256"]
     files = {
         # unreadable files sort first, so that a pass that stops at one misses the rest
         "00-empty.json": b"",
         "01-foreign.json": b"[]\n",
         "02-invalid.json": dlq_file(foreign_row_batch(ctx.rng, "acme", "umbra")),
         "03-torn.json": torn[: len(torn) // 2],
+        "04-unsummed.json": json.dumps(unsummed).encode() + b"\n",
         f"{exhausted.batch_id}.a{MAX_RETRIES}.json": dlq_file(exhausted),
         f"{readable.batch_id}.json": dlq_file(readable),
     }
     unreadable = {"00-empty.json": "empty", "01-foreign.json": "foreign"}
-    unreadable |= {"02-invalid.json": "invalid", "03-torn.json": "torn"}
+    unreadable |= {"02-invalid.json": "invalid", "03-torn.json": "torn", "04-unsummed.json": "torn"}
     world = trc_world(ctx, batches=0, dead_lettered=(), max_retries=MAX_RETRIES, dlq_files=files)
     expect = {
         "unreadable": unreadable,
