@@ -198,7 +198,7 @@ REPLAY_CHECKS = [
 def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
     """The replayer SIGKILLed at every step of one pass over a DLQ holding a batch in the
     documented file format, one file of each unreadable kind (empty, torn, foreign JSON, a
-    batch that fails validation, our envelope without its checksum) and one that already used its DLQ_MAX_RETRIES attempts
+    batch that fails validation, our envelope without its checksum) beside an enqueue's temp file, and one that already used its DLQ_MAX_RETRIES attempts
     (left by a replayer that died before evicting it); then replayed to the end. No
     unreadable file spends a slot, the exhausted one is evicted without a further attempt,
     the batch is stored once, and a pass the kill spared reports each file as it went."""
@@ -215,6 +215,8 @@ def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
         "02-invalid.json": dlq_file(foreign_row_batch(ctx.rng, "acme", "umbra")),
         "03-torn.json": torn[: len(torn) // 2],
         "04-unsummed.json": json.dumps(unsummed).encode() + b"\n",
+        # an enqueue still writing its temp file: not a DLQ file, the replayer passes it by
+        f".{_ids(3)}.tmp": torn[: len(torn) // 3],
         f"{exhausted.batch_id}.a{MAX_RETRIES}.json": dlq_file(exhausted),
         f"{readable.batch_id}.json": dlq_file(readable),
     }
