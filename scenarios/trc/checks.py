@@ -170,7 +170,17 @@ _ENQUEUED: list[Example] = [
 _TORN = "00000000-0000-4000-8000-0000000000ff"
 _PASSES = {"batch": _ID, "torn": _TORN, "max_retries": 3}
 _ATTEMPTS: list[Example] = [
-    ([_listed(attempts=1), _listed(batch=_TORN)], "valid", _PASSES | {"acked": ["pass:1"]}),
+    (
+        [_listed(attempts=1), _listed("set-aside", batch=_TORN)],
+        "valid",
+        _PASSES | {"acked": ["pass:1"]},
+    ),
+    ([_listed(attempts=1), _listed(batch=_TORN)], "valid", _PASSES | {"acked": []}),  # not met yet
+    (
+        [_listed(attempts=1), _listed(batch=_TORN)],
+        "invalid",
+        _PASSES | {"acked": ["pass:1"]},
+    ),  # skipped
     ([_listed(attempts=1)], "invalid", _PASSES | {"acked": ["pass:1", "pass:2"]}),  # forgotten
     ([_listed("evicted", 2)], "invalid", _PASSES | {"acked": ["pass:1", "pass:2"]}),  # too soon
     ([_listed("evicted", 3)], "valid", _PASSES | {"acked": ["pass:1", "pass:2", "pass:3"]}),

@@ -447,11 +447,22 @@ def replay_attempts_durable(files: list[dict[str, Any]], facts: dict[str, Any]) 
     """Power lost during failing replay passes over a DLQ holding ``batch`` and the torn file
     of ``torn``: the batch's file is never lost, counts at least the passes that returned
     (``pass:<n>``), is evicted only with ``max_retries`` attempts, after the last pass began,
-    and is (only) evicted once every pass returned; the torn file spends no slot."""
+    and is (only) evicted once every pass returned; the torn file spends no slot, and once a
+    pass returned it was met and set aside (docs/trc.md: one attempt per file per pass, a
+    failed write does not end the pass: the torn file sorts after the batch)."""
     limit = facts["max_retries"]
     mine = [f for f in files if f["batch"] == facts["batch"] and f["whole"]]
     done = sum(1 for a in facts["acked"] if a.startswith("pass:"))
     parts = [no_slot_on_torn_file(files, [facts["torn"]])]
+    unmet = [f for f in files if f["batch"] == facts["torn"] and f["where"] == "pending"]
+    if done and unmet:
+        parts.append(
+            Verdict.violated(
+                "torn_set_aside",
+                f"{done} replay pass(es) returned, the torn file is still pending",
+                files=unmet,
+            )
+        )
     if not mine:
         parts.append(Verdict.violated("batch_kept", "the batch's DLQ file is gone", files=files))
         return compose("replay_attempts_durable", parts)
