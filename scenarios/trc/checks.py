@@ -240,6 +240,8 @@ def worker_settled(history: History, *, stage: str = "after_fault") -> Verdict:
 
 
 _DLQ_FACTS = {"unreadable": {}, "exhausted": {}, "readable": [], "max_retries": 3}
+_DLQ_TWO = {**_DLQ_FACTS, "readable": [{"batch_id": "b1"}, {"batch_id": "b2"}]}
+_TRIED = [{"name": f"b{n}.a1.json", "size": 1, "batch": None} for n in (1, 2)]
 
 
 @register(
@@ -254,6 +256,20 @@ _DLQ_FACTS = {"unreadable": {}, "exhausted": {}, "readable": [], "max_retries": 
         (
             _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.json"]}})
             | {"meta": {"facts": {"dlq": {**_DLQ_FACTS, "unreadable": {"x.json": "torn"}}}}},
+            {"stage": "after_fault"},
+            "invalid",
+        ),
+        # a pass cut short spent one attempt (on the batch it was writing): valid; two: it
+        # went on after the failed write
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED[:1]}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}},
+            {"stage": "after_fault"},
+            "valid",
+        ),
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}},
             {"stage": "after_fault"},
             "invalid",
         ),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, Kill
 from harness.disk import explore, record_call
 from harness.scenario import scenario
 from reference_impl.trc import Dlq, replay, write_batch
@@ -197,13 +197,30 @@ REPLAY_CHECKS = [
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
-    """The replayer SIGKILLed at every step of one pass over a DLQ holding a batch in the
+    """The replayer SIGKILLed at every step of one pass over a DLQ holding two batches in the
     documented file format, one file of each unreadable kind (empty, torn, foreign JSON, a
-    batch that fails validation, our envelope without its checksum) beside an enqueue's temp file, and one that already used its DLQ_MAX_RETRIES attempts
-    (left by a replayer that died before evicting it); then replayed to the end. No
-    unreadable file spends a slot, the exhausted one is evicted without a further attempt,
-    the batch is stored once, and a pass the kill spared reports each file as it went."""
+    batch that fails validation, our envelope without its checksum), an enqueue's temp file
+    and one file that already used its DLQ_MAX_RETRIES attempts (left by a replayer that
+    died before evicting it); then replayed to the end. No unreadable file spends a slot,
+    the exhausted one is evicted without a further attempt, each batch is stored once, and
+    a pass the kill spared reports each file as it went."""
+    _replay_at_every_step(ctx, trc_world, [Kill()])
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_replay_link_cut_at_every_step(ctx, trc_world, pg_link) -> None:
+    """The same pass with the replayer's database link cut at every step: the pass stops at
+    the failed write (one attempt spent, on the batch it was writing; docs/trc.md: a database
+    that is down must not spend every file's attempts in one pass), no unreadable file spends
+    a slot, and the replay after recovery stores every batch once."""
+    _replay_at_every_step(ctx, trc_world, [Cut(pg_link)])
+
+
+def _replay_at_every_step(ctx, trc_world, faults: list[Any]) -> None:
     readable = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(2))
+    # a second batch after the first: a pass that goes on after an unreachable database
+    # spends its attempt too
+    later = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(4))
     exhausted = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(1))
     torn = dlq_file(make_batch(ctx.rng, "acme"))
     # our envelope, whole JSON, with its batch but no checksum: nothing vouches for the batch
@@ -220,6 +237,7 @@ def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
         f".{_ids(3)}.tmp": torn[: len(torn) // 3],
         f"{exhausted.batch_id}.a{MAX_RETRIES}.json": dlq_file(exhausted),
         f"{readable.batch_id}.json": dlq_file(readable),
+        f"{later.batch_id}.json": dlq_file(later),
     }
     unreadable = {"00-empty.json": "empty", "01-foreign.json": "foreign"}
     unreadable |= {"02-invalid.json": "invalid", "03-torn.json": "torn", "04-unsummed.json": "torn"}
@@ -227,15 +245,15 @@ def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
     expect = {
         "unreadable": unreadable,
         "exhausted": {f"{exhausted.batch_id}.a{MAX_RETRIES}.json": exhausted.to_dict()},
-        "readable": [readable.to_dict()],
+        "readable": [readable.to_dict(), later.to_dict()],
         "max_retries": MAX_RETRIES,
     }
 
     def reset() -> dict[str, Any]:
         world.reset()
-        return {"batches": [readable.to_dict()], "dlq": expect}
+        return {"batches": [readable.to_dict(), later.to_dict()], "dlq": expect}
 
-    world.explore(ctx, world.replay_op, [Kill()], REPLAY_CHECKS, reset=reset)
+    world.explore(ctx, world.replay_op, faults, REPLAY_CHECKS, reset=reset)
 
 
 def _ids(n: int) -> str:
