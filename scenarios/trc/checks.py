@@ -244,6 +244,13 @@ _DLQ_TWO = {**_DLQ_FACTS, "readable": [{"batch_id": "b1"}, {"batch_id": "b2"}]}
 _TRIED = [{"name": f"b{n}.a1.json", "size": 1, "batch": None} for n in (1, 2)]
 
 
+def _cut_pass(failed: list[str], stopped: str | None) -> list[dict[str, Any]]:
+    """The ops of a replay pass that returned after its link was cut, with its report."""
+    report = {"stored": [], "failed": failed, "evicted": [], "set_aside": [], "stopped": stopped}
+    ok = {"index": 1, "process": 0, "type": "ok", "f": "replay_pass", "value": report}
+    return [*_CUT, ok]
+
+
 @register(
     "trc.replay_settled",
     example={"stage": "after_recovery"},
@@ -270,6 +277,19 @@ _TRIED = [{"name": f"b{n}.a1.json", "size": 1, "batch": None} for n in (1, 2)]
         (
             _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED}})
             | {"meta": {"facts": {"dlq": _DLQ_TWO}}},
+            {"stage": "after_fault"},
+            "invalid",
+        ),
+        # a pass the cut link stopped reports the attempt it spent and why it stopped
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED[:1]}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}, "ops": _cut_pass(["b1.a1.json"], "down")},
+            {"stage": "after_fault"},
+            "valid",
+        ),
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED[:1]}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}, "ops": _cut_pass([], None)},
             {"stage": "after_fault"},
             "invalid",
         ),

@@ -302,7 +302,9 @@ def replay_settled(
     - ``final`` (after recovery): the unreadable ones set aside, the exhausted ones evicted,
       nothing pending;
     - no fault: the replayer's report says exactly that: ``stored`` the readable batches,
-      ``set_aside`` each unreadable file with its kind, ``evicted`` the exhausted ones.
+      ``set_aside`` each unreadable file with its kind, ``evicted`` the exhausted ones;
+    - a pass a cut link failed and that returned: its report's ``failed`` names the file
+      whose attempt it spent, and ``stopped`` says why the pass ended.
     """
     problems: dict[str, Any] = {}
     dlq = state["dlq"]
@@ -348,6 +350,13 @@ def replay_settled(
         }
         if want_report != got_report:
             problems["report"] = {"want": want_report, "got": got_report}
+    elif reports and reports[0] and not final:
+        # a pass a cut link failed returned: it reports the attempt it spent, and why it stopped
+        report = reports[0]
+        if sorted(report["failed"]) != tried:
+            problems["report_failed"] = {"want": tried, "got": sorted(report["failed"])}
+        if tried and not report["stopped"]:
+            problems["report_stopped"] = "an attempt failed, the report says no pass stopped"
     return _judge(
         "replay_settled",
         f"DLQ files not where TRC-2 puts them: {', '.join(problems)}",
