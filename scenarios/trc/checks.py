@@ -166,6 +166,8 @@ _ENQUEUED: list[Example] = [
     (_RECOVERED | {"db": _NO_ROWS}, "invalid", _ENQUEUED_FACTS),  # an acked enqueue lost
     (_RECOVERED | {"left": [_listed("evicted", 1)]}, "invalid", _ENQUEUED_FACTS),  # slot spent
     (_RECOVERED | {"temp_left": [f".{_ID}.json.tmp"]}, "invalid", _ENQUEUED_FACTS),
+    (_RECOVERED, "valid", {**_ENQUEUED_FACTS, "acked": [f"enqueued:{_ID}", "fds_left:0"]}),
+    (_RECOVERED, "invalid", {**_ENQUEUED_FACTS, "acked": [f"enqueued:{_ID}", "fds_left:1"]}),
 ]
 _TORN = "00000000-0000-4000-8000-0000000000ff"
 _PASSES = {"batch": _ID, "torn": _TORN, "max_retries": 3}

@@ -441,10 +441,13 @@ def enqueues_recovered(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
     """Power lost during DLQ enqueues, then the replayer run over what the disk kept: every
     enqueue that returned (``enqueued:<batch id>``) is stored whole, no file spent a retry
     slot (a torn one is set aside), one copy of each row, the unreturned enqueues' temp files
-    swept. ``view``: ``db`` (the rows), ``left`` (the DLQ listing), ``temp_left``."""
+    swept; and a returned enqueue left no descriptor open (``fds_left:<n>``, the workload's
+    count against its start). ``view``: ``db`` (the rows), ``left`` (the DLQ listing),
+    ``temp_left``."""
     batches = [Batch.from_dict(b) for b in facts["batches"]]
     by_label = {f"enqueued:{b.batch_id}": b for b in batches}
-    acked = [by_label[a] for a in facts["acked"]]
+    acked = [by_label[a] for a in facts["acked"] if a in by_label]
+    leaks = [a for a in facts["acked"] if a.startswith("fds_left:") and a != "fds_left:0"]
     db = view["db"]
     parts = [
         every_batch_stored(db | {"dlq": view["left"]}, acked),
@@ -456,6 +459,10 @@ def enqueues_recovered(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
             Verdict.violated(
                 "temp_swept", "temp files of unreturned enqueues left", files=view["temp_left"]
             )
+        )
+    if leaks:
+        parts.append(
+            Verdict.violated("no_fd_left", "a returned enqueue left descriptors open", acked=leaks)
         )
     return compose("enqueues_recovered", parts)
 
