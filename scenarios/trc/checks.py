@@ -160,13 +160,14 @@ def _listed(where: str = "pending", attempts: int = 0, batch: str = _ID) -> dict
 
 
 _ENQUEUED_FACTS = {"batches": [_BATCH], "acked": [f"enqueued:{_ID}"]}
-_RECOVERED = {"db": _ROWS, "left": [], "temp_left": []}
+_RECOVERED = {"db": _ROWS, "left": [], "temp_left": [], "zero_retries_refused": True}
 _ENQUEUED: list[Example] = [
     (_RECOVERED, "valid", _ENQUEUED_FACTS),
     (_RECOVERED | {"db": _NO_ROWS}, "invalid", _ENQUEUED_FACTS),  # an acked enqueue lost
     (_RECOVERED | {"left": [_listed("evicted", 1)]}, "invalid", _ENQUEUED_FACTS),  # slot spent
     (_RECOVERED | {"temp_left": [f".{_ID}.json.tmp"]}, "invalid", _ENQUEUED_FACTS),
     (_RECOVERED, "valid", {**_ENQUEUED_FACTS, "acked": [f"enqueued:{_ID}", "fds_left:0"]}),
+    (_RECOVERED | {"zero_retries_refused": False}, "invalid", _ENQUEUED_FACTS),
     (_RECOVERED, "invalid", {**_ENQUEUED_FACTS, "acked": [f"enqueued:{_ID}", "fds_left:1"]}),
 ]
 _TORN = "00000000-0000-4000-8000-0000000000ff"

@@ -442,8 +442,8 @@ def enqueues_recovered(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
     enqueue that returned (``enqueued:<batch id>``) is stored whole, no file spent a retry
     slot (a torn one is set aside), one copy of each row, the unreturned enqueues' temp files
     swept; and a returned enqueue left no descriptor open (``fds_left:<n>``, the workload's
-    count against its start). ``view``: ``db`` (the rows), ``left`` (the DLQ listing),
-    ``temp_left``."""
+    count against its start); a DLQ set to 0 retries is refused. ``view``: ``db`` (the rows),
+    ``left`` (the DLQ listing), ``temp_left``, ``zero_retries_refused``."""
     batches = [Batch.from_dict(b) for b in facts["batches"]]
     by_label = {f"enqueued:{b.batch_id}": b for b in batches}
     acked = [by_label[a] for a in facts["acked"] if a in by_label]
@@ -459,6 +459,10 @@ def enqueues_recovered(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
             Verdict.violated(
                 "temp_swept", "temp files of unreturned enqueues left", files=view["temp_left"]
             )
+        )
+    if not view["zero_retries_refused"]:
+        parts.append(
+            Verdict.violated("bad_setting_refused", "DLQ_MAX_RETRIES=0 accepted, not refused")
         )
     if leaks:
         parts.append(

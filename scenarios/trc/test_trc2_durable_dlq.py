@@ -24,6 +24,7 @@ from harness.disk import explore, record_call
 from harness.scenario import scenario
 from reference_impl.trc import Dlq, replay, write_batch
 from reference_impl.trc.envelope import encode
+from reference_impl.trc.errors import DlqError
 from scenarios.trc import invariants, power, trcdb
 from scenarios.trc.batches import dlq_file, foreign_row_batch, make_batch
 from scenarios.trc.checks import at  # (importing it registers the trc.* checkers)
@@ -64,6 +65,7 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
         report = replay(world.conn, dlq)
         dlq.sweep_temp()
         return {
+            "zero_retries_refused": _refuses_zero_retries(path / "dlq", world),
             "temp_left": sorted(p.name for p in (path / "dlq").glob(".*.tmp")),
             "db": trcdb.snapshot(world.conn),
             "report": {
@@ -86,6 +88,16 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
     ctx.explored(
         recording_s=round(rec.duration_s, 3), trace_ops=len(rec.trace.ops), summary=result.summary()
     )
+
+
+def _refuses_zero_retries(directory: Path, world: World) -> bool:
+    """Whether a DLQ set to 0 retries is refused (a clear error), as bad input must be: a
+    replayer allowed no attempt would evict every batch the enqueues kept unstored."""
+    try:
+        Dlq(directory, world.variant, 0)
+    except DlqError:
+        return True
+    return False
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
