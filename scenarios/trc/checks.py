@@ -191,7 +191,7 @@ _ATTEMPTS: list[Example] = [
     ([_listed(batch=_TORN, attempts=1)], "invalid", _PASSES | {"acked": []}),  # lost, torn spent
 ]
 _WINDOW = {"batches": [_BATCH], "commit_sent": 5, "commit_done": 7}
-_REPLAYED = {"no_commit": _ROWS, "commit_kept": _ROWS}
+_REPLAYED = {"no_commit": _ROWS, "commit_kept": _ROWS, "left": []}
 _TWICE_ROWS = {t: rows * 2 for t, rows in _ROWS.items()}
 _COMMITTED: list[Example] = [
     (_REPLAYED, "valid", _WINDOW | {"op": 6}),
@@ -199,6 +199,8 @@ _COMMITTED: list[Example] = [
     (_REPLAYED | {"commit_kept": _TWICE_ROWS}, "valid", _WINDOW | {"op": 4}),  # not yet sent
     (_REPLAYED | {"no_commit": _NO_ROWS}, "invalid", _WINDOW | {"op": 4}),  # the batch lost
     (_REPLAYED | {"no_commit": _NO_ROWS}, "valid", _WINDOW | {"op": 7}),  # certainly committed
+    (_REPLAYED | {"left": [f"{_ID}.a1.json"]}, "valid", _WINDOW | {"op": 7}),  # pass not returned
+    (_REPLAYED | {"left": [f"{_ID}.a1.json"]}, "invalid", _WINDOW | {"op": 9, "acked": ["pass:1"]}),
 ]
 
 #: name, invariant (scenarios.trc.invariants), default stage, what it takes besides the

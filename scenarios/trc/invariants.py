@@ -551,9 +551,19 @@ def commit_window(facts: dict[str, Any]) -> tuple[bool, bool]:
 def replayed_once_after_commit(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
     """Power lost during a replay pass that stores its batch, the replayer run again over what
     the disk kept, against the database as the COMMIT left it (each outcome the cut allows,
-    ``view``: the rows after each): the batch is stored whole, once, never twice."""
+    ``view``: the rows after each): the batch is stored whole, once, never twice; and once the
+    pass that stored it returned (``pass:1``), its file does not come back (``view["left"]``,
+    the pending files the cut left): a file that does is replayed into the database again."""
     batches = [Batch.from_dict(b) for b in facts["batches"]]
     parts = []
+    if "pass:1" in facts.get("acked", []) and view["left"]:
+        parts.append(
+            Verdict.violated(
+                "stored_file_gone",
+                "the pass that stored the batch returned, its DLQ file is back",
+                files=view["left"],
+            )
+        )
     for committed in sorted(set(commit_window(facts))):
         db = view[COMMIT_OUTCOMES[committed]]
         when = "COMMIT kept" if committed else "no COMMIT"

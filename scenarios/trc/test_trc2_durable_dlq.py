@@ -179,7 +179,8 @@ def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
         # The rows after the replayer ran again over what the disk kept, for each way the
         # cut pass's COMMIT may have gone: the check takes the ones the cut's point allows.
         files = power.files_of(path / "dlq")
-        return {out: replay_after(c, files) for c, out in invariants.COMMIT_OUTCOMES.items()}
+        after = {out: replay_after(c, files) for c, out in invariants.COMMIT_OUTCOMES.items()}
+        return after | {"left": sorted(files)}
 
     try:
         result = explore(
