@@ -160,17 +160,30 @@ def _listed(where: str = "pending", attempts: int = 0, batch: str = _ID) -> dict
 
 
 _ENQUEUED_FACTS = {"batches": [_BATCH], "acked": [f"enqueued:{_ID}"]}
-_RECOVERED = {"db": _ROWS, "left": [], "temp_left": []}
+_RECOVERED = {"db": _ROWS, "left": [], "temp_left": [], "zero_retries_refused": True}
 _ENQUEUED: list[Example] = [
     (_RECOVERED, "valid", _ENQUEUED_FACTS),
     (_RECOVERED | {"db": _NO_ROWS}, "invalid", _ENQUEUED_FACTS),  # an acked enqueue lost
     (_RECOVERED | {"left": [_listed("evicted", 1)]}, "invalid", _ENQUEUED_FACTS),  # slot spent
     (_RECOVERED | {"temp_left": [f".{_ID}.json.tmp"]}, "invalid", _ENQUEUED_FACTS),
+    (_RECOVERED, "valid", {**_ENQUEUED_FACTS, "acked": [f"enqueued:{_ID}", "fds_left:0"]}),
+    (_RECOVERED | {"zero_retries_refused": False}, "invalid", _ENQUEUED_FACTS),
+    (_RECOVERED, "invalid", {**_ENQUEUED_FACTS, "acked": [f"enqueued:{_ID}", "fds_left:1"]}),
 ]
 _TORN = "00000000-0000-4000-8000-0000000000ff"
 _PASSES = {"batch": _ID, "torn": _TORN, "max_retries": 3}
 _ATTEMPTS: list[Example] = [
-    ([_listed(attempts=1), _listed(batch=_TORN)], "valid", _PASSES | {"acked": ["pass:1"]}),
+    (
+        [_listed(attempts=1), _listed("set-aside", batch=_TORN)],
+        "valid",
+        _PASSES | {"acked": ["pass:1"]},
+    ),
+    ([_listed(attempts=1), _listed(batch=_TORN)], "valid", _PASSES | {"acked": []}),  # not met yet
+    (
+        [_listed(attempts=1), _listed(batch=_TORN)],
+        "invalid",
+        _PASSES | {"acked": ["pass:1"]},
+    ),  # skipped
     ([_listed(attempts=1)], "invalid", _PASSES | {"acked": ["pass:1", "pass:2"]}),  # forgotten
     ([_listed("evicted", 2)], "invalid", _PASSES | {"acked": ["pass:1", "pass:2"]}),  # too soon
     ([_listed("evicted", 3)], "valid", _PASSES | {"acked": ["pass:1", "pass:2", "pass:3"]}),
@@ -178,7 +191,7 @@ _ATTEMPTS: list[Example] = [
     ([_listed(batch=_TORN, attempts=1)], "invalid", _PASSES | {"acked": []}),  # lost, torn spent
 ]
 _WINDOW = {"batches": [_BATCH], "commit_sent": 5, "commit_done": 7}
-_REPLAYED = {"no_commit": _ROWS, "commit_kept": _ROWS}
+_REPLAYED = {"no_commit": _ROWS, "commit_kept": _ROWS, "left": []}
 _TWICE_ROWS = {t: rows * 2 for t, rows in _ROWS.items()}
 _COMMITTED: list[Example] = [
     (_REPLAYED, "valid", _WINDOW | {"op": 6}),
@@ -186,6 +199,8 @@ _COMMITTED: list[Example] = [
     (_REPLAYED | {"commit_kept": _TWICE_ROWS}, "valid", _WINDOW | {"op": 4}),  # not yet sent
     (_REPLAYED | {"no_commit": _NO_ROWS}, "invalid", _WINDOW | {"op": 4}),  # the batch lost
     (_REPLAYED | {"no_commit": _NO_ROWS}, "valid", _WINDOW | {"op": 7}),  # certainly committed
+    (_REPLAYED | {"left": [f"{_ID}.a1.json"]}, "valid", _WINDOW | {"op": 7}),  # pass not returned
+    (_REPLAYED | {"left": [f"{_ID}.a1.json"]}, "invalid", _WINDOW | {"op": 9, "acked": ["pass:1"]}),
 ]
 
 #: name, invariant (scenarios.trc.invariants), default stage, what it takes besides the
@@ -230,6 +245,15 @@ def worker_settled(history: History, *, stage: str = "after_fault") -> Verdict:
 
 
 _DLQ_FACTS = {"unreadable": {}, "exhausted": {}, "readable": [], "max_retries": 3}
+_DLQ_TWO = {**_DLQ_FACTS, "readable": [{"batch_id": "b1"}, {"batch_id": "b2"}]}
+_TRIED = [{"name": f"b{n}.a1.json", "size": 1, "batch": None} for n in (1, 2)]
+
+
+def _cut_pass(failed: list[str], stopped: str | None) -> list[dict[str, Any]]:
+    """The ops of a replay pass that returned after its link was cut, with its report."""
+    report = {"stored": [], "failed": failed, "evicted": [], "set_aside": [], "stopped": stopped}
+    ok = {"index": 1, "process": 0, "type": "ok", "f": "replay_pass", "value": report}
+    return [*_CUT, ok]
 
 
 @register(
@@ -244,6 +268,33 @@ _DLQ_FACTS = {"unreadable": {}, "exhausted": {}, "readable": [], "max_retries": 
         (
             _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "evicted": ["x.json"]}})
             | {"meta": {"facts": {"dlq": {**_DLQ_FACTS, "unreadable": {"x.json": "torn"}}}}},
+            {"stage": "after_fault"},
+            "invalid",
+        ),
+        # a pass cut short spent one attempt (on the batch it was writing): valid; two: it
+        # went on after the failed write
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED[:1]}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}},
+            {"stage": "after_fault"},
+            "valid",
+        ),
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}},
+            {"stage": "after_fault"},
+            "invalid",
+        ),
+        # a pass the cut link stopped reports the attempt it spent and why it stopped
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED[:1]}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}, "ops": _cut_pass(["b1.a1.json"], "down")},
+            {"stage": "after_fault"},
+            "valid",
+        ),
+        (
+            _example({**_WHOLE, "dlq": {**_WHOLE["dlq"], "pending": _TRIED[:1]}})
+            | {"meta": {"facts": {"dlq": _DLQ_TWO}}, "ops": _cut_pass([], None)},
             {"stage": "after_fault"},
             "invalid",
         ),

@@ -295,10 +295,16 @@ def replay_settled(
       under its own name or is set aside, never renamed ``.aN`` nor evicted;
     - a file that used its ``max_retries`` attempts (``exhausted``: name -> batch) is never
       attempted again: nothing of its batch stored, never renamed past ``.a<max>``;
+    - after the one pass a fault cut short (not ``final``): at most one readable batch's file
+      counts an attempt, since the scenario's database refuses no write and only a kill or a
+      cut link fails one, which ends the pass (docs/trc.md: a pass stops at the first
+      connection failure, or a database that is down would spend every file's attempts);
     - ``final`` (after recovery): the unreadable ones set aside, the exhausted ones evicted,
       nothing pending;
     - no fault: the replayer's report says exactly that: ``stored`` the readable batches,
-      ``set_aside`` each unreadable file with its kind, ``evicted`` the exhausted ones.
+      ``set_aside`` each unreadable file with its kind, ``evicted`` the exhausted ones;
+    - a pass a cut link failed and that returned: its report's ``failed`` names the file
+      whose attempt it spent, and ``stopped`` says why the pass ended.
     """
     problems: dict[str, Any] = {}
     dlq = state["dlq"]
@@ -318,6 +324,10 @@ def replay_settled(
     for name, body in exhausted.items():
         if any(written & v for v in batch_keys(Batch.from_dict(body)).values()):
             problems.setdefault(f"attempt_past_{limit}", []).append(name)
+    readable = {b["batch_id"] for b in expect["readable"]}
+    tried = sorted(n for n in pending if n.split(".")[0] in readable and ".a" in n)
+    if not final and len(tried) > 1:
+        problems["attempts_after_a_failed_write"] = tried
     if final:
         want = {"set_aside": sorted(unreadable), "evicted": sorted(exhausted), "pending": []}
         got = {"set_aside": dlq["set_aside"], "evicted": dlq["evicted"], "pending": sorted(pending)}
@@ -340,6 +350,13 @@ def replay_settled(
         }
         if want_report != got_report:
             problems["report"] = {"want": want_report, "got": got_report}
+    elif reports and reports[0] and not final:
+        # a pass a cut link failed returned: it reports the attempt it spent, and why it stopped
+        report = reports[0]
+        if sorted(report["failed"]) != tried:
+            problems["report_failed"] = {"want": tried, "got": sorted(report["failed"])}
+        if tried and not report["stopped"]:
+            problems["report_stopped"] = "an attempt failed, the report says no pass stopped"
     return _judge(
         "replay_settled",
         f"DLQ files not where TRC-2 puts them: {', '.join(problems)}",
@@ -424,10 +441,13 @@ def enqueues_recovered(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
     """Power lost during DLQ enqueues, then the replayer run over what the disk kept: every
     enqueue that returned (``enqueued:<batch id>``) is stored whole, no file spent a retry
     slot (a torn one is set aside), one copy of each row, the unreturned enqueues' temp files
-    swept. ``view``: ``db`` (the rows), ``left`` (the DLQ listing), ``temp_left``."""
+    swept; and a returned enqueue left no descriptor open (``fds_left:<n>``, the workload's
+    count against its start); a DLQ set to 0 retries is refused. ``view``: ``db`` (the rows),
+    ``left`` (the DLQ listing), ``temp_left``, ``zero_retries_refused``."""
     batches = [Batch.from_dict(b) for b in facts["batches"]]
     by_label = {f"enqueued:{b.batch_id}": b for b in batches}
-    acked = [by_label[a] for a in facts["acked"]]
+    acked = [by_label[a] for a in facts["acked"] if a in by_label]
+    leaks = [a for a in facts["acked"] if a.startswith("fds_left:") and a != "fds_left:0"]
     db = view["db"]
     parts = [
         every_batch_stored(db | {"dlq": view["left"]}, acked),
@@ -440,6 +460,14 @@ def enqueues_recovered(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
                 "temp_swept", "temp files of unreturned enqueues left", files=view["temp_left"]
             )
         )
+    if not view["zero_retries_refused"]:
+        parts.append(
+            Verdict.violated("bad_setting_refused", "DLQ_MAX_RETRIES=0 accepted, not refused")
+        )
+    if leaks:
+        parts.append(
+            Verdict.violated("no_fd_left", "a returned enqueue left descriptors open", acked=leaks)
+        )
     return compose("enqueues_recovered", parts)
 
 
@@ -447,11 +475,22 @@ def replay_attempts_durable(files: list[dict[str, Any]], facts: dict[str, Any]) 
     """Power lost during failing replay passes over a DLQ holding ``batch`` and the torn file
     of ``torn``: the batch's file is never lost, counts at least the passes that returned
     (``pass:<n>``), is evicted only with ``max_retries`` attempts, after the last pass began,
-    and is (only) evicted once every pass returned; the torn file spends no slot."""
+    and is (only) evicted once every pass returned; the torn file spends no slot, and once a
+    pass returned it was met and set aside (docs/trc.md: one attempt per file per pass, a
+    failed write does not end the pass: the torn file sorts after the batch)."""
     limit = facts["max_retries"]
     mine = [f for f in files if f["batch"] == facts["batch"] and f["whole"]]
     done = sum(1 for a in facts["acked"] if a.startswith("pass:"))
     parts = [no_slot_on_torn_file(files, [facts["torn"]])]
+    unmet = [f for f in files if f["batch"] == facts["torn"] and f["where"] == "pending"]
+    if done and unmet:
+        parts.append(
+            Verdict.violated(
+                "torn_set_aside",
+                f"{done} replay pass(es) returned, the torn file is still pending",
+                files=unmet,
+            )
+        )
     if not mine:
         parts.append(Verdict.violated("batch_kept", "the batch's DLQ file is gone", files=files))
         return compose("replay_attempts_durable", parts)
@@ -512,9 +551,19 @@ def commit_window(facts: dict[str, Any]) -> tuple[bool, bool]:
 def replayed_once_after_commit(view: dict[str, Any], facts: dict[str, Any]) -> Verdict:
     """Power lost during a replay pass that stores its batch, the replayer run again over what
     the disk kept, against the database as the COMMIT left it (each outcome the cut allows,
-    ``view``: the rows after each): the batch is stored whole, once, never twice."""
+    ``view``: the rows after each): the batch is stored whole, once, never twice; and once the
+    pass that stored it returned (``pass:1``), its file does not come back (``view["left"]``,
+    the pending files the cut left): a file that does is replayed into the database again."""
     batches = [Batch.from_dict(b) for b in facts["batches"]]
     parts = []
+    if "pass:1" in facts.get("acked", []) and view["left"]:
+        parts.append(
+            Verdict.violated(
+                "stored_file_gone",
+                "the pass that stored the batch returned, its DLQ file is back",
+                files=view["left"],
+            )
+        )
     for committed in sorted(set(commit_window(facts))):
         db = view[COMMIT_OUTCOMES[committed]]
         when = "COMMIT kept" if committed else "no COMMIT"

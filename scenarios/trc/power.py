@@ -9,6 +9,7 @@ returned (the worker would acknowledge the batch now), a replay pass returned.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,16 @@ WHERE = ("pending", "evicted", "set-aside")
 
 def enqueue_batches(dlq_dir: str, variant_name: str, batches: Sequence[Batch]) -> None:
     dlq = Dlq(dlq_dir, variant(variant_name))
+    before = _open_fds()
     for batch in batches:
         dlq.enqueue(batch)
         ack(f"enqueued:{batch.batch_id}")
+        # a worker enqueues for as long as it runs: a returned enqueue holds no descriptor
+        ack(f"fds_left:{_open_fds() - before}")
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 def replay_passes(dsn: str, dlq_dir: str, variant_name: str, max_retries: int, passes: int) -> None:

@@ -12,17 +12,19 @@ replayer made are not forgotten.
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, Kill
 from harness.disk import explore, record_call
 from harness.scenario import scenario
 from reference_impl.trc import Dlq, replay, write_batch
 from reference_impl.trc.envelope import encode
+from reference_impl.trc.errors import DlqError
 from scenarios.trc import invariants, power, trcdb
 from scenarios.trc.batches import dlq_file, foreign_row_batch, make_batch
 from scenarios.trc.checks import at  # (importing it registers the trc.* checkers)
@@ -55,12 +57,15 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
     def recover(path: Path) -> dict[str, Any]:
         # The machine comes back: the replayer runs over what the disk kept.
         world.conn.execute("DELETE FROM logs; DELETE FROM spans; DELETE FROM traces")
-        dlq = Dlq(path / "dlq", world.variant, MAX_RETRIES)
+        # with the smallest DLQ_MAX_RETRIES a replayer accepts (1, the setting's boundary):
+        # one pass must store every batch in its one attempt
+        dlq = Dlq(path / "dlq", world.variant, 1)
         # the replayer meets the temp files of enqueues that never returned (as it would one
         # still writing), then the operator sweeps them
         report = replay(world.conn, dlq)
         dlq.sweep_temp()
         return {
+            "zero_retries_refused": _refuses_zero_retries(path / "dlq", world),
             "temp_left": sorted(p.name for p in (path / "dlq").glob(".*.tmp")),
             "db": trcdb.snapshot(world.conn),
             "report": {
@@ -85,6 +90,16 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
     )
 
 
+def _refuses_zero_retries(directory: Path, world: World) -> bool:
+    """Whether a DLQ set to 0 retries is refused (a clear error), as bad input must be: a
+    replayer allowed no attempt would evict every batch the enqueues kept unstored."""
+    try:
+        Dlq(directory, world.variant, 0)
+    except DlqError:
+        return True
+    return False
+
+
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_dlq_replay_power_loss(ctx, trc_world) -> None:
     """Power lost at every point of DLQ_MAX_RETRIES failing replay passes over a DLQ holding one
@@ -93,7 +108,8 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
     world = trc_world(ctx, batches=1)
     root = _fresh_root(world, "replay")
     batch = world.batches[0]
-    torn = make_batch(ctx.rng, "acme")
+    # the torn file sorts after the batch: a pass that gives up at the failed write never meets it
+    torn = replace(make_batch(ctx.rng, "acme"), batch_id="ffffffff-ffff-4fff-8fff-ffffffffffff")
     (root / "dlq" / f"{batch.batch_id}.json").write_bytes(encode(batch))
     data = encode(torn)
     (root / "dlq" / f"{torn.batch_id}.json").write_bytes(data[: len(data) // 2])
@@ -163,7 +179,8 @@ def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
         # The rows after the replayer ran again over what the disk kept, for each way the
         # cut pass's COMMIT may have gone: the check takes the ones the cut's point allows.
         files = power.files_of(path / "dlq")
-        return {out: replay_after(c, files) for c, out in invariants.COMMIT_OUTCOMES.items()}
+        after = {out: replay_after(c, files) for c, out in invariants.COMMIT_OUTCOMES.items()}
+        return after | {"left": sorted(files)}
 
     try:
         result = explore(
@@ -193,39 +210,63 @@ REPLAY_CHECKS = [
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
-    """The replayer SIGKILLed at every step of one pass over a DLQ holding a batch in the
+    """The replayer SIGKILLed at every step of one pass over a DLQ holding two batches in the
     documented file format, one file of each unreadable kind (empty, torn, foreign JSON, a
-    batch that fails validation) and one that already used its DLQ_MAX_RETRIES attempts
-    (left by a replayer that died before evicting it); then replayed to the end. No
-    unreadable file spends a slot, the exhausted one is evicted without a further attempt,
-    the batch is stored once, and a pass the kill spared reports each file as it went."""
+    batch that fails validation, our envelope without its checksum), an enqueue's temp file
+    and one file that already used its DLQ_MAX_RETRIES attempts (left by a replayer that
+    died before evicting it); then replayed to the end. No unreadable file spends a slot,
+    the exhausted one is evicted without a further attempt, each batch is stored once, and
+    a pass the kill spared reports each file as it went."""
+    _replay_at_every_step(ctx, trc_world, [Kill()])
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_replay_link_cut_at_every_step(ctx, trc_world, pg_link) -> None:
+    """The same pass with the replayer's database link cut at every step: the pass stops at
+    the failed write (one attempt spent, on the batch it was writing; docs/trc.md: a database
+    that is down must not spend every file's attempts in one pass), no unreadable file spends
+    a slot, and the replay after recovery stores every batch once."""
+    _replay_at_every_step(ctx, trc_world, [Cut(pg_link)])
+
+
+def _replay_at_every_step(ctx, trc_world, faults: list[Any]) -> None:
     readable = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(2))
+    # a second batch after the first: a pass that goes on after an unreachable database
+    # spends its attempt too
+    later = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(4))
     exhausted = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(1))
     torn = dlq_file(make_batch(ctx.rng, "acme"))
+    # our envelope, whole JSON, with its batch but no checksum: nothing vouches for the batch
+    unsummed = json.loads(dlq_file(make_batch(ctx.rng, "acme")))
+    del unsummed["sha256"]
     files = {
         # unreadable files sort first, so that a pass that stops at one misses the rest
         "00-empty.json": b"",
         "01-foreign.json": b"[]\n",
         "02-invalid.json": dlq_file(foreign_row_batch(ctx.rng, "acme", "umbra")),
         "03-torn.json": torn[: len(torn) // 2],
+        "04-unsummed.json": json.dumps(unsummed).encode() + b"\n",
+        # an enqueue still writing its temp file: not a DLQ file, the replayer passes it by
+        f".{_ids(3)}.tmp": torn[: len(torn) // 3],
         f"{exhausted.batch_id}.a{MAX_RETRIES}.json": dlq_file(exhausted),
         f"{readable.batch_id}.json": dlq_file(readable),
+        f"{later.batch_id}.json": dlq_file(later),
     }
     unreadable = {"00-empty.json": "empty", "01-foreign.json": "foreign"}
-    unreadable |= {"02-invalid.json": "invalid", "03-torn.json": "torn"}
+    unreadable |= {"02-invalid.json": "invalid", "03-torn.json": "torn", "04-unsummed.json": "torn"}
     world = trc_world(ctx, batches=0, dead_lettered=(), max_retries=MAX_RETRIES, dlq_files=files)
     expect = {
         "unreadable": unreadable,
         "exhausted": {f"{exhausted.batch_id}.a{MAX_RETRIES}.json": exhausted.to_dict()},
-        "readable": [readable.to_dict()],
+        "readable": [readable.to_dict(), later.to_dict()],
         "max_retries": MAX_RETRIES,
     }
 
     def reset() -> dict[str, Any]:
         world.reset()
-        return {"batches": [readable.to_dict()], "dlq": expect}
+        return {"batches": [readable.to_dict(), later.to_dict()], "dlq": expect}
 
-    world.explore(ctx, world.replay_op, [Kill()], REPLAY_CHECKS, reset=reset)
+    world.explore(ctx, world.replay_op, faults, REPLAY_CHECKS, reset=reset)
 
 
 def _ids(n: int) -> str:
