@@ -141,16 +141,12 @@ class World:
 
     # -- recovery and evidence -------------------------------------------------------------
 
-    def recover(self, steps: Any = None) -> None:
-        """The operators' recovery, each step recorded when ``steps`` (the engine's) is given:
-        the source delivers again what was never acknowledged, then the DLQ is replayed
-        until it is empty or every file used its attempts."""
-        if steps is None:
-            self.redeliver()
-            self.replay_all()
-        else:
-            steps.run("source", self.redeliver, f="redeliver")
-            steps.run("replayer", self.replay_all, f="replay")
+    def recover(self, steps: Any) -> None:
+        """The operators' recovery, each step recorded by the engine's ``steps``: the source
+        delivers again what was never acknowledged, then the DLQ is replayed until it is
+        empty or every file used its attempts."""
+        steps.run("source", self.redeliver, f="redeliver")
+        steps.run("replayer", self.replay_all, f="replay")
 
     def redeliver(self) -> list[str]:
         """The source delivers again what was never settled: one take per batch it holds (a

@@ -12,14 +12,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
 from harness.disk.recorders import get_recorder, recorder_names
+from tests.test_hygiene import wait_until
 
 DRIVER = textwrap.dedent(
     """
@@ -36,15 +35,6 @@ DRIVER = textwrap.dedent(
 )
 
 
-def _wait_for(condition: Callable[[], object], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return bool(condition())
-
-
 @pytest.mark.parametrize("recorder", recorder_names())
 def test_killed_recording_harness_leaves_nothing(recorder: str, tmp_path: Path) -> None:
     problem = get_recorder(recorder).problem()
@@ -57,7 +47,7 @@ def test_killed_recording_harness_leaves_nothing(recorder: str, tmp_path: Path) 
         start_new_session=True,
     )
     try:
-        assert _wait_for(lambda: marker.exists() and marker.read_text(), 60), "tracee never ran"
+        assert wait_until(lambda: marker.exists() and marker.read_text(), 60), "tracee never ran"
         tracee = psutil.Process(int(marker.read_text()))
         tracer = tracee.parent()
         assert tracer is not None and tracer.pid != driver.pid
