@@ -17,7 +17,6 @@ from reference_impl.trc.errors import InvalidBatch, UnreadableDlqFile
 
 FORMAT = "trc-dlq"
 VERSION = 1
-MAX_BYTES = 64 * 1024 * 1024  # a file larger than this is not one of ours
 
 
 def _canonical(batch: dict[str, Any]) -> bytes:

@@ -36,12 +36,15 @@ class ReplayReport:
     evicted: list[str] = field(default_factory=list)  # file names moved to evicted/
     set_aside: list[tuple[str, str, str]] = field(default_factory=list)  # (name, kind, detail)
     stopped: str | None = None  # why the pass stopped early, if it did
+    listed: list[str] = field(default_factory=list)  # file names the pass found pending
+    taken: list[str] = field(default_factory=list)  # listed file names another replayer took
 
 
 def replay(conn: psycopg.Connection, dlq: Dlq) -> ReplayReport:
     """One pass over every pending file; ``conn`` in autocommit mode."""
-    report = ReplayReport()
-    for entry in dlq.pending():
+    pending = dlq.pending()
+    report = ReplayReport(listed=[entry.path.name for entry in pending])
+    for entry in pending:
         crashpoint("trc.replay.file")
         if not _replay_one(conn, dlq, entry, report):
             break
@@ -55,10 +58,11 @@ def _replay_one(conn: psycopg.Connection, dlq: Dlq, entry: Entry, report: Replay
         return True
     try:
         data = entry.path.read_bytes()
-    except FileNotFoundError:
-        return True  # another replayer took it
+    except FileNotFoundError:  # another replayer took it since the listing
+        report.taken.append(entry.path.name)
+        return True
     try:
-        batch = envelope.decode(str(entry.path), data[: envelope.MAX_BYTES + 1])
+        batch = envelope.decode(str(entry.path), data)
     except UnreadableDlqFile as exc:
         if dlq.variant.lacks("set_aside_unreadable"):
             batch = None  # pre-fix: an unreadable file is one more failed attempt
@@ -67,8 +71,10 @@ def _replay_one(conn: psycopg.Connection, dlq: Dlq, entry: Entry, report: Replay
                 report.set_aside.append((entry.path.name, exc.kind, exc.detail))
                 crashpoint("trc.replay.set_aside")
             return True
+    crashpoint("trc.replay.read")
     counted = dlq.count_attempt(entry)
-    if counted is None:
+    if counted is None:  # another replayer counted this attempt first: it is theirs
+        report.taken.append(entry.path.name)
         return True
     crashpoint("trc.replay.counted")
     if batch is None:

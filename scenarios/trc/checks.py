@@ -379,3 +379,69 @@ _RAN = [
 def applied_once(history: History, *, stage: str = "final", want: list[int]) -> Verdict:
     """TRC-3: two migration runners at once both return, and apply each migration once."""
     return invariants.applied_once(history.ops, _state(history, stage), want)
+
+
+def _pass(worker: str, listed: list[str], **report: Any) -> dict[str, Any]:
+    """The op of one replay instance that returned, with its report (the rest empty)."""
+    value = {"stored": [], "failed": [], "evicted": [], "set_aside": [], "taken": []}
+    value |= {"stopped": None, "listed": listed, **report}
+    return {"index": 0, "process": worker, "type": "ok", "f": "start_and_replay", "value": value}
+
+
+_B1, _B2 = "b1.json", "b2.json"
+_BOTH = [_B1, _B2]
+_RACED = {  # the ops of two instances, by what went on between them
+    "one took each": [
+        _pass("replay_a", _BOTH, stored=["b1"], taken=[_B2]),
+        _pass("replay_b", _BOTH, stored=["b2"], taken=[_B1]),
+    ],
+    # a claim both won: the loser of the rename believed it had counted the attempt
+    "both claimed b1.json": [
+        _pass("replay_a", _BOTH, stored=["b1", "b2"]),
+        _pass("replay_b", _BOTH, stored=["b1"], taken=[_B2]),
+    ],
+    # b listed b1 after a counted its attempt: a new attempt of its own, not a second claim
+    "b listed b1.a1.json": [
+        _pass("replay_a", _BOTH, stored=["b1", "b2"]),
+        _pass("replay_b", ["b1.a1.json"], stored=["b1"]),
+    ],
+    # a file gone before a read ended the pass, no reason given
+    "a stopped at a taken file": [
+        _pass("replay_a", _BOTH, taken=[_B1]),
+        _pass("replay_b", _BOTH, stored=["b1", "b2"]),
+    ],
+    "a stored what it never listed": [
+        _pass("replay_a", [_B2], stored=["b1", "b2"]),
+    ],
+    "a raised": [
+        {"index": 0, "process": "replay_a", "type": "fail", "f": "start_and_replay", "value": None,
+         "error": "FileNotFoundError: .x.tmp"},
+        _pass("replay_b", _BOTH, stored=["b1", "b2"]),
+    ],
+}  # fmt: skip
+_SWEPT = {"dlq": {"pending": [], "set_aside": [], "evicted": [], "temp": []}}
+_UNSWEPT = {"dlq": {**_SWEPT["dlq"], "temp": [".x.tmp"]}}
+
+
+def _raced(state: dict[str, Any], ops: str) -> dict[str, Any]:
+    return _example(state) | {"ops": _RACED[ops]}
+
+
+@register(
+    "trc.replayers_claimed_once",
+    example={"stage": "final"},
+    examples=[
+        (_raced(_SWEPT, "one took each"), {"stage": "after_fault"}, "valid"),
+        (_raced(_SWEPT, "b listed b1.a1.json"), {"stage": "after_fault"}, "valid"),
+        (_raced(_SWEPT, "both claimed b1.json"), {"stage": "after_fault"}, "invalid"),
+        (_raced(_SWEPT, "a stopped at a taken file"), {"stage": "after_fault"}, "invalid"),
+        (_raced(_SWEPT, "a stored what it never listed"), {"stage": "after_fault"}, "invalid"),
+        (_raced(_SWEPT, "a raised"), {"stage": "after_fault"}, "invalid"),
+        (_raced(_UNSWEPT, "one took each"), {"stage": "after_fault"}, "invalid"),
+    ],
+)
+def replayers_claimed_once(history: History, *, stage: str = "final") -> Verdict:
+    """TRC-2: replay instances started at once each return, never both claim one listed file,
+    account for every file they listed, and leave no temp file
+    (``scenarios.trc.invariants.replayers_claimed_once``)."""
+    return invariants.replayers_claimed_once(history.ops, _state(history, stage))

@@ -115,7 +115,19 @@ def replay_pass(dsn: str, dlq_dir: str, variant_name: str, max_retries: int) -> 
         "evicted": report.evicted,
         "set_aside": [list(s) for s in report.set_aside],
         "stopped": report.stopped,
+        "listed": report.listed,
+        "taken": report.taken,
     }
+
+
+def start_and_replay(
+    dsn: str, dlq_dir: str, variant_name: str, max_retries: int
+) -> dict[str, object]:
+    """An instance starting: it sweeps the temp files of enqueues that never returned (run at
+    start, ``Dlq.sweep_temp``), then makes one replay pass; the pass's report and the temp
+    files it swept."""
+    swept = Dlq(dlq_dir, variant(variant_name), max_retries).sweep_temp()
+    return {**replay_pass(dsn, dlq_dir, variant_name, max_retries), "swept": [p.name for p in swept]}
 
 
 def migrate_up(dsn: str, variant_name: str) -> list[int]:

@@ -572,3 +572,54 @@ def replayed_once_after_commit(view: dict[str, Any], facts: dict[str, Any]) -> V
                 Verdict(f"{v.checker} ({when})", v.validity, f"{when}: {v.summary}", v.evidence)
             )
     return compose("replayed_once_after_commit", parts)
+
+
+def _stem(name: str) -> str:
+    """The batch id a DLQ file name carries (``<id>.json``, ``<id>.a<N>.json``)."""
+    return name.split(".")[0]
+
+
+def replayers_claimed_once(ops: Sequence[Any], state: dict[str, Any]) -> Verdict:
+    """Replay passes run at once on one DLQ (ops ``start_and_replay``, one per instance: it
+    swept the temp files and made one pass; FIXES.md TRC-2: nothing is replayed twice into the DB):
+
+    - every pass returned (a file another instance took first is no error);
+    - of the passes that listed a file under one name, at most one stored its batch: the
+      rename that counts an attempt is the claim on that file (docs/trc.md), so the other
+      one finds the file gone (a pass that listed the file later, under its counted name
+      ``<id>.a<N>.json``, makes a new attempt of its own: the one copy in the database is
+      for ``trc.one_copy`` to judge);
+    - a pass that did not stop accounted for every file it listed: stored, failed, set
+      aside, evicted, or taken by another instance; and reported nothing it did not list;
+    - no temp file of an enqueue that never returned is left (every instance swept at start).
+    """
+    problems: dict[str, Any] = {}
+    passes = [op for op in ops if op.f == "start_and_replay" and op.type.value != "invoke"]
+    failed = [{"pass": op.process, "error": op.error} for op in passes if op.type.value != "ok"]
+    if failed or not passes:
+        problems["pass_failed"] = failed or "no replay pass recorded"
+    claims: dict[str, list[str]] = {}
+    for op in (op for op in passes if op.type.value == "ok"):
+        report = op.value
+        listed = {_stem(n): n for n in report["listed"]}
+        moved = [*report["failed"], *report["evicted"], *[s[0] for s in report["set_aside"]]]
+        done = {*report["stored"], *map(_stem, [*report["taken"], *moved])}
+        for batch_id in report["stored"]:
+            name = listed.get(batch_id, f"{batch_id} (never listed)")
+            claims.setdefault(name, []).append(str(op.process))
+        if done - set(listed):
+            problems.setdefault("reported_unlisted", {})[str(op.process)] = sorted(done - set(listed))
+        if not report["stopped"] and set(listed) - done:
+            unaccounted = sorted(set(listed) - done)
+            problems.setdefault("listed_unaccounted", {})[str(op.process)] = unaccounted
+    twice = {name: who for name, who in sorted(claims.items()) if len(who) > 1}
+    if twice:
+        problems["claimed_twice"] = twice
+    if state["dlq"]["temp"]:
+        problems["temp_left"] = state["dlq"]["temp"]
+    return _judge(
+        "replayers_claimed_once",
+        f"replayers at once: {', '.join(problems)}",
+        f"{len(passes)} pass(es) at once: each file claimed once, every listed file accounted",
+        problems=problems,
+    )

@@ -21,11 +21,12 @@ from typing import Any
 from harness.checkers import Check
 from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, Kill
 from harness.disk import explore, record_call
+from harness.races import discover_steps, enumerate_schedules, explore_schedules
 from harness.scenario import scenario
 from reference_impl.trc import Dlq, replay, write_batch
 from reference_impl.trc.envelope import encode
 from reference_impl.trc.errors import DlqError
-from scenarios.trc import invariants, power, trcdb
+from scenarios.trc import child_ops, invariants, power, trcdb
 from scenarios.trc.batches import dlq_file, foreign_row_batch, make_batch
 from scenarios.trc.checks import at  # (importing it registers the trc.* checkers)
 from scenarios.trc.world import World, dlq_state
@@ -267,6 +268,57 @@ def _replay_at_every_step(ctx, trc_world, faults: list[Any]) -> None:
         return {"batches": [readable.to_dict(), later.to_dict()], "dlq": expect}
 
     world.explore(ctx, world.replay_op, faults, REPLAY_CHECKS, reset=reset)
+
+
+#: the step boundaries of two instances replaying at once: after the start-up sweep listed the
+#: temp files, before the first file is read, after it was read (before the rename that claims
+#: it), after the claim (a point's later passes, ``trc.replay.file#2``..., do not stop a step)
+RACE_POINTS = ["trc.dlq.sweep.listed", "trc.replay.file", "trc.replay.read", "trc.replay.counted"]
+RACE_CHECKS = [
+    *at("final", "trc.replayers_claimed_once", "trc.one_copy", "trc.every_batch_stored"),
+    *at("final", "trc.dlq_drained"),
+]
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_two_replayers_at_once(ctx, trc_world) -> None:
+    """Two instances start at once on one DLQ holding two batches and the temp file of an
+    enqueue that never returned: each sweeps the temp files, then makes one replay pass;
+    every interleaving of their steps with at most one preemption. Nothing is replayed twice
+    into the database (one copy of each row), of two passes that listed one file only one
+    claims it, every batch is stored and nothing is left; each pass returns, accounting for
+    every file it listed."""
+    batches = [replace(make_batch(ctx.rng, "acme"), batch_id=_ids(n)) for n in (1, 2)]
+    temp = {f".{_ids(3)}.tmp": dlq_file(make_batch(ctx.rng, "acme"))[:40]}
+    world = trc_world(ctx, batches=0, dead_lettered=batches, dlq_files=temp)
+    op = functools.partial(
+        child_ops.start_and_replay,
+        world.dsn,
+        str(world.dlq_dir),
+        world.variant.name,
+        world.max_retries,
+    )
+    # The two instances are one program on one DLQ: a schedule and its mirror (the names
+    # swapped) are the same execution, and no check tells the instances apart. So the steps
+    # are counted on one instance and, of each mirror pair, the schedule where replay_a moves
+    # first is run. One preemption reaches every way the second instance can come between
+    # the first one's steps: after its sweep listed the temp file, after it listed the
+    # files, after it read one, after it claimed one.
+    one = discover_steps({"replay": op}, setup=world.reset, points=RACE_POINTS)
+    steps = {"replay_a": one["replay"], "replay_b": one["replay"]}
+    explore_schedules(
+        {"replay_a": op, "replay_b": op},
+        checks=RACE_CHECKS,
+        snapshot=world.state,
+        setup=world.reset,
+        schedules=[
+            s
+            for s in enumerate_schedules(steps, max_preemptions=1)
+            if s.steps[0] == "replay_a"
+        ],
+        points=RACE_POINTS,
+        ctx=ctx,
+    )
 
 
 def _ids(n: int) -> str:
