@@ -69,7 +69,8 @@ def record_command(
     its acknowledgements (lines written to ``$HARNESS_DISK_ACK_FD``) become the trace.
 
     A non-zero exit raises ``RecordingFailed`` (with its stderr), unless ``expect_kill``
-    and it was SIGKILLed (a kill at a crash point)."""
+    and it was SIGKILLed (a kill at a crash point); so does a process still running after
+    ``timeout_s`` (SIGKILLed then: "did not finish within N s"), whatever ``expect_kill``."""
     if isinstance(argv, str) or not argv:
         raise ConfigError(f"argv must be a non-empty list of strings, got {argv!r}")
     root_path = Path(root).resolve()
@@ -99,6 +100,13 @@ def record_command(
             os.close(ack_fd)
     finally:
         procs.remove_path(work)
+    if traced.timed_out:
+        # Checked first: the time limit's SIGKILL is not a kill at a crash point (expect_kill),
+        # and a hang must end as an error that says so, not as a trace cut short.
+        raise RecordingFailed(
+            f"recorded process {argv[0]!r} did not finish within {timeout_s:g} s under "
+            f"{choice.recorder.name} (timed out: SIGKILLed, no trace kept)"
+        )
     killed = traced.returncode in (-9, 128 + 9)
     if traced.returncode != 0 and not (expect_kill and killed):
         raise RecordingFailed(

@@ -36,6 +36,13 @@ VARIANTS = ("prefix", "seed", "fixed")
 MODELS = ("weakest", "ext4-ordered")
 #: the retry limit these scenarios configure; checks are written against it
 MAX_RETRIES = 3
+#: how long one power-loss recording may take before it is a hang (``record_call`` SIGKILLs
+#: it and raises "did not finish within 20 s"): each records a fresh Python process under
+#: strace doing a few small enqueues or replay passes, 0.6-1.1 s measured at load average 3
+#: on the 2-core machine; 20 s leaves room for a machine many times as loaded, and a hang
+#: (an enqueue's write loop that never advances) ends as an error long before a mutation
+#: run's own per-test limit (60 s), which would count it as a timeout, not a catch.
+RECORDING_LIMIT_S = 20.0
 
 
 def _fresh_root(world: World, name: str) -> Path:
@@ -53,6 +60,7 @@ def test_dlq_enqueue_power_loss(ctx, trc_world) -> None:
     rec = record_call(
         functools.partial(power.enqueue_batches, str(root / "dlq"), ctx.variant, world.batches),
         root,
+        timeout_s=RECORDING_LIMIT_S,
     )
 
     def recover(path: Path) -> dict[str, Any]:
@@ -122,6 +130,7 @@ def test_dlq_replay_power_loss(ctx, trc_world) -> None:
                 power.replay_passes, world.dsn, str(root / "dlq"), ctx.variant, MAX_RETRIES, passes
             ),
             root,
+            timeout_s=RECORDING_LIMIT_S,
         )
     finally:
         world.conn.execute("ALTER TABLE spans_away RENAME TO spans")
@@ -160,6 +169,7 @@ def test_dlq_replay_commit_power_loss(ctx, trc_world) -> None:
             power.replay_passes, world.dsn, str(root / "dlq"), ctx.variant, MAX_RETRIES, 1
         ),
         root,
+        timeout_s=RECORDING_LIMIT_S,
     )
     scratch = world.root / "scratch"
 

@@ -69,6 +69,22 @@ def test_a_traced_process_that_fails_gives_its_stderr(tmp_path: Path) -> None:
     assert "exited with 1" in text and "RuntimeError: the writer broke: disk full" in text
 
 
+def _spins() -> None:
+    while True:  # a recorded call that never returns and makes no system call
+        pass
+
+
+@pytest.mark.parametrize("kill_at", [None, "never.reached"])
+def test_a_traced_process_past_its_time_limit_says_it_timed_out(
+    tmp_path: Path, kill_at: str | None
+) -> None:
+    # with kill_at too: the limit's SIGKILL must not pass for a kill at a crash point
+    with pytest.raises(RecordingFailed) as info:
+        record_call(_spins, tmp_path, timeout_s=1.5, kill_at=kill_at)
+    text = _one_line(info.value)
+    assert "did not finish within 1.5 s" in text and "timed out" in text
+
+
 def test_a_command_that_does_not_exist_fails_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(RecordingFailed) as info:
         record_command(["/nonexistent/writer"], tmp_path)

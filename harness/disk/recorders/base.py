@@ -40,6 +40,7 @@ class Traced:
     returncode: int
     stdout: str
     stderr: str
+    timed_out: bool = False  # SIGKILLed at the time limit: not an end of its own
 
 
 class ProcessRecorder:

@@ -128,7 +128,7 @@ class Ptrace(ProcessRecorder):
         if timed_out:
             stderr += f"\ntimed out after {timeout_s} s"
         stdout = out.read_text(errors="replace") if out.exists() else ""
-        return Traced(calls, code, stdout, stderr)
+        return Traced(calls, code, stdout, stderr, timed_out)
 
 
 def run_tracer(

@@ -78,6 +78,7 @@ class Strace(ProcessRecorder):
             run.returncode,
             run.stdout.decode(errors="replace"),
             stderr.decode(errors="replace"),
+            run.timed_out,
         )
 
 
