@@ -12,8 +12,8 @@ spends a slot on every pass until it is evicted (the seed's own description).
 ``fixed``: moved to ``set-aside/`` at once, no slot spent, and listed in the
 report with the reason.
 
-A pass stops at the first connection failure: a database that is down would
-otherwise spend every file's attempts in one pass.
+A pass stops at the first failure of the database, not of the batch (a lost connection, a lock
+not granted in time): a database down or refusing writes would spend every attempt in one pass.
 """
 
 from __future__ import annotations

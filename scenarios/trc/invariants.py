@@ -296,14 +296,15 @@ def replay_settled(
     - a file that used its ``max_retries`` attempts (``exhausted``: name -> batch) is never
       attempted again: nothing of its batch stored, never renamed past ``.a<max>``;
     - after the one pass a fault cut short (not ``final``): at most one readable batch's file
-      counts an attempt, since the scenario's database refuses no write and only a kill or a
-      cut link fails one, which ends the pass (docs/trc.md: a pass stops at the first
-      connection failure, or a database that is down would spend every file's attempts);
+      counts an attempt, since the scenario's batches are all storable and only the fault
+      fails a write (a kill, a cut link, a lock the database cannot grant), which ends the
+      pass (docs/trc.md: a pass stops at the first failure of the database, not of the
+      batch, or a database that is down would spend every file's attempts);
     - ``final`` (after recovery): the unreadable ones set aside, the exhausted ones evicted,
       nothing pending;
     - no fault: the replayer's report says exactly that: ``stored`` the readable batches,
       ``set_aside`` each unreadable file with its kind, ``evicted`` the exhausted ones;
-    - a pass a cut link failed and that returned: its report's ``failed`` names the file
+    - a pass a fault failed and that returned: its report's ``failed`` names the file
       whose attempt it spent, and ``stopped`` says why the pass ended.
     """
     problems: dict[str, Any] = {}

@@ -14,12 +14,16 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg.conninfo import make_conninfo
+
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Cut, Kill
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, AtPoint, Cut, Kill
 from harness.disk import explore, record_call
 from harness.races import discover_steps, enumerate_schedules, explore_schedules
 from harness.scenario import scenario
@@ -228,7 +232,7 @@ def test_dlq_replay_killed_at_every_step(ctx, trc_world) -> None:
     died before evicting it); then replayed to the end. No unreadable file spends a slot,
     the exhausted one is evicted without a further attempt, each batch is stored once, and
     a pass the kill spared reports each file as it went."""
-    _replay_at_every_step(ctx, trc_world, [Kill()])
+    _replay_at_every_step(ctx, trc_world, lambda world: [Kill()])
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
@@ -237,10 +241,61 @@ def test_dlq_replay_link_cut_at_every_step(ctx, trc_world, pg_link) -> None:
     the failed write (one attempt spent, on the batch it was writing; docs/trc.md: a database
     that is down must not spend every file's attempts in one pass), no unreadable file spends
     a slot, and the replay after recovery stores every batch once."""
-    _replay_at_every_step(ctx, trc_world, [Cut(pg_link)])
+    _replay_at_every_step(ctx, trc_world, lambda world: [Cut(pg_link)])
 
 
-def _replay_at_every_step(ctx, trc_world, faults: list[Any]) -> None:
+#: how long the replayer's session waits for a lock before its statement fails: a setting of
+#: its connection (as a deployment gives it), far below the op's time limit
+LOCK_TIMEOUT = "250ms"
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_dlq_replay_writes_refused(ctx, trc_world) -> None:
+    """The same pass against a database that is up but refuses every write: another session
+    (a maintenance job) holds the spans table locked from the pass's first file on, and the
+    replayer's session gives up on a lock after 250 ms. The pass stops at the first refused
+    write (one attempt spent: a database failing every write must not spend every file's
+    attempts in one pass, docs/trc.md), no unreadable file spends a slot; once the lock is
+    gone, the replay stores every batch once."""
+
+    def lock_spans(world: World) -> list[Any]:
+        lock = _TableLock(world.dsn, "spans")
+        return [AtPoint("spans_locked", lock.take, undo=lock.release)]
+
+    def op(world: World) -> Any:
+        dsn = make_conninfo(world.dsn, options=f"-c lock_timeout={LOCK_TIMEOUT}")
+        return functools.partial(
+            child_ops.replay_pass, dsn, str(world.dlq_dir), world.variant.name, world.max_retries
+        )
+
+    # the lock is taken before the pass meets its first file, and held until the pass ends
+    _replay_at_every_step(
+        ctx, trc_world, lock_spans, points=["trc.replay.file"], baseline=False, op=op
+    )
+
+
+class _TableLock:
+    """A session holding ``table`` locked (ACCESS EXCLUSIVE, as VACUUM FULL or an ALTER
+    TABLE does) in an open transaction, until ``release``."""
+
+    def __init__(self, dsn: str, table: str) -> None:
+        self.dsn, self.table = dsn, table
+        self.conn: psycopg.Connection | None = None
+
+    def take(self) -> None:
+        self.conn = psycopg.connect(self.dsn, connect_timeout=3)  # a transaction, left open
+        self.conn.execute(f"LOCK TABLE {self.table} IN ACCESS EXCLUSIVE MODE")
+
+    def release(self) -> None:
+        if self.conn is not None:
+            self.conn.rollback()
+            self.conn.close()
+            self.conn = None
+
+
+def _replay_at_every_step(
+    ctx, trc_world, faults: Callable[[World], list[Any]], *, op: Any = None, **options: Any
+) -> None:
     readable = replace(make_batch(ctx.rng, "acme"), batch_id=_ids(2))
     # a second batch after the first: a pass that goes on after an unreachable database
     # spends its attempt too
@@ -277,7 +332,8 @@ def _replay_at_every_step(ctx, trc_world, faults: list[Any]) -> None:
         world.reset()
         return {"batches": [readable.to_dict(), later.to_dict()], "dlq": expect}
 
-    world.explore(ctx, world.replay_op, faults, REPLAY_CHECKS, reset=reset)
+    ops = world.replay_op if op is None else (lambda link: op(world))
+    world.explore(ctx, ops, faults(world), REPLAY_CHECKS, reset=reset, **options)
 
 
 #: the step boundaries of two instances replaying at once: after the start-up sweep listed the

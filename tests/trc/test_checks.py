@@ -20,6 +20,7 @@ TRC_CHECKERS = [
     "trc.replay_attempts_durable",
     "trc.replay_settled",
     "trc.replayed_once_after_commit",
+    "trc.replayers_claimed_once",
     "trc.rows_in_key_order",
     "trc.rows_kept",
     "trc.schema_whole",
