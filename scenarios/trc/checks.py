@@ -419,7 +419,7 @@ _RACED = {  # the ops of two instances, by what went on between them
         _pass("replay_b", _BOTH, stored=["b1", "b2"]),
     ],
 }  # fmt: skip
-_SWEPT = {"dlq": {"pending": [], "set_aside": [], "evicted": [], "temp": []}}
+_SWEPT: dict[str, Any] = {"dlq": {"pending": [], "set_aside": [], "evicted": [], "temp": []}}
 _UNSWEPT = {"dlq": {**_SWEPT["dlq"], "temp": [".x.tmp"]}}
 
 

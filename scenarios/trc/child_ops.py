@@ -127,7 +127,10 @@ def start_and_replay(
     start, ``Dlq.sweep_temp``), then makes one replay pass; the pass's report and the temp
     files it swept."""
     swept = Dlq(dlq_dir, variant(variant_name), max_retries).sweep_temp()
-    return {**replay_pass(dsn, dlq_dir, variant_name, max_retries), "swept": [p.name for p in swept]}
+    return {
+        **replay_pass(dsn, dlq_dir, variant_name, max_retries),
+        "swept": [p.name for p in swept],
+    }
 
 
 def migrate_up(dsn: str, variant_name: str) -> list[int]:

@@ -601,18 +601,17 @@ def replayers_claimed_once(ops: Sequence[Any], state: dict[str, Any]) -> Verdict
         problems["pass_failed"] = failed or "no replay pass recorded"
     claims: dict[str, list[str]] = {}
     for op in (op for op in passes if op.type.value == "ok"):
-        report = op.value
+        report, who = op.value, str(op.process)
         listed = {_stem(n): n for n in report["listed"]}
         moved = [*report["failed"], *report["evicted"], *[s[0] for s in report["set_aside"]]]
         done = {*report["stored"], *map(_stem, [*report["taken"], *moved])}
         for batch_id in report["stored"]:
             name = listed.get(batch_id, f"{batch_id} (never listed)")
-            claims.setdefault(name, []).append(str(op.process))
+            claims.setdefault(name, []).append(who)
         if done - set(listed):
-            problems.setdefault("reported_unlisted", {})[str(op.process)] = sorted(done - set(listed))
+            problems.setdefault("reported_unlisted", {})[who] = sorted(done - set(listed))
         if not report["stopped"] and set(listed) - done:
-            unaccounted = sorted(set(listed) - done)
-            problems.setdefault("listed_unaccounted", {})[str(op.process)] = unaccounted
+            problems.setdefault("listed_unaccounted", {})[who] = sorted(set(listed) - done)
     twice = {name: who for name, who in sorted(claims.items()) if len(who) > 1}
     if twice:
         problems["claimed_twice"] = twice

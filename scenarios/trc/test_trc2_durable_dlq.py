@@ -378,9 +378,7 @@ def test_two_replayers_at_once(ctx, trc_world) -> None:
         snapshot=world.state,
         setup=world.reset,
         schedules=[
-            s
-            for s in enumerate_schedules(steps, max_preemptions=1)
-            if s.steps[0] == "replay_a"
+            s for s in enumerate_schedules(steps, max_preemptions=1) if s.steps[0] == "replay_a"
         ],
         points=RACE_POINTS,
         ctx=ctx,

@@ -36,9 +36,9 @@ def test_replay_stores_the_batch_and_removes_its_file(
 
 
 def test_of_two_claims_on_one_listed_file_the_second_finds_it_gone(
-    trc_conn, make_dlq, rng: random.Random
+    make_dlq, rng: random.Random
 ) -> None:
-    conn, dlq = trc_conn(FIXED), make_dlq(FIXED)
+    dlq = make_dlq(FIXED)
     dlq.enqueue(make_batch(rng, "acme"))
     listed = dlq.pending()[0]
     assert dlq.count_attempt(listed) is not None  # the other replayer's claim
