@@ -383,7 +383,13 @@ def applied_once(history: History, *, stage: str = "final", want: list[int]) -> 
 
 def _pass(worker: str, listed: list[str], **report: Any) -> dict[str, Any]:
     """The op of one replay instance that returned, with its report (the rest empty)."""
-    value: dict[str, Any] = {"stored": [], "failed": [], "evicted": [], "set_aside": [], "taken": []}
+    value: dict[str, Any] = {
+        "stored": [],
+        "failed": [],
+        "evicted": [],
+        "set_aside": [],
+        "taken": [],
+    }
     value |= {"stopped": None, "listed": listed, **report}
     return {"index": 0, "process": worker, "type": "ok", "f": "start_and_replay", "value": value}
 
