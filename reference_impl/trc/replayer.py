@@ -63,6 +63,7 @@ def _replay_one(conn: psycopg.Connection, dlq: Dlq, entry: Entry, report: Replay
         return True
     try:
         batch = envelope.decode(str(entry.path), data)
+        crashpoint("trc.replay.read")  # a batch read whole, not yet claimed
     except UnreadableDlqFile as exc:
         if dlq.variant.lacks("set_aside_unreadable"):
             batch = None  # pre-fix: an unreadable file is one more failed attempt
@@ -71,7 +72,6 @@ def _replay_one(conn: psycopg.Connection, dlq: Dlq, entry: Entry, report: Replay
                 report.set_aside.append((entry.path.name, exc.kind, exc.detail))
                 crashpoint("trc.replay.set_aside")
             return True
-    crashpoint("trc.replay.read")
     counted = dlq.count_attempt(entry)
     if counted is None:  # another replayer counted this attempt first: it is theirs
         report.taken.append(entry.path.name)

@@ -246,14 +246,14 @@ def test_dlq_replay_link_cut_at_every_step(ctx, trc_world, pg_link) -> None:
 
 #: how long the replayer's session waits for a lock before its statement fails: a setting of
 #: its connection (as a deployment gives it), far below the op's time limit
-LOCK_TIMEOUT = "250ms"
+LOCK_TIMEOUT = "100ms"
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))
 def test_dlq_replay_writes_refused(ctx, trc_world) -> None:
     """The same pass against a database that is up but refuses every write: another session
     (a maintenance job) holds the spans table locked from the pass's first file on, and the
-    replayer's session gives up on a lock after 250 ms. The pass stops at the first refused
+    replayer's session gives up on a lock after 100 ms. The pass stops at the first refused
     write (one attempt spent: a database failing every write must not spend every file's
     attempts in one pass, docs/trc.md), no unreadable file spends a slot; once the lock is
     gone, the replay stores every batch once."""
