@@ -35,16 +35,6 @@ def test_replay_stores_the_batch_and_removes_its_file(
     assert _spans(conn) == 2
 
 
-def test_of_two_claims_on_one_listed_file_the_second_finds_it_gone(
-    make_dlq, rng: random.Random
-) -> None:
-    dlq = make_dlq(FIXED)
-    dlq.enqueue(make_batch(rng, "acme"))
-    listed = dlq.pending()[0]
-    assert dlq.count_attempt(listed) is not None  # the other replayer's claim
-    assert dlq.count_attempt(listed) is None  # this one's rename finds the file gone
-
-
 def test_eviction_after_exactly_max_retries_real_attempts(
     trc_conn, make_dlq, variant, rng: random.Random
 ) -> None:
