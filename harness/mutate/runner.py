@@ -170,6 +170,8 @@ def _session(
         ",".join(by_fix),
         "--harness-variants",
         "fixed",
+        "--basetemp",  # tmp_path folders inside the run's tracked folder, removed with it
+        str(folder / "basetemp"),
     ]
     if opts.workers > 0:
         argv += ["-n", str(opts.workers), "--dist", "loadgroup"]
