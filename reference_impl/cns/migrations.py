@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import apsw
 
 from harness.crashpoints import crashpoint
+from reference_impl.cns import schema
 from reference_impl.cns.connection import user_version
 from reference_impl.cns.errors import MigrationError
-from reference_impl.cns import schema
 from reference_impl.cns.txn import Mode, in_transaction
 
 #: Data migration, reference: lossless and rerunnable (INSERT OR IGNORE on the natural keys).
