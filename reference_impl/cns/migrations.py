@@ -98,8 +98,8 @@ def _to_incremental(conn: apsw.Connection) -> None:
 def fixed_migrations() -> tuple[Migration, ...]:
     """The reference's migrations, built when asked: each script is read as the migration
     runs (so a mutation run's change to one reaches every process). The table scripts are
-    read through their module (``schema.FIXED_V1``): a name imported from it is bound once,
-    when the importing process first loaded it, and a mutant of it would never run."""
+    read through their module (``schema.FIXED_V1``): a name imported from it is bound when
+    a process first imports this module, before any mutant is chosen, so it would not run."""
     return (
         Migration(1, "v1", f"{schema.LEGACY}{schema.FIXED_V1}"),
         Migration(2, "v2", FIXED_V2_DATA),

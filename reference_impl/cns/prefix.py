@@ -41,7 +41,8 @@ class PrefixStore(ConsensusStore):
             return in_transaction(conn, work, mode, name)  # type: ignore[arg-type]
 
     def _migrate(self, conn: apsw.Connection) -> list[int]:
-        # The reference's V1, built per call: the tables it makes have the reference's shape.
+        # The reference's V1 script, built per call: a file this release made (the start of
+        # a phase-2 upgrade) has the tables the reference's V1 makes, mutated ones included.
         return migrations.run_unversioned(conn, migrations.fixed_migrations()[:1])
 
     def migrate_data(self) -> int:
