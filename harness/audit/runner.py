@@ -92,6 +92,9 @@ def pytest_argv(settings: Settings, sel: Selection, results: Path) -> list[str]:
     if sel.collect_only:
         return [*argv, "--collect-only", "-q", *_filters(sel)]
     argv += ["--harness-results", str(results), "-rfE"]
+    # the tests' tmp_path folders inside the run's own (tracked) folder: removed with it,
+    # not kept in pytest's /tmp/pytest-of-<user> after the run
+    argv += ["--basetemp", str(results.parent / "basetemp")]
     argv += ["-v", "-s"] if sel.verbose else ["-q"]
     if sel.workers > 0:
         argv += ["-n", str(sel.workers)]

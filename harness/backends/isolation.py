@@ -41,6 +41,7 @@ from psycopg import sql
 
 from harness.backends.postgres import PostgresServer
 from harness.backends.redis import RedisServer
+from harness.mutate.runtime import ENV_MUTANT
 
 _USER_SCHEMAS = (
     "schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname NOT LIKE 'pg\\_%'"
@@ -128,9 +129,17 @@ class PgDatabaseFactory:
     #: told the name of every database handed out (the last one is worth inspecting)
     on_use: Callable[[str], None] | None = None
     _keys: dict[str, _Prepared] = field(default_factory=dict)
+    #: the mutant (``harness mutate``) the prepared schemas were made under
+    _mutant: str = ""
 
     def __call__(self, key: str, setup: Callable[[str], None]) -> PgDatabase:
         _ensure_running(self.server)
+        mutant = os.environ.get(ENV_MUTANT, "")
+        if mutant != self._mutant:
+            # A schema made under another mutant (or the original code) is not this
+            # mutant's: its setup may run mutated SQL. Made again, the old ones dropped.
+            self._drop_all()
+            self._mutant = mutant
         prepared = self._keys.get(key)
         if prepared is None:
             prepared = self._keys[key] = self._prepare(key, setup)
@@ -190,15 +199,24 @@ class PgDatabaseFactory:
         prepared.conn.execute(prepared.statement)
 
     def close(self) -> None:
+        if self.server.owned:  # an owned server's files go with it
+            self._close_connections()
+            self._keys.clear()
+        else:
+            self._drop_all()
+
+    def _close_connections(self) -> None:
         for prepared in self._keys.values():
             if prepared.conn is not None:
                 prepared.conn.close()
-        if not self.server.owned:  # an owned server's files go with it
-            for prepared in self._keys.values():
-                if self.server.is_running():
-                    self.server.drop_database(prepared.db.name)
-                    if prepared.template:
-                        self.server.drop_database(prepared.template)
+
+    def _drop_all(self) -> None:
+        self._close_connections()
+        for prepared in self._keys.values():
+            if self.server.is_running():
+                self.server.drop_database(prepared.db.name)
+                if prepared.template:
+                    self.server.drop_database(prepared.template)
         self._keys.clear()
 
 

@@ -58,8 +58,15 @@ _CODE_TOKENS: tuple[tuple[str, str], ...] = (
     (" + 1", " + 2"),
     (" - 1", " + 1"),
     ("'1'", "'0'"),
+    # schema changes: a migration that is not idempotent, a key that is not unique
+    (" IF NOT EXISTS", ""),
+    (" IF EXISTS", ""),
+    (" UNIQUE", ""),
 )
-_CODE_MARKS = ("SELECT ", "UPDATE ", "INSERT ", "DELETE ", "redis.call", " = ", "local ")
+_CODE_MARKS = (
+    "SELECT ", "UPDATE ", "INSERT ", "DELETE ", "CREATE ", "ALTER ", "DROP ",
+    "redis.call", " = ", "local ",
+)  # fmt: skip
 
 
 def compare(node: ast.AST) -> list[Replacement]:

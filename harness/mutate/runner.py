@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import procs
 from harness.audit.runner import _signals_raise, _start, _stop, _Terminated
 from harness.audit.settings import Settings
 from harness.catalog import Catalog, load_catalog
@@ -107,8 +107,12 @@ def run_fixes(
             folder.mkdir(parents=True, exist_ok=True)
             outcomes = _session(settings, runnable, opts, folder)
         else:
-            with tempfile.TemporaryDirectory(prefix="harness-mutate-") as tmp:
-                outcomes = _session(settings, runnable, opts, Path(tmp))
+            # Tracked: if this process is SIGKILLed, the next run's reaper removes it.
+            tmp = procs.temp_dir("harness-mutate-")
+            try:
+                outcomes = _session(settings, runnable, opts, tmp)
+            finally:
+                procs.remove_path(tmp)
     wall = time.perf_counter() - t0
     result = Outcome(wall_s=wall)
     for p in planned:
@@ -166,6 +170,8 @@ def _session(
         ",".join(by_fix),
         "--harness-variants",
         "fixed",
+        "--basetemp",  # tmp_path folders inside the run's tracked folder, removed with it
+        str(folder / "basetemp"),
     ]
     if opts.workers > 0:
         argv += ["-n", str(opts.workers), "--dist", "loadgroup"]

@@ -21,6 +21,7 @@ from typing import Any
 ENV_MUTANT = "HARNESS_MUTANT"  # the active mutant id; empty: the original code
 ENV_DIR = "HARNESS_MUTANT_DIR"  # the run's folder: manifest.json and the instrumented modules
 CONSTANTS = "_harness_constants_"
+_MISSING = object()
 
 
 def active() -> str:
@@ -31,7 +32,24 @@ def active() -> str:
 
 def constant(table: Mapping[str, Mapping[str, Any]], name: str, original: Any) -> Any:
     """The value of module constant ``name`` under the active mutant."""
-    return table.get(name, {}).get(active(), original)
+    value = _mutated_value(table, name)
+    return original if value is _MISSING else value
+
+
+#: (table id, name, mutant) -> value: a mutated constant is computed once per process, as
+#: the original is at import (a mutable value keeps its identity across reads)
+_computed: dict[tuple[int, str, str], Any] = {}
+
+
+def _mutated_value(table: Mapping[str, Mapping[str, Any]], name: str) -> Any:
+    mutant = active()
+    thunk = table.get(name, {}).get(mutant) if mutant else None
+    if thunk is None:
+        return _MISSING
+    key = (id(table), name, mutant)
+    if key not in _computed:
+        _computed[key] = thunk()
+    return _computed[key]
 
 
 class _DynamicModule(types.ModuleType):
@@ -40,13 +58,10 @@ class _DynamicModule(types.ModuleType):
     def __getattribute__(self, name: str) -> Any:
         table = types.ModuleType.__getattribute__(self, "__dict__").get(CONSTANTS)
         if table and name in table:
-            value = table[name].get(active(), _MISSING)
+            value = _mutated_value(table, name)
             if value is not _MISSING:
                 return value
         return types.ModuleType.__getattribute__(self, name)
-
-
-_MISSING = object()
 
 
 def dynamic_constants(module_name: str) -> None:

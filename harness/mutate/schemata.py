@@ -10,11 +10,14 @@ A mutated function keeps its signature, decorators and class; its body becomes::
         <the original body>
 
 A mutated module constant keeps its original value in the module; every
-mutant's value sits in a table, read per access (by the module's own functions,
-whose loads of the name are rewritten, and by other modules through the
-module's class). Nothing is decided at import time, so a process that imported
+mutant's value sits in a table as an unevaluated expression (a lambda), computed
+on the first access under that mutant (by the module's own functions, whose
+loads of the name are rewritten, and by other modules through the module's
+class). Nothing is decided or computed at import time: a process that imported
 the module once (the fork server, a warm server) runs whichever mutant its
-environment names at each call.
+environment names at each call, and a mutant whose value cannot be computed
+(``"a" + "b"`` -> ``"a" - "b"``) fails where it is used, as the mutated module
+would, instead of breaking the import for every other mutant.
 """
 
 from __future__ import annotations
@@ -81,6 +84,13 @@ class _ConstantLoads(ast.NodeTransformer):
         return node
 
 
+def _thunk(value: ast.expr) -> ast.Lambda:
+    no_args = ast.arguments(
+        posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]
+    )
+    return ast.Lambda(no_args, copy.deepcopy(value))
+
+
 def instrument(source: str, sites: list[Site], module_name: str) -> str:
     """The module's source with every site's mutants compiled in."""
     tree = ast.parse(source)
@@ -103,7 +113,7 @@ def instrument(source: str, sites: list[Site], module_name: str) -> str:
             index = tree.body.index(node)
             entries = ast.Dict(
                 [ast.Constant(m.id) for m, _ in site.mutants],
-                [copy.deepcopy(mutated.value) for _, mutated in site.mutants],  # type: ignore[attr-defined]
+                [_thunk(mutated.value) for _, mutated in site.mutants],  # type: ignore[attr-defined]
             )
             table_set = ast.parse(f"{_TABLE}[{site.name!r}] = None").body[0]
             assert isinstance(table_set, ast.Assign)

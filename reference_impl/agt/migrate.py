@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 
 import psycopg
 
 from harness.crashpoints import crashpoint
+from reference_impl.agt import schema
 from reference_impl.agt.errors import MigrationError
 from reference_impl.agt.variants import FIXED, Variants
 
 _LOCK_KEY = 0x41475438  # "AGT8": one runner at a time per database
-_NAME = re.compile(r"^(\d{3})_(\w+?)\.(?:(prefix)\.)?(up|down)\.sql$")
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,18 @@ class Migration:
 
 
 def load() -> list[Migration]:
-    """Every migration shipped in ``reference_impl/agt/migrations``, by version."""
-    files: dict[tuple[int, str], dict[str, str]] = {}
-    for entry in resources.files("reference_impl.agt.migrations").iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            version, name, prefix, direction = match.groups()
-            key = f"prefix_{direction}" if prefix else direction
-            files.setdefault((int(version), name), {})[key] = entry.read_text()
-    out = []
-    for (version, name), texts in sorted(files.items()):
-        if "up" not in texts or "down" not in texts:
-            raise MigrationError(f"migration {version:03d}_{name} needs both .up.sql and .down.sql")
-        out.append(Migration(version, name, texts["up"], texts["down"], texts.get("prefix_up")))
-    return out
+    """Every migration, by version. Built at each call, from the module's names: a mutated
+    constant of ``schema`` is read per access (``harness mutate``), not bound at import."""
+    return [
+        Migration(1, "base", schema.V001_BASE_UP, schema.V001_BASE_DOWN),
+        Migration(
+            2,
+            "retry_count",
+            schema.V002_RETRY_COUNT_UP,
+            schema.V002_RETRY_COUNT_DOWN,
+            schema.V002_RETRY_COUNT_PREFIX_UP,
+        ),
+    ]
 
 
 def statements(sql: str) -> list[str]:

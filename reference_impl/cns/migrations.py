@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import apsw
 
 from harness.crashpoints import crashpoint
+from reference_impl.cns import schema
 from reference_impl.cns.connection import user_version
 from reference_impl.cns.errors import MigrationError
-from reference_impl.cns.schema import FIXED_V1, LEGACY
 from reference_impl.cns.txn import Mode, in_transaction
 
 #: Data migration, reference: lossless and rerunnable (INSERT OR IGNORE on the natural keys).
@@ -97,9 +97,11 @@ def _to_incremental(conn: apsw.Connection) -> None:
 
 def fixed_migrations() -> tuple[Migration, ...]:
     """The reference's migrations, built when asked: each script is read as the migration
-    runs (so a mutation run's change to one reaches every process)."""
+    runs (so a mutation run's change to one reaches every process). The table scripts are
+    read through their module (``schema.FIXED_V1``): a name imported from it is bound when
+    a process first imports this module, before any mutant is chosen, so it would not run."""
     return (
-        Migration(1, "v1", f"{LEGACY}{FIXED_V1}"),
+        Migration(1, "v1", f"{schema.LEGACY}{schema.FIXED_V1}"),
         Migration(2, "v2", FIXED_V2_DATA),
         Migration(3, "v3", outside=_to_incremental),
     )

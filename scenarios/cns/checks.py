@@ -440,6 +440,72 @@ def migrated_once(history: History, *, stage: str = "final") -> Verdict:
     return Verdict.ok("cns.migrated_once", f"{len(snap.get('new', []))} new rows, none extra")
 
 
+#: A run row of the good example file (spec, stage, run id, synthesis, degraded, ok).
+_RUN = ["S", "plan", "r", _SYN, 0, 1]
+
+
+@register(
+    "cns.one_run_per_key",
+    example={"stage": "final"},
+    examples=[
+        (_rec(_GOOD, "final"), {}, "valid"),
+        (_rec({**_GOOD, "runs": [_RUN, _RUN]}, "final"), {}, "invalid"),
+        (_rec({**_GOOD, "runs": []}, "final"), {}, "invalid"),
+        (
+            _rec({**_GOOD, "runs": [_RUN, ["S", "plan", None, None, None, None]]}, "final"),
+            {},
+            "invalid",
+        ),
+        # A NULL run id is a key of its own, once.
+        (
+            _rec(
+                {
+                    **_GOOD,
+                    "old": [["S", "plan", None, "a", "{}"]],
+                    "synthesis": [],
+                    "runs": [["S", "plan", None, None, None, None]],
+                },
+                "final",
+            ),
+            {},
+            "valid",
+        ),
+        (
+            _rec(
+                {
+                    **_GOOD,
+                    "old": [["S", "plan", None, "a", "{}"]],
+                    "synthesis": [],
+                    "runs": [["S", "plan", None, None, None, None]] * 2,
+                },
+                "final",
+            ),
+            {},
+            "invalid",
+        ),
+    ],
+)
+def one_run_per_key(history: History, *, stage: str = "final") -> Verdict:
+    """CNS-3 (the seed's migration: runs "group by spec_id + stage + run_id"): the new schema
+    holds exactly one run for each (spec, stage, run id) of the old rows, artifacts and
+    syntheses, a NULL run id being one key, and no run for a key the old rows lack."""
+    snap = _snap(history, stage)
+    keys = {tuple(r[:3]) for kind in ("old", "synthesis") for r in snap.get(kind, [])}
+    runs = Counter(tuple(r[:3]) for r in snap.get("runs", []))
+    twice = {_label(k): n for k, n in runs.items() if n > 1}
+    missing = sorted(_label(k) for k in keys - set(runs))
+    extra = sorted(_label(k) for k in set(runs) - keys)
+    return _judged(
+        "cns.one_run_per_key",
+        twice or missing or extra,
+        f"{stage}: not one run per key",
+        f"{stage}: one run for each of {len(keys)} key(s)",
+        twice=twice,
+        missing=missing,
+        extra=extra,
+    )
+
+
 @_on_file("cns.nothing_invented", "final")
 def nothing_invented(history: History, *, stage: str = "final") -> Verdict:
     """CNS-3: a run without a recorded synthesis has no consensus outcome (NULL, not 1)."""

@@ -6,7 +6,7 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-from reference_impl.cns import AgentOutput, ConsensusRun, Synthesis
+from reference_impl.cns import AgentOutput, ConsensusRun, StoreConfig, Synthesis, open_store
 from reference_impl.cns.legacy import write_legacy
 
 
@@ -45,6 +45,26 @@ def legacy_template(directory: Path, runs: list[ConsensusRun] | None = None) -> 
     path = directory / "legacy-template.db"
     if not path.exists():
         write_legacy(path, LEGACY_RUNS if runs is None else runs)
+    return path
+
+
+#: Runs the release before stored while dual-writing, before the one-time copy of the flat
+#: rows ran: one under a key the flat rows already hold (SPEC-1, plan, no run id: a caller
+#: that gives no run id, as ``NEIGHBOURS``' third), one under a new key.
+DUAL_WRITTEN = [run(21, spec="SPEC-1", run_id=None), run(22)]
+
+
+def dual_write_template(directory: Path) -> Path:
+    """The legacy file in the seed's phase 2 before its one-time migration ran: the release
+    before (the prefix, whose V1 is the reference's) created the new tables, at version 1,
+    and dual-wrote ``DUAL_WRITTEN`` (old and new rows, linked); the flat rows from before
+    are not copied yet. Made in the calling process, so a mutation run's V1 makes it."""
+    path = directory / "dual-write-template.db"
+    if not path.exists():
+        shutil.copyfile(legacy_template(directory), path)
+        with open_store("prefix", path, StoreConfig()) as store:
+            for r in DUAL_WRITTEN:
+                store.store_run(r)
     return path
 
 

@@ -45,10 +45,11 @@ def from_legacy(
     checks: Sequence[Check],
     recover: Callable[[str], Recover] | None = None,
     points: Sequence[str] | None = None,
+    template: Path | None = None,
 ) -> None:
-    """``op(variant, path)`` in a child on a copy of the legacy file, killed at every point
-    (or at ``points``); ``recover(path)`` gives the recovery steps."""
-    template = data.legacy_template(tmp_path)
+    """``op(variant, path)`` in a child on a copy of the legacy file (or of ``template``),
+    killed at every point (or at ``points``); ``recover(path)`` gives the recovery steps."""
+    template = template or data.legacy_template(tmp_path)
     path = tmp_path / "store.db"
     explore_points(
         ctx,

@@ -381,6 +381,24 @@ def applied_once(history: History, *, stage: str = "final", want: list[int]) -> 
     return invariants.applied_once(history.ops, _state(history, stage), want)
 
 
+_LOST = [{"index": 0, "process": "operator", "type": "ok", "f": "migrate", "value": [1, 2, 3]}]
+_REFUSED = [{"index": 0, "process": "operator", "type": "fail", "f": "migrate", "value": None}]
+
+
+@register(
+    "trc.applied_committed",
+    example={"stage": "final"},
+    examples=[
+        (_example({"migrations": [1, 2, 3]}) | {"ops": _LOST}, {"stage": "after_fault"}, "valid"),
+        (_example({"migrations": []}) | {"ops": _REFUSED}, {"stage": "after_fault"}, "valid"),
+        (_example({"migrations": []}) | {"ops": _LOST}, {"stage": "after_fault"}, "invalid"),
+    ],
+)  # fmt: skip
+def applied_committed(history: History, *, stage: str = "final") -> Verdict:
+    """TRC-3: the versions a migration runner reports applied are committed (or it refused)."""
+    return invariants.applied_committed(history.ops, _state(history, stage))
+
+
 def _pass(worker: str, listed: list[str], **report: Any) -> dict[str, Any]:
     """The op of one replay instance that returned, with its report (the rest empty)."""
     value: dict[str, Any] = {

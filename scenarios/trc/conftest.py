@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness import procs
 from reference_impl.trc import variant
 from scenarios.trc.batches import make_batch
 from scenarios.trc.world import World
@@ -23,8 +23,13 @@ def pg_link(pg_server, proxied):
 
 @pytest.fixture
 def trc_root() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="harness-trc-") as root:
-        yield Path(root)
+    # Tracked: a worker SIGKILLed mid-test (a mutation run's time limit, an interrupted
+    # audit) leaves it in its run records, and the next run's reaper removes it.
+    root = procs.temp_dir("trc-")
+    try:
+        yield root
+    finally:
+        procs.remove_path(root)
 
 
 @pytest.fixture

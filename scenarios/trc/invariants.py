@@ -401,6 +401,24 @@ def applied_once(ops: Sequence[Any], state: dict[str, Any], want: Sequence[int])
     )
 
 
+def applied_committed(ops: Sequence[Any], state: dict[str, Any]) -> Verdict:
+    """What a migration runner (ops ``migrate*``) reports applied is what the database
+    records, once its caller is gone: a runner that returned versions it never committed
+    (its caller's transaction, never committed, took them away) lied; one that refused
+    (an error) changed nothing."""
+    runs = [op for op in ops if op.f.startswith("migrate") and op.type.value != "invoke"]
+    reported = sorted(v for op in runs if op.type.value == "ok" for v in op.value or [])
+    problems = {}
+    if reported != state["migrations"]:
+        problems["reported_not_recorded"] = {"reported": reported, "db": state["migrations"]}
+    return _judge(
+        "applied_committed",
+        f"the runner reported {reported} applied, the database records {state['migrations']}",
+        f"the runner reported {reported} applied, as the database records",
+        problems=problems,
+    )
+
+
 def rows_in_key_order(state: dict[str, Any], batches: Sequence[Batch]) -> Verdict:
     """Each batch's rows were inserted in key order, table by table (the rows as the table
     holds them, by serial id): the fixed write's lock order, one order for every batch, so

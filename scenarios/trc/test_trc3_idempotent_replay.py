@@ -13,11 +13,13 @@ import functools
 from dataclasses import replace
 from typing import Any
 
+import psycopg
+
 from harness.checkers import Check
-from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill
+from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill, explore_named
 from harness.races import discover_steps, enumerate_schedules, explore_schedules, make_detector
 from harness.scenario import scenario
-from reference_impl.trc import Batch
+from reference_impl.trc import Batch, migrate
 from scenarios.trc import child_ops, trcdb
 from scenarios.trc.batches import make_batch
 from scenarios.trc.checks import at  # (importing it registers the trc.* checkers)
@@ -162,3 +164,52 @@ def test_two_migration_runners_on_an_empty_database(ctx, trc_world) -> None:
         )
     finally:
         detector.close()
+
+
+@scenario(FIX, variants=VARIANTS, measured=("seed",))
+def test_migrations_run_by_hand(ctx, trc_world) -> None:
+    """The migrations as an operator runs them: up, then each migration's SQL again by hand
+    outside the runner (from 002 on every statement is ``IF [NOT] EXISTS``; 001 is the schema
+    the seed found): no error, the schema the same; and the runner handed a connection
+    inside a transaction its caller never commits: it reports applied only what the
+    database keeps (refusing is fine; claiming versions that vanish is not)."""
+    world = trc_world(ctx, batches=0, fresh=_empty, reclone=True)
+    variant = world.variant
+
+    def up_then_sql_again(steps: Any) -> None:
+        def act() -> list[int]:
+            with trcdb.connect(world.dsn) as conn:
+                done = migrate.upgrade(conn, variant)
+                for version in migrate.applied(conn)[1:]:
+                    migrate.run_up_sql(conn, version)
+                return done
+
+        steps.run("operator", act, f="migrate_then_sql_again", fail_on=(Exception,))
+
+    def in_a_transaction(steps: Any) -> None:
+        def act() -> list[int]:
+            conn = psycopg.connect(world.dsn)  # not autocommit: a transaction opens at once
+            try:
+                return migrate.upgrade(conn, variant)
+            finally:
+                conn.close()  # never committed: the caller forgot, or died
+
+        steps.run("operator", act, f="migrate_in_a_transaction", fail_on=(Exception,))
+
+    explore_named(
+        ctx,
+        {"up_then_sql_again": up_then_sql_again, "in_a_transaction": in_a_transaction},
+        checks={
+            "up_then_sql_again": [
+                *at("final", "trc.schema_whole", "trc.unique_keys_present"),
+                Check("trc.applied_once", stage="final", want=HEAD),
+            ],
+            "in_a_transaction": [Check("trc.applied_committed", stage="final")],
+        },
+        reset=world.reset,
+        # the schema only: a refused runner leaves a database without tables
+        snapshot=lambda: {
+            "migrations": trcdb.applied(world.conn),
+            "unique_keys": trcdb.unique_keys(world.conn),
+        },
+    )

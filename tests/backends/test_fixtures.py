@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import pytest
@@ -86,6 +87,35 @@ def test_both_resets_empty_every_table_and_sequence(pg_server, reset: str) -> No
             "SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM runs)"
         ).fetchone() == (0,)
         assert conn.execute("SELECT nextval('ticket'), nextval('jobs_id_seq')").fetchone() == (1, 1)
+    factory.close()
+
+
+def test_a_mutation_runs_schema_is_made_again_under_each_mutant(pg_server, monkeypatch) -> None:
+    # harness mutate: a schema made under one mutant is not another's (its setup may run
+    # mutated SQL), and the databases made for the last one are dropped, not kept
+    from harness.backends.isolation import PgDatabaseFactory
+    from harness.mutate.runtime import ENV_MUTANT
+
+    made: list[str] = []
+
+    def setup(dsn: str) -> None:
+        made.append(os.environ.get(ENV_MUTANT, ""))
+        make_schema(dsn)
+
+    factory = PgDatabaseFactory(pg_server, prefix="mut")
+    monkeypatch.delenv(ENV_MUTANT, raising=False)
+    first = factory("schema", setup)
+    factory("schema", setup)
+    monkeypatch.setenv(ENV_MUTANT, "m.py::f:1:number:0")
+    factory("schema", setup)
+    factory("schema", setup)
+    monkeypatch.setenv(ENV_MUTANT, "")
+    factory("schema", setup)
+    assert made == ["", "m.py::f:1:number:0", ""]
+    with pg_server.connect() as admin:
+        names = [r[0] for r in admin.execute("SELECT datname FROM pg_database").fetchall()]
+    assert names.count(first.name) == 1  # made again under the same name, the others dropped
+    assert [n for n in names if n.startswith("mut_")] == [first.name]
     factory.close()
 
 

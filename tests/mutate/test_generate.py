@@ -94,9 +94,9 @@ def test_an_unknown_target_is_one_clear_error():
         _sites(["nope"])
 
 
-def _load(tmp_path: Path, sites, name="mutmod"):
+def _load(tmp_path: Path, sites, name="mutmod", source=SOURCE):
     path = tmp_path / f"{name}.py"
-    path.write_text(instrument(SOURCE, sites, name))
+    path.write_text(instrument(source, sites, name))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -122,3 +122,22 @@ def test_the_instrumented_module_runs_the_mutant_the_environment_names(tmp_path,
         assert mod.allowed(5) is False and mod.LIMIT == 5
     finally:
         sys.modules.pop("mutmod", None)
+
+
+def test_a_constant_mutant_that_cannot_be_computed_fails_only_where_it_is_read(
+    tmp_path, monkeypatch
+):
+    # HELLO + WORLD -> HELLO - WORLD (two names bound to strings) raises TypeError: computed
+    # at import, it would break every mutant of the module
+    source = 'HELLO = "hello, "\nWORLD = "world"\nGREETING = HELLO + WORLD\n\n\ndef greet():\n    return GREETING\n'
+    sites = _sites(["GREETING", "greet"], source=source)
+    bad = next(m.id for s in sites for m, _ in s.mutants if m.operator == "arithmetic")
+    monkeypatch.setenv(ENV_MUTANT, bad)
+    mod = _load(tmp_path, sites, "mutconst", source)
+    try:
+        with pytest.raises(TypeError):
+            mod.greet()
+        monkeypatch.setenv(ENV_MUTANT, "")
+        assert mod.greet() == "hello, world" and mod.GREETING == "hello, world"
+    finally:
+        sys.modules.pop("mutconst", None)

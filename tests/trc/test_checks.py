@@ -10,6 +10,7 @@ from harness.checkers.conformance import check_conformance
 
 TRC_CHECKERS = [
     "trc.acked_batch_kept",
+    "trc.applied_committed",
     "trc.applied_once",
     "trc.batch_all_or_nothing",
     "trc.dlq_drained",
