@@ -147,9 +147,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # One worker per mutant (--dist loadgroup): its tests run one after another,
             # so the first kill skips the rest instead of racing them on another worker.
             group = f"{_fix_of(item)}|{mutant}"
-            item.add_marker(
-                pytest.mark.xdist_group(hashlib.sha256(group.encode()).hexdigest()[:12])
-            )
+            _join_group(item, hashlib.sha256(group.encode()).hexdigest()[:12])
+
+
+def _join_group(item: pytest.Item, group: str) -> None:
+    """Put ``item`` in xdist's ``--dist loadgroup`` group ``group``: its node id ends in
+    ``@group``, which is what the scheduler reads. Not through the ``xdist_group`` mark:
+    xdist 3.8 writes the suffix to ``item._nodeid``, which pytest 9.2 no longer reads
+    (its node id is a structured ``_id``), so no group ever formed and a mutant's tests
+    ran on both workers, the second often after the first had already killed it."""
+    grouped = f"{item.nodeid}@{group}"
+    current = getattr(item, "_id", None)
+    if current is not None and not isinstance(current, str) and hasattr(current, "parse"):
+        item._id = type(current).parse(grouped)
+    else:
+        item._nodeid = grouped  # type: ignore[attr-defined]
+    if item.nodeid != grouped:
+        raise pytest.UsageError(
+            f"harness mutate cannot group the tests of one mutant with this pytest "
+            f"({pytest.__version__}): node id {item.nodeid!r} did not take the group"
+        )
 
 
 def _mutant_of(item: pytest.Item) -> str | None:

@@ -36,6 +36,24 @@ def scored(toy: Path) -> tuple[int, str, dict[str, dict]]:
     return code, out, scores
 
 
+def test_the_tests_of_one_mutant_run_on_one_worker(toy: Path, tmp_path: Path) -> None:
+    # --dist loadgroup: TOY-1 has two tests; each mutant's pair must share a worker (xdist
+    # hands consecutive ungrouped items to alternate workers), so a kill skips the rest
+    code, out, err = run_cli(
+        toy, "mutate", "--fix", "TOY-1", "-n", "2", "--no-save", "--keep", str(tmp_path)
+    )
+    assert code in (0, 1), (out, err)
+    workers: dict[str, set[str]] = {}
+    for path in tmp_path.glob("*/outcomes-*.jsonl"):
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            if row["mutant"]:
+                workers.setdefault(row["mutant"], set()).add(path.name)
+    assert len(workers) >= 5
+    split = {m: sorted(w) for m, w in workers.items() if len(w) > 1}
+    assert not split, split
+
+
 def test_a_weak_scenario_scores_low(scored):
     _, _, scores = scored
     weak = scores["TOY-1"]

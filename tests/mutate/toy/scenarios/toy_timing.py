@@ -17,6 +17,15 @@ def test_weak(ctx: ScenarioContext) -> None:
     ctx.record("interval=600", Verdict.ok("cap", "ok") if ok else Verdict.violated("cap", "bad"))
 
 
+@scenario("TOY-1", variants=("prefix", "fixed"))
+def test_weak_sign(ctx: ScenarioContext) -> None:
+    """Checks only that a cap is never negative (a second test of the fix: a mutant's
+    tests are grouped on one worker)."""
+    got = timing.jitter_cap(10.0, prefix=ctx.variant == "prefix")
+    ok = got >= 0 and ctx.variant != "prefix"
+    ctx.record("interval=10", Verdict.ok("sign", "ok") if ok else Verdict.violated("sign", "bad"))
+
+
 @scenario("TOY-2", variants=("prefix", "fixed"))
 def test_strong(ctx: ScenarioContext) -> None:
     """Expected caps from the statement, on both sides of the 60 s boundary, computed in a
