@@ -143,14 +143,23 @@ def downgrade(conn: psycopg.Connection, target: int) -> list[int]:
     for version in reversed(applied(conn)):
         if version <= target:
             break
-        mig = _find(version)
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            for stmt in statements(mig.down):
-                conn.execute(stmt)
-            conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
-        reverted.append(version)
+        if _down(conn, _find(version)):
+            reverted.append(version)
     return reverted
+
+
+def _down(conn: psycopg.Connection, mig: Migration) -> bool:
+    """Revert ``mig`` in one transaction; False if another runner reverted it while this
+    one waited for the lock (read before the lock, the version list may be stale)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        if not _recorded(conn, mig):
+            return False
+        for i, stmt in enumerate(statements(mig.down)):
+            conn.execute(stmt)
+            crashpoint(f"agt.migrate.v{mig.version:03d}.down_after_stmt{i + 1}")
+        conn.execute("DELETE FROM schema_migrations WHERE version = %s", (mig.version,))
+    return True
 
 
 def head() -> int:

@@ -114,6 +114,11 @@ def migrate_op(dsn: str, variants: str) -> list[int]:
         return migrate.upgrade(conn, Variants.parse(variants))
 
 
+def migrate_down_op(dsn: str, target: int) -> list[int]:
+    with _connection(dsn) as conn:
+        return migrate.downgrade(conn, target)
+
+
 def poll_many_op(
     dsn: str, variants: str, now_iso: str, agent_id: str, times: int
 ) -> list[list[int]]:

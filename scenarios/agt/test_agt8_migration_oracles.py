@@ -9,7 +9,9 @@ and reports it; running 002's SQL again at version 1 adds the column without
 recording a version; a connection that is not autocommit is refused before
 anything is written. Two runners at once (the second started while the first,
 in a child, is paused inside migration 002): the second waits, then applies
-nothing and fails nothing. Measured on the pre-fix variant (its defect, half a
+nothing and fails nothing; the same for two runners reverting 002 at once (the
+second, which read 002 as applied before the first committed, reverts nothing
+and says so). Measured on the pre-fix variant (its defect, half a
 migration after a kill, is test_agt8_migration's).
 """
 
@@ -29,6 +31,7 @@ from scenarios.agt import agtdb, blocked, child_ops, expect_checks
 
 FIX = "AGT-8"
 PAUSE_AT = "agt.migrate.v002.after_stmt1"
+PAUSE_DOWN_AT = "agt.migrate.v002.down_after_stmt1"
 assert expect_checks  # registers agt.step_is
 
 
@@ -93,9 +96,26 @@ def _two_runners(dsn: str, variants: Variants, variant: str) -> dict[str, Any]:
         functools.partial(child_ops.migrate_op, dsn, f"{FIX}={variant}"),
         PAUSE_AT,
         lambda conn: migrate.upgrade(conn, variants),
-        lambda exc: f"{type(exc).__name__}: {exc}".splitlines()[0],
+        _one_line,
     )
     return {"first": first.value if first.error is None else first.error, "second": second}
+
+
+def _two_down_runners(dsn: str) -> dict[str, Any]:
+    """Runner 1 in a child paused inside 002's down migration; runner 2 reverts to 1
+    meanwhile (both read version 2 as applied before either took the lock)."""
+    first, second = blocked.second_waits(
+        dsn,
+        functools.partial(child_ops.migrate_down_op, dsn, 1),
+        PAUSE_DOWN_AT,
+        lambda conn: migrate.downgrade(conn, 1),
+        _one_line,
+    )
+    return {"first": first.value if first.error is None else first.error, "second": second}
+
+
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 @scenario(FIX, variants=("prefix", "fixed"), measured=("prefix",))
@@ -131,6 +151,11 @@ def test_runner_reports_and_serializes(ctx, pg_database_factory) -> None:
         op = functools.partial(_two_runners, dsn, variants, ctx.variant)
         steps.run("runner", op)
 
+    def concurrent_down(steps) -> None:
+        _empty(dsn)
+        runs(("up", None))
+        steps.run("runner", functools.partial(_two_down_runners, dsn))
+
     full = {"versions": [1, 2], "retry_count": True, "index": True}
     v1 = {"versions": [1], "retry_count": False, "index": False}
 
@@ -147,6 +172,7 @@ def test_runner_reports_and_serializes(ctx, pg_database_factory) -> None:
             "upgrade_needs_autocommit": refused("up"),
             "downgrade_needs_autocommit": refused("down"),
             "second_runner_meanwhile": concurrent,
+            "second_down_runner_meanwhile": concurrent_down,
         },
         checks={
             "up_twice": [
@@ -177,6 +203,13 @@ def test_runner_reports_and_serializes(ctx, pg_database_factory) -> None:
                     "agt.step_is", process="runner", want="ok", value={"first": [2], "second": []}
                 ),
                 schema_is(full),
+            ],
+            # reverted once between them: the second waits, then finds 002 gone
+            "second_down_runner_meanwhile": [
+                Check(
+                    "agt.step_is", process="runner", want="ok", value={"first": [2], "second": []}
+                ),
+                schema_is(v1),
             ],
         },
         snapshot=lambda: _schema(dsn),
