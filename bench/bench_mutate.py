@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     fixes = mapping.select(args.fix or ["AGT-2"], catalog)
     print(f"{'fix':<7} {'mutants':>7} {'caught':>14} {'wall s':>7} {'per min':>8}  target")
     slow = 0
+    first = store.killers(settings.reports)  # per mutant: a fix's saved score changes only its own
     for fix in fixes:
-        first = store.killers(settings.reports)
         opts = Options(workers=args.workers, first=first)
         score = run_fix(settings, fix, mapping.equivalents, opts)
         if args.save:

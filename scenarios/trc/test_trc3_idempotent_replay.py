@@ -17,7 +17,7 @@ import psycopg
 
 from harness.checkers import Check
 from harness.crash import AFTER_FAULT, AFTER_RECOVERY, Kill, explore_named
-from harness.races import discover_steps, enumerate_schedules, explore_schedules, make_detector
+from harness.races import discover_steps, enumerate_schedules
 from harness.scenario import scenario
 from reference_impl.trc import Batch, migrate
 from scenarios.trc import child_ops, trcdb
@@ -146,24 +146,18 @@ def test_two_migration_runners_on_an_empty_database(ctx, trc_world) -> None:
         {"migrate": world.migrate_op()}, setup=world.reset, points=MIGRATION_POINTS
     )
     steps = {"migrate_a": one["migrate"], "migrate_b": one["migrate"]}
-    # on its own database: the world's is made anew for every schedule
-    detector = make_detector("postgres", dsn=world.factory("trc-detector", lambda dsn: None).dsn)
-    try:
-        explore_schedules(
-            {"migrate_a": world.migrate_op(), "migrate_b": world.migrate_op()},
-            checks=[
-                *at("final", "trc.schema_whole", "trc.unique_keys_present"),
-                Check("trc.applied_once", stage="final", want=HEAD),
-            ],
-            snapshot=world.state,
-            setup=world.reset,
-            schedules=[s for s in enumerate_schedules(steps) if s.steps[0] == "migrate_a"],
-            points=MIGRATION_POINTS,
-            ctx=ctx,
-            blocking=detector,
-        )
-    finally:
-        detector.close()
+    world.explore_schedules(
+        ctx,
+        {"migrate_a": world.migrate_op(), "migrate_b": world.migrate_op()},
+        [
+            *at("final", "trc.schema_whole", "trc.unique_keys_present"),
+            Check("trc.applied_once", stage="final", want=HEAD),
+        ],
+        # on its own database: the world's is made anew for every schedule
+        detector_dsn=str(world.factory("trc-detector", lambda dsn: None).dsn),
+        schedules=[s for s in enumerate_schedules(steps) if s.steps[0] == "migrate_a"],
+        points=MIGRATION_POINTS,
+    )
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 from harness.checkers import Check
-from harness.races import explore_hammer, explore_schedules, make_detector
+from harness.races import explore_hammer
 from harness.scenario import scenario
 from scenarios.trc import checks as _registered  # noqa: F401  (registers the trc.* checkers)
 from scenarios.trc import child_ops
@@ -51,19 +51,13 @@ def test_ingest_and_replay_two_tenants_one_trace(ctx, trc_world) -> None:
     acme = sorted([shared, hex_id(ctx.rng, 32)])[::-1]
     world = trc_world(ctx, batches=0, dead_lettered=[make_batch(ctx.rng, "umbra", trace_ids=umbra)])
     world.batches = [make_batch(ctx.rng, "acme", trace_ids=acme)]
-    detector = make_detector("postgres", dsn=world.dsn)
-    try:
-        explore_schedules(
-            {"ingest": world.ingest_op(), "replay": world.replay_op()},
-            checks=SCHEDULE_CHECKS,
-            snapshot=lambda: world.state(tenants=("acme", "umbra")),
-            setup=world.reset,
-            points=POINTS,
-            ctx=ctx,
-            blocking=detector,
-        )
-    finally:
-        detector.close()
+    world.explore_schedules(
+        ctx,
+        {"ingest": world.ingest_op(), "replay": world.replay_op()},
+        SCHEDULE_CHECKS,
+        snapshot=lambda: world.state(tenants=("acme", "umbra")),
+        points=POINTS,
+    )
 
 
 @scenario(FIX, variants=VARIANTS, measured=("seed",))

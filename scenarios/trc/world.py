@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from harness.crash import explore_points, through
+from harness.races import explore_schedules, make_detector
 from reference_impl.trc import Batch, Dlq, Variant, Worker, migrate, read_tenant, replay
 from reference_impl.trc.envelope import encode
 from scenarios.trc import child_ops, trcdb
@@ -138,6 +139,33 @@ class World:
             checks=checks,
             **options,
         )
+
+    def explore_schedules(
+        self,
+        ctx: Any,
+        ops: dict[str, Callable[[], Any]],
+        checks: Sequence[Any],
+        *,
+        detector_dsn: str | None = None,
+        **options: Any,
+    ) -> None:
+        """Every schedule of ``ops`` on this world (``harness.races.explore_schedules``): reset
+        per schedule, the state as evidence, a step waiting on a PostgreSQL lock seen by a
+        blocking detector connected to ``detector_dsn`` (default: the world's database; a
+        world re-cloned per case needs one of its own)."""
+        detector = make_detector("postgres", dsn=detector_dsn or self.dsn)
+        try:
+            explore_schedules(
+                ops,
+                checks=checks,
+                snapshot=options.pop("snapshot", self.state),
+                setup=options.pop("setup", self.reset),
+                ctx=ctx,
+                blocking=detector,
+                **options,
+            )
+        finally:
+            detector.close()
 
     # -- recovery and evidence -------------------------------------------------------------
 
